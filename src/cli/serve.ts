@@ -1,0 +1,53 @@
+// `sluice serve`: start a node — runtime, web (/metrics, /healthz) and the listeners —
+// reload on SIGHUP (a bad file is refused, the old configuration stays), stop on SIGTERM.
+import { Runtime } from "../runtime.ts";
+import { startWeb } from "../web/server.ts";
+import { ConfigError } from "../config/errors.ts";
+
+export interface ServeOptions {
+  config?: string;
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const runtime = await Runtime.create({ configPath: opts.config });
+  const log = runtime.log;
+  const cfg = runtime.config;
+  if (!opts.config) {
+    log.info(
+      {
+        tenants: cfg.tenants.map((t) => ({
+          id: t.id,
+          domains: t.domains,
+          users: t.users.map((u) => `${u.address} (spam filter ${u.spam_filter === false ? "OFF" : "ON"})`),
+        })),
+        delivery: cfg.delivery,
+      },
+      "no configuration file given: running the embedded quick-start configuration",
+    );
+  }
+  log.info({ config: runtime.source, store: cfg.store, role: cfg.node.role }, "configuration loaded");
+  const web = await startWeb(runtime, cfg.web.listen);
+  log.info({ listener: "web", address: cfg.web.listen, paths: ["/healthz", "/metrics"] }, "listening");
+
+  const stopping = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "stopping");
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  process.on("SIGHUP", () => {
+    runtime
+      .reload()
+      .then(() => log.info({ config: runtime.source }, "configuration reloaded"))
+      .catch((err: unknown) => {
+        const issues = err instanceof ConfigError ? err.issues : [{ message: (err as Error).message }];
+        log.error({ issues }, "configuration reload refused; the previous configuration stays in force");
+      });
+  });
+  await stopping;
+  await web.close();
+  await runtime.close();
+  log.info("stopped");
+}

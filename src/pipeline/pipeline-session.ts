@@ -1,0 +1,381 @@
+// The pipeline behind the Session seam: runs each stage's filters, once per message and
+// only for the recipients whose policy wants them, then builds per-recipient verdicts.
+// It never writes to a socket; front ends turn its replies and groups into protocol.
+import type { Logger } from "pino";
+import { emptyEnvelope, type Envelope } from "../message/envelope.ts";
+import { Transaction, type IntakeLimits, type MessageWriter } from "../message/transaction.ts";
+import { DirectoryError } from "../policy/directory.ts";
+import { scanFingerprint, type PolicyResolver } from "../policy/resolve.ts";
+import type { RecipientPolicy } from "../policy/types.ts";
+import type { Store } from "../store/types.ts";
+import { isFinal, replyFor } from "./actions.ts";
+import type { PipelineMetrics } from "./metrics.ts";
+import { buildOutcome } from "./outcome.ts";
+import { errorSymbol, onErrorAction, runFilter } from "./run-filter.ts";
+import type { ConnectInfo, DataResult, Session, StageReply } from "./session.ts";
+import type { Action, Filter, FilterResult, HeaderEdit, RecipientResult, Stage, SymbolHit } from "./types.ts";
+import { decide, type RecipientState, type ScoredSymbol } from "./verdict.ts";
+import type { TraceEntry } from "./trace.ts";
+
+export interface PipelineDeps {
+  filters: readonly Filter[];
+  resolver: PolicyResolver;
+  log: Logger;
+  metrics: PipelineMetrics;
+  intake: IntakeLimits;
+  store: Store | null;
+}
+
+/** Results of connect/helo/mail-stage filters: they apply to every recipient that allows them. */
+interface EarlyResult {
+  filter: string;
+  stage: Stage;
+  symbols: SymbolHit[];
+  headers: HeaderEdit[];
+  action?: Action;
+  trace: TraceEntry;
+}
+
+const OK: StageReply = { ok: true };
+
+export class PipelineSession implements Session {
+  tx: Transaction | null = null;
+  private envelope: Envelope = emptyEnvelope("scan");
+  private early: EarlyResult[] = [];
+  private messageEarly: EarlyResult[] = [];
+  private rcpts: RecipientState[] = [];
+  private readonly deps: PipelineDeps;
+  private readonly connPolicy: RecipientPolicy;
+  private readonly filterMs = new Map<string, number>();
+
+  constructor(deps: PipelineDeps) {
+    this.deps = deps;
+    this.connPolicy = deps.resolver.connectionPolicy();
+  }
+
+  private sorted(stage: Stage, policy: RecipientPolicy): Filter[] {
+    return this.deps.filters
+      .filter((f) => f.stages.includes(stage))
+      .sort(
+        (a, b) =>
+          (policy.filters[a.name]?.priority ?? a.priority) - (policy.filters[b.name]?.priority ?? b.priority),
+      );
+  }
+
+  async connect(info: ConnectInfo): Promise<StageReply> {
+    this.envelope = emptyEnvelope(info.ingress, info.address);
+    this.envelope.client = { address: info.address, port: info.port, name: info.name };
+    this.envelope.localName = info.localName;
+    return this.runEarly("connect", this.early);
+  }
+
+  async helo(name: string): Promise<StageReply> {
+    this.envelope.helo = name;
+    this.early = this.early.filter((e) => e.stage !== "helo");
+    return this.runEarly("helo", this.early);
+  }
+
+  setTls(protocol: string, cipher: string): void {
+    this.envelope.tls = { protocol, cipher };
+  }
+
+  setAuth(login: string | null): void {
+    this.envelope.auth = login;
+  }
+
+  async mail(address: string, params: Record<string, string | true>): Promise<StageReply> {
+    await this.reset();
+    this.envelope.mailFrom = { address, params };
+    this.envelope.recipients = [];
+    this.tx = new Transaction(structuredClone(this.envelope), this.deps.intake);
+    const reply = await this.runEarly("mail", this.messageEarly);
+    if (!reply.ok) await this.reset();
+    return reply;
+  }
+
+  /** Connect/helo/mail stage: no recipients yet, so the connection-level policy decides. */
+  private async runEarly(stage: Stage, into: EarlyResult[]): Promise<StageReply> {
+    for (const f of this.sorted(stage, this.connPolicy)) {
+      const settings = this.connPolicy.filters[f.name]!;
+      if (!settings.enabled) continue;
+      const run = await runFilter(
+        f,
+        {
+          stage,
+          envelope: this.tx?.envelope ?? this.envelope,
+          tx: this.tx,
+          recipients: [],
+          options: settings.options,
+          earlier: into.flatMap((e) => e.symbols),
+          log: this.deps.log,
+        },
+        settings.timeoutMs,
+      );
+      this.observe(f.name, run.ms, run.error);
+      const r = run.error ? this.errorResult(f.name, run.error, settings.onError) : run.result;
+      const trace: TraceEntry = {
+        filter: f.name,
+        stage,
+        ran: true,
+        ms: round(run.ms),
+        symbols: (r.symbols ?? []).map((s) => s.name),
+        ...(r.action ? { action: r.action.type } : {}),
+        ...(run.error ? { error: run.error.message } : {}),
+      };
+      into.push({
+        filter: f.name,
+        stage,
+        symbols: r.symbols ?? [],
+        headers: r.headers ?? [],
+        action: r.action,
+        trace,
+      });
+      if (r.action && (r.action.type === "reject" || r.action.type === "tempfail")) {
+        return { ok: false, reply: replyFor(r.action, this.tx?.id ?? "-") };
+      }
+    }
+    return OK;
+  }
+
+  async rcpt(address: string, params: Record<string, string | true>): Promise<StageReply> {
+    const tx = this.tx;
+    if (!tx) return { ok: false, reply: { code: 503, enhanced: "5.5.1", text: "Error: need MAIL command" } };
+    let policy: RecipientPolicy;
+    try {
+      policy = await this.deps.resolver.forRecipient(address);
+    } catch (err) {
+      if (!(err instanceof DirectoryError)) throw err;
+      this.deps.log.warn({ id: tx.id, rcpt: address, err: err.message }, "directory unavailable");
+      return {
+        ok: false,
+        reply: {
+          code: 451,
+          enhanced: "4.4.3",
+          text: `Directory temporarily unavailable, try again later [ref ${tx.id}]`,
+        },
+      };
+    }
+    const first = this.rcpts[0];
+    if (first && (first.policy.splitMixed === "defer" || policy.splitMixed === "defer")) {
+      if (scanFingerprint(first.policy) !== scanFingerprint(policy)) {
+        return {
+          ok: false,
+          reply: {
+            code: 452,
+            enhanced: "4.5.3",
+            text: "Recipient has a different filtering policy; send it in a separate transaction",
+          },
+        };
+      }
+    }
+    const state: RecipientState = {
+      address: address.toLowerCase(),
+      params,
+      policy,
+      symbols: [],
+      actions: [],
+      headers: [],
+      skipGroups: new Map(),
+      trace: [],
+    };
+    await this.runForRecipients("rcpt", [state]);
+    const final = state.actions.find((a) => a.type === "reject" || a.type === "tempfail");
+    if (final) return { ok: false, reply: replyFor(final, tx.id) };
+    this.rcpts.push(state);
+    tx.envelope.recipients.push({ address, params });
+    return OK;
+  }
+
+  beginData(): MessageWriter {
+    if (!this.tx) throw new Error("beginData without a transaction");
+    return this.tx.writer();
+  }
+
+  async data(): Promise<DataResult> {
+    const tx = this.tx;
+    if (!tx) throw new Error("data without a transaction");
+    await this.runForRecipients("data", this.rcpts);
+    const subject = tx.headers.get("Subject");
+    const verdicts = this.rcpts.map((r) => {
+      this.mergeEarly(r);
+      return decide(r, subject);
+    });
+    const outcome = buildOutcome(verdicts, tx.id);
+    for (const v of verdicts) this.deps.metrics.messages.inc({ action: v.action.type });
+    const result: DataResult = {
+      ...outcome,
+      verdicts: verdicts.map((v) => ({
+        address: v.address,
+        action: v.action.type,
+        score: v.score,
+        symbols: v.symbols,
+        trace: v.trace,
+      })),
+    };
+    await this.record(tx, result);
+    return result;
+  }
+
+  /** Early-stage results count for a recipient only if its policy enables that filter. */
+  private mergeEarly(r: RecipientState): void {
+    for (const e of [...this.early, ...this.messageEarly]) {
+      const s = r.policy.filters[e.filter];
+      if (!s?.enabled) {
+        r.trace.unshift({ filter: e.filter, stage: e.stage, ran: false, reason: s?.offReason ?? "disabled" });
+        continue;
+      }
+      r.trace.unshift(e.trace);
+      r.symbols.push(...e.symbols.map((x) => ({ ...x, filter: e.filter })));
+      r.headers.push(...e.headers);
+      if (e.action) r.actions.push({ ...e.action, filter: e.filter });
+    }
+  }
+
+  private async runForRecipients(stage: Stage, rcpts: RecipientState[]): Promise<void> {
+    const tx = this.tx!;
+    const policy = rcpts[0]?.policy ?? this.connPolicy;
+    for (const f of this.sorted(stage, policy)) {
+      const needing: RecipientState[] = [];
+      for (const r of rcpts) {
+        const s = r.policy.filters[f.name];
+        const skip = r.skipGroups.get(f.group);
+        const final = r.actions.find((a) => isFinal(a.type));
+        let reason: string | null = null;
+        if (!s?.enabled) reason = s?.offReason ?? "disabled";
+        else if (skip) reason = skip;
+        else if (final) reason = `earlier final action (${final.type} by ${final.filter})`;
+        if (reason) r.trace.push({ filter: f.name, stage, ran: false, reason });
+        else needing.push(r);
+      }
+      if (needing.length === 0) continue;
+      const settings = needing[0]!.policy.filters[f.name]!;
+      const timeout = Math.max(...needing.map((r) => r.policy.filters[f.name]!.timeoutMs));
+      const run = await runFilter(
+        f,
+        {
+          stage,
+          envelope: tx.envelope,
+          tx: stage === "data" ? tx : null,
+          recipients: needing.map((r) => ({ address: r.address, policy: r.policy })),
+          options: settings.options,
+          earlier: needing[0]!.symbols,
+          log: this.deps.log,
+        },
+        timeout,
+      );
+      this.observe(f.name, run.ms, run.error);
+      for (const r of needing) {
+        const res = run.error
+          ? this.errorResult(f.name, run.error, r.policy.filters[f.name]!.onError)
+          : forRecipient(run.result, r.address);
+        apply(r, f.name, res);
+        r.trace.push({
+          filter: f.name,
+          stage,
+          ran: true,
+          ms: round(run.ms),
+          symbols: (res.symbols ?? []).map((s) => s.name),
+          ...(res.action ? { action: res.action.type } : {}),
+          ...(run.error ? { error: run.error.message } : {}),
+        });
+      }
+    }
+  }
+
+  private errorResult(
+    filter: string,
+    error: Error,
+    onError: "tempfail" | "accept" | "reject",
+  ): RecipientResult {
+    this.deps.log.warn({ id: this.tx?.id, filter, err: error.message }, "filter failed");
+    const action = onErrorAction(onError, filter);
+    return {
+      symbols: [{ name: errorSymbol(filter), score: 0, detail: error.message }],
+      ...(action ? { action } : {}),
+    };
+  }
+
+  private observe(filter: string, ms: number, error: Error | null): void {
+    this.deps.metrics.filterSeconds.observe({ filter }, ms / 1000);
+    if (error) this.deps.metrics.filterErrors.inc({ filter });
+    this.filterMs.set(filter, (this.filterMs.get(filter) ?? 0) + ms);
+  }
+
+  /** One summary line per message, and its entry in the message log. */
+  private async record(tx: Transaction, result: DataResult): Promise<void> {
+    const env = tx.envelope;
+    const tenant = this.rcpts[0]?.policy.tenant?.id ?? null;
+    this.deps.log.info(
+      {
+        id: tx.id,
+        ingress: env.ingress,
+        client: env.client.address,
+        from: env.mailFrom?.address ?? "",
+        auth: env.auth,
+        size: tx.size,
+        recipients: result.verdicts.map((v) => ({
+          rcpt: v.address,
+          action: v.action,
+          score: v.score,
+          symbols: v.symbols.map((s) => s.name),
+        })),
+        reply: result.reply ? `${result.reply.code} ${result.reply.enhanced}` : null,
+        filter_ms: Object.fromEntries([...this.filterMs].map(([k, v]) => [k, round(v)])),
+      },
+      "message",
+    );
+    if (!this.deps.store || env.ingress === "scan") return;
+    try {
+      await this.deps.store.logMessage({
+        id: tx.id,
+        at: tx.receivedAt,
+        tenant,
+        ingress: env.ingress,
+        clientAddress: env.client.address,
+        sender: env.mailFrom?.address ?? "",
+        subject: tx.headers.decoded("Subject"),
+        size: tx.size,
+        recipients: result.verdicts,
+      });
+    } catch (err) {
+      this.deps.log.error({ id: tx.id, err: (err as Error).message }, "message log write failed");
+    }
+  }
+
+  async reset(): Promise<void> {
+    const tx = this.tx;
+    this.tx = null;
+    this.rcpts = [];
+    this.messageEarly = [];
+    this.filterMs.clear();
+    this.envelope.mailFrom = null;
+    this.envelope.recipients = [];
+    await tx?.dispose();
+  }
+
+  async close(): Promise<void> {
+    await this.reset();
+  }
+}
+
+function forRecipient(result: FilterResult, address: string): RecipientResult {
+  const own = result.recipients?.[address];
+  if (!own) return result;
+  return {
+    symbols: [...(result.symbols ?? []), ...(own.symbols ?? [])],
+    headers: [...(result.headers ?? []), ...(own.headers ?? [])],
+    action: own.action ?? result.action,
+    skip: [...(result.skip ?? []), ...(own.skip ?? [])],
+  };
+}
+
+function apply(r: RecipientState, filter: string, res: RecipientResult): void {
+  r.symbols.push(...(res.symbols ?? []).map((s): ScoredSymbol => ({ ...s, filter })));
+  r.headers.push(...(res.headers ?? []));
+  if (res.action) r.actions.push({ ...res.action, filter });
+  for (const s of res.skip ?? []) r.skipGroups.set(s.group, s.reason);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

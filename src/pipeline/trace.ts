@@ -1,0 +1,15 @@
+// The decision trace of one recipient: which filters ran, which were skipped and why,
+// and which symbols or action decided the outcome. Kept in the message log.
+
+export type TraceEntry =
+  | {
+      filter: string;
+      stage: string;
+      ran: true;
+      ms: number;
+      symbols: string[];
+      action?: string;
+      error?: string;
+    }
+  | { filter: string; stage: string; ran: false; reason: string }
+  | { decision: string; by: string };

@@ -1,0 +1,106 @@
+// The pipeline's vocabulary: stages, symbols, actions, filters and their results.
+// Filters see only these types — never a socket, never a protocol.
+import type { Transaction } from "../message/transaction.ts";
+import type { Envelope } from "../message/envelope.ts";
+import type { RecipientPolicy } from "../policy/types.ts";
+import type { Logger } from "pino";
+
+/** Stage names are data: one list, used everywhere (no method names built from strings). */
+export const STAGES = ["connect", "helo", "mail", "rcpt", "data"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface SymbolHit {
+  name: string;
+  score: number;
+  detail?: string;
+}
+
+export const ACTION_TYPES = [
+  "accept",
+  "add-header",
+  "tag-subject",
+  "bcc",
+  "redirect",
+  "hold",
+  "quarantine",
+  "discard",
+  "tempfail",
+  "reject",
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export interface SmtpReply {
+  code: number;
+  enhanced: string;
+  text: string;
+}
+
+export interface Action {
+  type: ActionType;
+  /** For reject/tempfail: the reply (the reference id is appended when shown). */
+  reply?: Partial<SmtpReply>;
+  /** For add-header. */
+  header?: { name: string; value: string };
+  /** For tag-subject. */
+  prefix?: string;
+  /** For redirect and bcc. */
+  address?: string;
+  /** For hold. */
+  minutes?: number;
+  /** Why (quarantine/hold/reject reason, shown to admins). */
+  reason?: string;
+}
+
+/**
+ * A header change for one recipient's copy. add: append (prepend for trace headers such as
+ * Received and Authentication-Results when `top` is set); delete: every field of that name;
+ * set: replace the first field's value in place (added when missing).
+ */
+export interface HeaderEdit {
+  op: "add" | "delete" | "set";
+  name: string;
+  value?: string;
+  top?: boolean;
+}
+
+export interface RecipientResult {
+  symbols?: SymbolHit[];
+  action?: Action;
+  headers?: HeaderEdit[];
+  /** Filter groups to skip for this recipient from now on (e.g. "spam" when whitelisted). */
+  skip?: { group: string; reason: string }[];
+}
+
+export interface FilterResult extends RecipientResult {
+  /** Results that apply to single recipients only, keyed by recipient address. */
+  recipients?: Record<string, RecipientResult>;
+}
+
+export interface FilterContext {
+  stage: Stage;
+  envelope: Envelope;
+  /** The message (headers and spool at the data stage; envelope only before). */
+  tx: Transaction | null;
+  /** Recipients this call is for, with their effective policy. */
+  recipients: readonly { address: string; policy: RecipientPolicy }[];
+  /** The options of this filter from the policy in force (connection level before rcpt). */
+  options: Record<string, unknown>;
+  /** Symbols produced so far in this message by other filters (for filters that use them). */
+  earlier: readonly SymbolHit[];
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface Filter {
+  readonly name: string;
+  /** Filters of one group share a per-user switch (e.g. "spam": the user's spam filter ON/OFF). */
+  readonly group: string;
+  readonly stages: readonly Stage[];
+  /** Lower runs first; the policy may override. */
+  readonly priority: number;
+  /** Whether the filter runs when the policy says nothing about it. */
+  readonly enabledByDefault: boolean;
+  /** Validates and fills defaults of this filter's options at configuration load. */
+  parseOptions(raw: unknown): Record<string, unknown>;
+  check(ctx: FilterContext): Promise<FilterResult> | FilterResult;
+}

@@ -1,0 +1,130 @@
+// Policy resolution: the effective policy of one recipient, merged global → role →
+// tenant (found by the recipient's domain) → user (from the directory). Pure merging:
+// the directory call is the only I/O, and its failure propagates as DirectoryError.
+import type { Config, PolicySpec, TenantConfig } from "../config/schema.ts";
+import type { Filter } from "../pipeline/types.ts";
+import { domainOf } from "../message/envelope.ts";
+import type { Directory } from "./directory.ts";
+import type { FilterSettings, RecipientPolicy, Thresholds, User } from "./types.ts";
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class PolicyResolver {
+  private readonly config: Config;
+  private readonly filters: readonly Filter[];
+  private readonly directory: Directory;
+  private readonly tenantByDomain = new Map<string, TenantConfig>();
+
+  constructor(config: Config, filters: readonly Filter[], directory: Directory) {
+    this.config = config;
+    this.filters = filters;
+    this.directory = directory;
+    for (const t of config.tenants) for (const d of t.domains) this.tenantByDomain.set(d, t);
+  }
+
+  tenantFor(address: string): TenantConfig | null {
+    return this.tenantByDomain.get(domainOf(address)) ?? null;
+  }
+
+  isLocal(address: string): boolean {
+    return this.tenantByDomain.has(domainOf(address));
+  }
+
+  /** The policy in force before any recipient is known (connect, helo, mail stages). */
+  connectionPolicy(): RecipientPolicy {
+    return this.build("", null, null);
+  }
+
+  /** A recipient's effective policy. Throws DirectoryError when the directory cannot answer. */
+  async forRecipient(address: string): Promise<RecipientPolicy> {
+    const tenant = this.tenantFor(address);
+    const user = tenant ? await this.directory.lookup(address) : null;
+    return this.build(address.toLowerCase(), tenant, user);
+  }
+
+  private layers(tenant: TenantConfig | null): PolicySpec[] {
+    const role = this.config.roles[this.config.node.role]?.policy;
+    return [this.config.policy, ...(role ? [role] : []), ...(tenant?.policy ? [tenant.policy] : [])];
+  }
+
+  private build(address: string, tenant: TenantConfig | null, user: User | null): RecipientPolicy {
+    const layers = this.layers(tenant);
+    const pick = <T>(get: (p: PolicySpec) => T | undefined, fallback: T): T => {
+      let v = fallback;
+      for (const l of layers) {
+        const x = get(l);
+        if (x !== undefined) v = x;
+      }
+      return v;
+    };
+    const thresholds: Thresholds = {
+      tag: pick((p) => p.thresholds?.tag, 5 as number | null),
+      quarantine: pick((p) => p.thresholds?.quarantine, 10 as number | null),
+      reject: pick((p) => p.thresholds?.reject, null as number | null),
+    };
+    if (user) Object.assign(thresholds, stripUndefined(user.thresholds));
+    const spamOn = user?.spamFilter ?? pick((p) => p.spam_filter, true);
+    const onError = pick((p) => p.on_error, "tempfail" as const);
+    const filters: Record<string, FilterSettings> = {};
+    for (const f of this.filters) {
+      const enabled = pick((p) => p.filters?.[f.name]?.enabled, f.enabledByDefault);
+      let offReason: string | null = enabled ? null : "disabled by policy";
+      if (enabled && f.group === "spam" && !spamOn) {
+        offReason =
+          user?.spamFilter === false ? "spam filter OFF for this user" : "spam filter OFF by policy";
+      }
+      filters[f.name] = {
+        enabled: offReason === null,
+        offReason,
+        priority: pick((p) => p.filters?.[f.name]?.priority, f.priority),
+        timeoutMs: pick((p) => p.filters?.[f.name]?.timeout_ms, DEFAULT_TIMEOUT_MS),
+        onError: pick((p) => p.filters?.[f.name]?.on_error, onError),
+        options: f.parseOptions(mergeOptions(layers.map((l) => l.filters?.[f.name]?.options))),
+      };
+    }
+    const scores: Record<string, number> = {};
+    for (const l of layers) Object.assign(scores, l.scores ?? {});
+    return {
+      address,
+      tenant,
+      user,
+      language: user?.language ?? tenant?.language ?? "en",
+      splitMixed: tenant?.split_mixed_policies ?? "fanout",
+      thresholds,
+      filters,
+      scores,
+      lists: {
+        whitelist: user?.whitelist ?? [],
+        blacklist: user?.blacklist ?? [],
+        maxEntries: pick((p) => p.lists?.max_entries, 20),
+        blacklistAction: pick((p) => p.lists?.blacklist_action, "reject" as const),
+      },
+      tag: {
+        subjectPrefix: pick((p) => p.tag?.subject_prefix, "[SPAM] "),
+        headers: pick((p) => p.tag?.headers, true),
+      },
+    };
+  }
+}
+
+function mergeOptions(parts: (Record<string, unknown> | undefined)[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of parts) if (p) Object.assign(out, p);
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Which filters a recipient's policy runs: recipients with the same fingerprint can share
+ * one scan without anyone's mail being scanned against their choice (defer mode).
+ */
+export function scanFingerprint(p: RecipientPolicy): string {
+  return Object.entries(p.filters)
+    .filter(([, s]) => s.enabled)
+    .map(([n]) => n)
+    .sort()
+    .join(",");
+}

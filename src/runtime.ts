@@ -1,0 +1,133 @@
+// Composition root: configuration → store → directory → policy → filters → pipeline.
+// Front ends ask it for a fresh Session per connection; a reload swaps the parts atomically
+// so sessions in flight finish on the configuration they started with.
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import pino, { type Logger } from "pino";
+import { loadConfigFile, parseConfig } from "./config/load.ts";
+import { QUICKSTART_YAML } from "./config/quickstart.ts";
+import type { Config } from "./config/schema.ts";
+import { builtinFilters } from "./filters/index.ts";
+import { PipelineMetrics } from "./pipeline/metrics.ts";
+import { PipelineSession } from "./pipeline/pipeline-session.ts";
+import { FilterRegistry } from "./pipeline/registry.ts";
+import type { Session } from "./pipeline/session.ts";
+import { BuiltinDirectory } from "./policy/builtin-directory.ts";
+import type { Directory } from "./policy/directory.ts";
+import { PolicyResolver } from "./policy/resolve.ts";
+import { openStore } from "./store/open.ts";
+import type { Store } from "./store/types.ts";
+import type { IntakeLimits } from "./message/transaction.ts";
+
+export interface RuntimeOptions {
+  /** Configuration file; absent means the embedded quick-start configuration. */
+  configPath?: string;
+  /** Configuration text (tests); wins over configPath. */
+  configText?: string;
+  logger?: Logger;
+  /** Open the configured store: "always", "if-exists" (offline scan), or "never". */
+  store?: "always" | "if-exists" | "never";
+  /** Extra filters (tests, and filters added by later issues before they are built in). */
+  extraFilters?: import("./pipeline/types.ts").Filter[];
+}
+
+interface Parts {
+  config: Config;
+  directory: Directory;
+  resolver: PolicyResolver;
+  intake: IntakeLimits;
+}
+
+export class Runtime {
+  readonly log: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly registry: FilterRegistry;
+  readonly store: Store | null;
+  readonly source: string;
+  private parts: Parts;
+  private readonly opts: RuntimeOptions;
+
+  private constructor(
+    opts: RuntimeOptions,
+    log: Logger,
+    registry: FilterRegistry,
+    store: Store | null,
+    parts: Parts,
+  ) {
+    this.opts = opts;
+    this.log = log;
+    this.registry = registry;
+    this.store = store;
+    this.parts = parts;
+    this.metrics = new PipelineMetrics(undefined, true);
+    this.source = opts.configText !== undefined ? "(inline)" : (opts.configPath ?? "(embedded quick-start)");
+  }
+
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const registry = new FilterRegistry([...builtinFilters(), ...(opts.extraFilters ?? [])]);
+    const config = await readConfig(opts, registry);
+    const log =
+      opts.logger ?? pino({ level: config.log.level, base: { node: config.node.name ?? hostname() } });
+    const mode = opts.store ?? "always";
+    const sqlitePath = config.store.startsWith("sqlite:") ? config.store.slice(7) : null;
+    const open = mode === "always" || (mode === "if-exists" && sqlitePath !== null && existsSync(sqlitePath));
+    const store = open ? await openStore(config.store) : null;
+    return new Runtime(opts, log, registry, store, makeParts(config, registry, store));
+  }
+
+  get config(): Config {
+    return this.parts.config;
+  }
+
+  get resolver(): PolicyResolver {
+    return this.parts.resolver;
+  }
+
+  get directory(): Directory {
+    return this.parts.directory;
+  }
+
+  newSession(): Session {
+    const p = this.parts;
+    return new PipelineSession({
+      filters: this.registry.all(),
+      resolver: p.resolver,
+      log: this.log,
+      metrics: this.metrics,
+      intake: p.intake,
+      store: this.store,
+    });
+  }
+
+  /** Re-read the configuration; on any error the old one stays and the error is thrown. */
+  async reload(): Promise<void> {
+    const config = await readConfig(this.opts, this.registry);
+    this.parts = makeParts(config, this.registry, this.store);
+  }
+
+  async close(): Promise<void> {
+    await this.store?.close();
+  }
+}
+
+async function readConfig(opts: RuntimeOptions, registry: FilterRegistry): Promise<Config> {
+  if (opts.configText !== undefined) return parseConfig(opts.configText, "(inline)", registry);
+  if (opts.configPath) return loadConfigFile(opts.configPath, registry);
+  return parseConfig(QUICKSTART_YAML, "(embedded quick-start)", registry);
+}
+
+function makeParts(config: Config, registry: FilterRegistry, store: Store | null): Parts {
+  const directory = new BuiltinDirectory(config, store);
+  return {
+    config,
+    directory,
+    resolver: new PolicyResolver(config, registry.all(), directory),
+    intake: {
+      maxMessageBytes: config.limits.message_bytes,
+      maxHeaderBytes: config.limits.header_bytes,
+      spoolMemoryBytes: config.spool.memory_bytes,
+      spoolDir: config.spool.dir,
+      maxTextChars: 2 * 1024 * 1024,
+    },
+  };
+}

@@ -1,0 +1,409 @@
+// The embedded store: SQLite through node:sqlite (built into Node 24, no native addon),
+// WAL journal with synchronous=FULL so a committed write survives a power cut.
+// Not for several nodes: a cluster uses the PostgreSQL store.
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations.ts";
+import {
+  ListLimitError,
+  type HoldInput,
+  type HoldItem,
+  type HoldState,
+  type ListKind,
+  type LogEntry,
+  type LogQuery,
+  type QuarantineInput,
+  type QuarantineItem,
+  type QuarantineState,
+  type Store,
+  type StoredUser,
+} from "./types.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+export class SqliteStore implements Store {
+  private readonly db: DatabaseSync;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+    );
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    const row = this.db.prepare("SELECT MAX(version) AS v FROM schema_version").get() as { v: number | null };
+    for (let v = (row.v ?? 0) + 1; v <= SQLITE_MIGRATIONS.length; v++) {
+      this.tx(() => {
+        this.db.exec(SQLITE_MIGRATIONS[v - 1]!);
+        this.db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(v);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  private tx<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  // ---- users ----
+
+  async getUser(address: string): Promise<StoredUser | null> {
+    const a = address.toLowerCase();
+    const row = this.db
+      .prepare(
+        "SELECT * FROM users WHERE address = ? UNION SELECT u.* FROM users u JOIN user_aliases x ON x.address = u.address WHERE x.alias = ?",
+      )
+      .get(a, a) as Row | undefined;
+    return row ? this.userFromRow(row) : null;
+  }
+
+  private userFromRow(row: Row): StoredUser {
+    const address = String(row.address);
+    const aliases = this.db
+      .prepare("SELECT alias FROM user_aliases WHERE address = ? ORDER BY alias")
+      .all(address);
+    const lists = this.db
+      .prepare("SELECT kind, entry FROM user_lists WHERE address = ? ORDER BY kind, position")
+      .all(address) as { kind: string; entry: string }[];
+    return {
+      id: String(row.id),
+      tenant: String(row.tenant),
+      address,
+      aliases: aliases.map((r) => String(r.alias)),
+      language: (row.language as "en" | "ja" | null) ?? null,
+      spamFilter: row.spam_filter === null ? null : row.spam_filter === 1,
+      thresholds: JSON.parse(String(row.thresholds)),
+      whitelist: lists.filter((l) => l.kind === "whitelist").map((l) => l.entry),
+      blacklist: lists.filter((l) => l.kind === "blacklist").map((l) => l.entry),
+      sendAs: JSON.parse(String(row.send_as)),
+      passwordHash: (row.password_hash as string | null) ?? null,
+    };
+  }
+
+  async putUser(u: StoredUser): Promise<void> {
+    const address = u.address.toLowerCase();
+    this.tx(() => {
+      this.db
+        .prepare(
+          `INSERT INTO users (address, id, tenant, language, spam_filter, thresholds, send_as, password_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(address) DO UPDATE SET id=excluded.id, tenant=excluded.tenant, language=excluded.language,
+             spam_filter=excluded.spam_filter, thresholds=excluded.thresholds, send_as=excluded.send_as,
+             password_hash=excluded.password_hash`,
+        )
+        .run(
+          address,
+          u.id,
+          u.tenant,
+          u.language,
+          u.spamFilter === null ? null : u.spamFilter ? 1 : 0,
+          JSON.stringify(u.thresholds),
+          JSON.stringify(u.sendAs),
+          u.passwordHash,
+        );
+      this.db.prepare("DELETE FROM user_aliases WHERE address = ?").run(address);
+      for (const a of u.aliases) {
+        this.db
+          .prepare("INSERT INTO user_aliases (alias, address) VALUES (?, ?)")
+          .run(a.toLowerCase(), address);
+      }
+      this.writeList(address, "whitelist", u.whitelist);
+      this.writeList(address, "blacklist", u.blacklist);
+    });
+  }
+
+  private writeList(address: string, kind: ListKind, entries: string[]): void {
+    this.db.prepare("DELETE FROM user_lists WHERE address = ? AND kind = ?").run(address, kind);
+    const ins = this.db.prepare(
+      "INSERT INTO user_lists (address, kind, position, entry) VALUES (?, ?, ?, ?)",
+    );
+    entries.forEach((e, i) => ins.run(address, kind, i, e.toLowerCase()));
+  }
+
+  async deleteUser(address: string): Promise<boolean> {
+    return this.db.prepare("DELETE FROM users WHERE address = ?").run(address.toLowerCase()).changes > 0;
+  }
+
+  async listUsers(tenant: string): Promise<StoredUser[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM users WHERE tenant = ? ORDER BY address")
+      .all(tenant) as Row[];
+    return rows.map((r) => this.userFromRow(r));
+  }
+
+  async setList(address: string, kind: ListKind, entries: string[], maxEntries: number): Promise<void> {
+    if (entries.length > maxEntries) throw new ListLimitError(kind, maxEntries, entries.length);
+    const a = address.toLowerCase();
+    this.tx(() => {
+      const exists = this.db.prepare("SELECT 1 AS x FROM users WHERE address = ?").get(a);
+      if (!exists) throw new Error(`no such user: ${a}`);
+      this.writeList(a, kind, entries);
+    });
+  }
+
+  // ---- quarantine ----
+
+  async putQuarantine(q: QuarantineInput): Promise<void> {
+    const now = Date.now();
+    this.tx(() => {
+      this.db
+        .prepare(
+          "INSERT INTO quarantine (id, tenant, created_at, envelope, score, symbols, subject, size, message) VALUES (?,?,?,?,?,?,?,?,?)",
+        )
+        .run(
+          q.id,
+          q.tenant,
+          now,
+          JSON.stringify(q.envelope),
+          q.score,
+          JSON.stringify(q.symbols),
+          q.subject,
+          q.message.length,
+          q.message,
+        );
+      const ins = this.db.prepare(
+        "INSERT INTO quarantine_rcpt (id, address, state, reason, updated_at) VALUES (?, ?, 'quarantined', ?, ?)",
+      );
+      for (const r of q.recipients) ins.run(q.id, r.address.toLowerCase(), r.reason, now);
+    });
+  }
+
+  private quarantineFromRow(row: Row): QuarantineItem {
+    const rcpts = this.db
+      .prepare("SELECT address, state, reason, updated_at FROM quarantine_rcpt WHERE id = ? ORDER BY address")
+      .all(String(row.id)) as Row[];
+    return {
+      id: String(row.id),
+      tenant: (row.tenant as string | null) ?? null,
+      createdAt: new Date(Number(row.created_at)),
+      envelope: JSON.parse(String(row.envelope)),
+      score: Number(row.score),
+      symbols: JSON.parse(String(row.symbols)),
+      subject: (row.subject as string | null) ?? null,
+      size: Number(row.size),
+      recipients: rcpts.map((r) => ({
+        address: String(r.address),
+        state: r.state as QuarantineState,
+        reason: String(r.reason),
+        updatedAt: new Date(Number(r.updated_at)),
+      })),
+    };
+  }
+
+  async getQuarantine(id: string): Promise<QuarantineItem | null> {
+    const row = this.db.prepare("SELECT * FROM quarantine WHERE id = ?").get(id) as Row | undefined;
+    return row ? this.quarantineFromRow(row) : null;
+  }
+
+  async listQuarantine(q: {
+    tenant?: string;
+    recipient?: string;
+    state?: QuarantineState;
+    limit?: number;
+  }): Promise<QuarantineItem[]> {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (q.tenant !== undefined) {
+      where.push("q.tenant = ?");
+      args.push(q.tenant);
+    }
+    if (q.recipient !== undefined || q.state !== undefined) {
+      const sub: string[] = [];
+      if (q.recipient !== undefined) {
+        sub.push("r.address = ?");
+        args.push(q.recipient.toLowerCase());
+      }
+      if (q.state !== undefined) {
+        sub.push("r.state = ?");
+        args.push(q.state);
+      }
+      where.push(`EXISTS (SELECT 1 FROM quarantine_rcpt r WHERE r.id = q.id AND ${sub.join(" AND ")})`);
+    }
+    args.push(q.limit ?? 100);
+    const rows = this.db
+      .prepare(
+        `SELECT q.* FROM quarantine q ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY q.created_at DESC, q.id LIMIT ?`,
+      )
+      .all(...args) as Row[];
+    return rows.map((r) => this.quarantineFromRow(r));
+  }
+
+  async quarantineMessage(id: string): Promise<Buffer | null> {
+    const row = this.db.prepare("SELECT message FROM quarantine WHERE id = ?").get(id) as
+      { message: Uint8Array } | undefined;
+    return row ? Buffer.from(row.message) : null;
+  }
+
+  async setQuarantineState(
+    id: string,
+    recipient: string,
+    from: QuarantineState,
+    to: QuarantineState,
+  ): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        "UPDATE quarantine_rcpt SET state = ?, updated_at = ? WHERE id = ? AND address = ? AND state = ?",
+      )
+      .run(to, Date.now(), id, recipient.toLowerCase(), from);
+    return r.changes > 0;
+  }
+
+  // ---- hold queue ----
+
+  async putHold(h: HoldInput): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO hold (id, tenant, created_at, release_at, state, reason, envelope, size, message) VALUES (?,?,?,?,'held',?,?,?,?)",
+      )
+      .run(
+        h.id,
+        h.tenant,
+        Date.now(),
+        h.releaseAt.getTime(),
+        h.reason,
+        JSON.stringify(h.envelope),
+        h.message.length,
+        h.message,
+      );
+  }
+
+  private holdFromRow(row: Row): HoldItem {
+    return {
+      id: String(row.id),
+      tenant: (row.tenant as string | null) ?? null,
+      createdAt: new Date(Number(row.created_at)),
+      releaseAt: new Date(Number(row.release_at)),
+      state: row.state as HoldState,
+      reason: String(row.reason),
+      envelope: JSON.parse(String(row.envelope)),
+      size: Number(row.size),
+    };
+  }
+
+  async getHold(id: string): Promise<HoldItem | null> {
+    const row = this.db
+      .prepare(
+        "SELECT id, tenant, created_at, release_at, state, reason, envelope, size FROM hold WHERE id = ?",
+      )
+      .get(id) as Row | undefined;
+    return row ? this.holdFromRow(row) : null;
+  }
+
+  async listHolds(q: { tenant?: string; state?: HoldState; limit?: number }): Promise<HoldItem[]> {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (q.tenant !== undefined) {
+      where.push("tenant = ?");
+      args.push(q.tenant);
+    }
+    if (q.state !== undefined) {
+      where.push("state = ?");
+      args.push(q.state);
+    }
+    args.push(q.limit ?? 100);
+    const rows = this.db
+      .prepare(
+        `SELECT id, tenant, created_at, release_at, state, reason, envelope, size FROM hold ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY release_at, id LIMIT ?`,
+      )
+      .all(...args) as Row[];
+    return rows.map((r) => this.holdFromRow(r));
+  }
+
+  async holdMessage(id: string): Promise<Buffer | null> {
+    const row = this.db.prepare("SELECT message FROM hold WHERE id = ?").get(id) as
+      { message: Uint8Array } | undefined;
+    return row ? Buffer.from(row.message) : null;
+  }
+
+  async setHoldState(id: string, from: HoldState, to: HoldState): Promise<boolean> {
+    return (
+      this.db.prepare("UPDATE hold SET state = ? WHERE id = ? AND state = ?").run(to, id, from).changes > 0
+    );
+  }
+
+  // ---- message log ----
+
+  async logMessage(e: LogEntry): Promise<void> {
+    this.tx(() => {
+      this.db
+        .prepare(
+          "INSERT INTO message_log (id, at, tenant, ingress, client_address, sender, subject, size, recipients) VALUES (?,?,?,?,?,?,?,?,?)",
+        )
+        .run(
+          e.id,
+          e.at.getTime(),
+          e.tenant,
+          e.ingress,
+          e.clientAddress,
+          e.sender.toLowerCase(),
+          e.subject,
+          e.size,
+          JSON.stringify(e.recipients),
+        );
+      const ins = this.db.prepare("INSERT OR IGNORE INTO message_log_rcpt (id, address) VALUES (?, ?)");
+      for (const r of e.recipients) ins.run(e.id, r.address.toLowerCase());
+    });
+  }
+
+  private logFromRow(row: Row): LogEntry {
+    return {
+      id: String(row.id),
+      at: new Date(Number(row.at)),
+      tenant: (row.tenant as string | null) ?? null,
+      ingress: String(row.ingress),
+      clientAddress: String(row.client_address),
+      sender: String(row.sender),
+      subject: (row.subject as string | null) ?? null,
+      size: Number(row.size),
+      recipients: JSON.parse(String(row.recipients)),
+    };
+  }
+
+  async getLog(id: string): Promise<LogEntry | null> {
+    const row = this.db.prepare("SELECT * FROM message_log WHERE id = ?").get(id) as Row | undefined;
+    return row ? this.logFromRow(row) : null;
+  }
+
+  async searchLog(q: LogQuery): Promise<LogEntry[]> {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (q.tenant !== undefined) {
+      where.push("m.tenant = ?");
+      args.push(q.tenant);
+    }
+    if (q.sender !== undefined) {
+      where.push("m.sender = ?");
+      args.push(q.sender.toLowerCase());
+    }
+    if (q.since !== undefined) {
+      where.push("m.at >= ?");
+      args.push(q.since.getTime());
+    }
+    if (q.recipient !== undefined) {
+      where.push("EXISTS (SELECT 1 FROM message_log_rcpt r WHERE r.id = m.id AND r.address = ?)");
+      args.push(q.recipient.toLowerCase());
+    }
+    args.push(q.limit ?? 100);
+    const rows = this.db
+      .prepare(
+        `SELECT m.* FROM message_log m ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY m.at DESC, m.id LIMIT ?`,
+      )
+      .all(...args) as Row[];
+    return rows.map((r) => this.logFromRow(r));
+  }
+}
