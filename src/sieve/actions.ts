@@ -1,0 +1,33 @@
+// The plain-data result of running a script: actions, implicit keep and header edits.
+// Not execution: the pipeline maps these onto its own actions; nothing here touches a message.
+
+export type NotifyTarget = "sender" | "recipient" | "admin";
+
+export type SieveAction =
+  | { type: "keep" }
+  | { type: "discard" }
+  | { type: "fileinto"; folder: string; copy: boolean }
+  | { type: "redirect"; address: string; copy: boolean }
+  | { type: "reject"; reason: string }
+  | { type: "ereject"; reason: string }
+  | { type: "hold"; minutes: number; reason: string }
+  | { type: "quarantine"; reason: string }
+  | { type: "notify"; to: NotifyTarget; template: string };
+
+/**
+ * Header edits in the order they must be applied. A delete names the occurrence (1-based, counted from
+ * the top among fields of that name) in the header as it stands after the earlier edits.
+ */
+export type HeaderEdit =
+  | { op: "add"; name: string; value: string; last: boolean }
+  | { op: "delete"; name: string; occurrence: number };
+
+export interface SieveResult {
+  /** Explicit actions, de-duplicated as RFC 5228 4 asks (e.g. two fileinto to one folder = one). */
+  actions: SieveAction[];
+  /** True when no action cancelled the implicit keep (RFC 5228 2.10.2): deliver to the default place. */
+  implicitKeep: boolean;
+  headerEdits: HeaderEdit[];
+  /** Steps the run used, for metrics and limit tuning. */
+  steps: number;
+}

@@ -1,0 +1,72 @@
+// RFC 5228 control and action commands: require, if/elsif/else, stop, keep, discard, redirect.
+// Not the if-chain logic itself: interpreter.ts walks if/elsif/else; their definitions only fix the shape.
+
+import type { CommandDef, Extension } from "../spec.ts";
+
+const noop = (): void => undefined;
+
+const control = (name: string, test: "none" | "one", block: boolean): CommandDef => ({
+  kind: "command",
+  name,
+  capability: null,
+  tags: [],
+  args: [],
+  test,
+  block,
+  run: noop,
+});
+
+/** A deliberately loose check; the MTA does the real syntax check when it sends. */
+export function looksLikeAddress(s: string): boolean {
+  return /^[^@\s<>]+@[^@\s<>]+$/.test(s);
+}
+
+export const coreCommands: Extension = {
+  capabilities: [],
+  tests: [],
+  commands: [
+    control("if", "one", true),
+    control("elsif", "one", true),
+    control("else", "none", true),
+    {
+      kind: "command",
+      name: "require",
+      capability: null,
+      tags: [],
+      args: [{ name: "capabilities", type: "string-list" }],
+      test: "none",
+      block: false,
+      run: noop,
+    },
+    { ...control("stop", "none", false), run: () => "stop" },
+    {
+      ...control("keep", "none", false),
+      run: (node, rt) => rt.addAction(node.pos, { type: "keep" }),
+    },
+    {
+      ...control("discard", "none", false),
+      run: (node, rt) => rt.addAction(node.pos, { type: "discard" }),
+    },
+    {
+      kind: "command",
+      name: "redirect",
+      capability: null,
+      tags: [{ name: "copy", capability: "copy" }],
+      args: [{ name: "address", type: "string" }],
+      test: "none",
+      block: false,
+      validate(node, ctx) {
+        const a = node.args[0];
+        if (a?.type === "strings" && a.items[0]?.parts === null && !looksLikeAddress(a.items[0].text)) {
+          throw ctx.error(a.pos, `redirect address "${a.items[0].text}" is not a valid address`);
+        }
+      },
+      run(node, rt) {
+        const address = rt.string(node.args[0]);
+        if (!looksLikeAddress(address))
+          rt.fail(node.pos, `redirect address "${address}" is not a valid address`);
+        rt.addAction(node.pos, { type: "redirect", address, copy: node.tags.has("copy") });
+      },
+    },
+  ],
+};

@@ -1,0 +1,23 @@
+// Picks the header field values a header/address/date test looks at, honouring RFC 5260 :index/:last.
+// Not matching: callers pass the selected values on to match.ts.
+
+import type { Pos } from "./ast.ts";
+import type { Runtime } from "./runtime.ts";
+import { tagNumber, type Node } from "./spec.ts";
+
+export function selectHeaderValues(rt: Runtime, node: Node, pos: Pos, name: string): string[] {
+  const values = rt.headerValues(pos, name);
+  const index = tagNumber(node, "index");
+  if (index === undefined) return values;
+  const at = node.tags.has("last") ? values.length - index : index - 1;
+  const v = values[at];
+  return v === undefined ? [] : [v];
+}
+
+/** Compile-time rule shared by the tests that take :index: ":last" needs ":index", which counts from 1. */
+export function validateIndex(node: Node, error: (pos: Pos, message: string) => Error): void {
+  const index = node.tags.get("index");
+  if (node.tags.has("last") && !index)
+    throw error(node.tags.get("last")?.pos ?? node.pos, '":last" needs ":index"');
+  if (index && tagNumber(node, "index") === 0) throw error(index.pos, '":index" counts from 1');
+}

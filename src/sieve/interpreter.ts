@@ -1,0 +1,66 @@
+// Walks compiled commands: if/elsif/else chains, stop, and each command's run(); evaluates tests.
+// Not definitions of commands (extensions/) and not per-run state (runtime.ts).
+
+import type { SieveResult } from "./actions.ts";
+import type { SieveEnvironment } from "./environment.ts";
+import type { SieveLimits } from "./limits.ts";
+import { Runtime, type RuntimeScript } from "./runtime.ts";
+import type { CommandDef, Node, TestDef } from "./spec.ts";
+
+function evaluate(node: Node, rt: Runtime): boolean {
+  rt.step(node.pos);
+  return (node.def as TestDef).run(node, rt);
+}
+
+function runBlock(nodes: Node[], rt: Runtime): "stop" | undefined {
+  let i = 0;
+  while (i < nodes.length) {
+    const n = nodes[i] as Node;
+    rt.step(n.pos);
+    if (n.name !== "if") {
+      if ((n.def as CommandDef).run(n, rt) === "stop") return "stop";
+      i++;
+      continue;
+    }
+    // An if-chain: the validator guarantees elsif/else only ever follow if/elsif.
+    let taken = false;
+    let j = i;
+    for (;;) {
+      const c = nodes[j] as Node;
+      if (!taken && (c.name === "else" || rt.evaluate(c.tests[0] as Node))) {
+        taken = true;
+        if (runBlock(c.block ?? [], rt) === "stop") return "stop";
+      }
+      j++;
+      const next = nodes[j];
+      if (c.name === "else" || !next || (next.name !== "elsif" && next.name !== "else")) break;
+    }
+    i = j;
+  }
+  return undefined;
+}
+
+/** RFC 5429 2.1: reject/ereject cannot be combined with actions that deliver the message. */
+function checkConflicts(rt: Runtime, commands: Node[]): void {
+  const rejecting = rt.actions.some((a) => a.type === "reject" || a.type === "ereject");
+  if (!rejecting) return;
+  const delivering = rt.actions.find(
+    (a) => a.type === "keep" || a.type === "fileinto" || a.type === "redirect",
+  );
+  if (delivering) {
+    rt.fail(commands[0]?.pos ?? { line: 1, column: 1 }, `reject cannot be combined with ${delivering.type}`);
+  }
+}
+
+export function execute(
+  commands: Node[],
+  script: RuntimeScript,
+  env: SieveEnvironment,
+  limits: SieveLimits,
+): SieveResult {
+  const rt = new Runtime(script, env, limits);
+  rt.evaluate = (node) => evaluate(node, rt);
+  runBlock(commands, rt);
+  checkConflicts(rt, commands);
+  return { actions: rt.actions, implicitKeep: rt.implicitKeep, headerEdits: rt.headerEdits, steps: rt.steps };
+}

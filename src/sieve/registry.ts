@@ -1,0 +1,61 @@
+// The set of commands, tests and capabilities a compiled script may use, built from extension modules.
+// Not global state: a registry is plain data, and callers could build a narrower one.
+
+import { bodyExtension } from "./extensions/body.ts";
+import { capabilityOnlyExtension } from "./extensions/capabilities.ts";
+import { coreCommands } from "./extensions/core-commands.ts";
+import { coreTests } from "./extensions/core-tests.ts";
+import { dateExtension } from "./extensions/date.ts";
+import { editheaderExtension } from "./extensions/editheader.ts";
+import { envelopeExtension } from "./extensions/envelope.ts";
+import { environmentExtension } from "./extensions/environment.ts";
+import { extlistsExtension } from "./extensions/extlists.ts";
+import { fileintoExtension } from "./extensions/fileinto.ts";
+import { rejectExtension } from "./extensions/reject.ts";
+import { sluiceExtension } from "./extensions/sluice.ts";
+import { spamtestExtension } from "./extensions/spamtest.ts";
+import { variablesExtension } from "./extensions/variables.ts";
+import type { CommandDef, Extension, TestDef } from "./spec.ts";
+
+export interface Registry {
+  capabilities: ReadonlySet<string>;
+  commands: ReadonlyMap<string, CommandDef>;
+  tests: ReadonlyMap<string, TestDef>;
+}
+
+export function buildRegistry(extensions: Extension[]): Registry {
+  const capabilities = new Set<string>();
+  const commands = new Map<string, CommandDef>();
+  const tests = new Map<string, TestDef>();
+  for (const ext of extensions) {
+    ext.capabilities.forEach((c) => capabilities.add(c));
+    for (const c of ext.commands) {
+      if (commands.has(c.name)) throw new Error(`command "${c.name}" registered twice`);
+      commands.set(c.name, c);
+    }
+    for (const t of ext.tests) {
+      if (tests.has(t.name)) throw new Error(`test "${t.name}" registered twice`);
+      tests.set(t.name, t);
+    }
+  }
+  return { capabilities, commands, tests };
+}
+
+export const ALL_EXTENSIONS: readonly Extension[] = [
+  coreCommands,
+  coreTests,
+  capabilityOnlyExtension,
+  fileintoExtension,
+  rejectExtension,
+  envelopeExtension,
+  bodyExtension,
+  variablesExtension,
+  spamtestExtension,
+  editheaderExtension,
+  dateExtension,
+  environmentExtension,
+  extlistsExtension,
+  sluiceExtension,
+];
+
+export const DEFAULT_REGISTRY: Registry = buildRegistry([...ALL_EXTENSIONS]);

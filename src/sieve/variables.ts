@@ -1,0 +1,122 @@
+// String-level rules of RFC 5229 (variable references, names, set modifiers) and RFC 5228 2.4.2.4
+// encoded-character decoding. Not storage: the runtime owns variable values and enforces limits.
+
+import type { StringPart } from "./spec.ts";
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A name `set` may assign: an identifier, optionally namespaced (which we do not support yet). */
+export function isValidVariableName(name: string): boolean {
+  return IDENT.test(name);
+}
+
+function isReference(name: string): boolean {
+  if (/^[0-9]+$/.test(name)) return true;
+  return name.split(".").every((p) => IDENT.test(p));
+}
+
+/**
+ * Splits a string into literal text and variable references; returns null when it has none.
+ * A "${" that does not form a valid reference stays literal text (RFC 5229 3).
+ */
+export function parseVariableParts(text: string): StringPart[] | null {
+  if (!text.includes("${")) return null;
+  const parts: StringPart[] = [];
+  let literal = "";
+  let i = 0;
+  let found = false;
+  while (i < text.length) {
+    const start = text.indexOf("${", i);
+    if (start < 0) break;
+    const end = text.indexOf("}", start + 2);
+    if (end < 0) break;
+    const name = text.slice(start + 2, end);
+    if (isReference(name)) {
+      literal += text.slice(i, start);
+      if (literal) parts.push(literal);
+      literal = "";
+      parts.push({ variable: name.toLowerCase() });
+      found = true;
+      i = end + 1;
+    } else {
+      // Not a reference: keep "${" literally and rescan after it, so "${${a}}" still expands ${a}.
+      literal += text.slice(i, start + 2);
+      i = start + 2;
+    }
+  }
+  literal += text.slice(i);
+  if (literal) parts.push(literal);
+  return found ? parts : null;
+}
+
+/**
+ * RFC 5228 2.4.2.4: "${hex: 41 42}" and "${unicode: 263a}" become characters. Malformed sequences are
+ * left as they are; returns null when a unicode value is not a valid code point (a compile error).
+ */
+export function decodeEncodedCharacters(text: string): string | null {
+  let bad = false;
+  const out = text.replace(/\$\{(hex|unicode):([\s0-9A-Fa-f]*)\}/gi, (whole, kind: string, body: string) => {
+    const items = body.trim() === "" ? [] : body.trim().split(/\s+/);
+    if (kind.toLowerCase() === "hex") {
+      if (items.some((h) => h.length > 2)) return whole;
+      return Buffer.from(items.map((h) => parseInt(h, 16))).toString("utf8");
+    }
+    let s = "";
+    for (const h of items) {
+      if (h.length > 6) return whole;
+      const cp = parseInt(h, 16);
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        bad = true;
+        return whole;
+      }
+      s += String.fromCodePoint(cp);
+    }
+    return s;
+  });
+  return bad ? null : out;
+}
+
+export const SET_MODIFIERS = {
+  lower: 40,
+  upper: 40,
+  lowerfirst: 30,
+  upperfirst: 30,
+  quotewildcard: 20,
+  length: 10,
+} as const;
+
+export type SetModifier = keyof typeof SET_MODIFIERS;
+
+/** Applies modifiers highest precedence first, as RFC 5229 4.1 orders them. */
+export function applyModifiers(value: string, modifiers: SetModifier[]): string {
+  const ordered = [...modifiers].sort((a, b) => SET_MODIFIERS[b] - SET_MODIFIERS[a]);
+  let v = value;
+  for (const m of ordered) {
+    switch (m) {
+      case "lower":
+        v = v.toLowerCase();
+        break;
+      case "upper":
+        v = v.toUpperCase();
+        break;
+      case "lowerfirst":
+        v = firstChar(v).toLowerCase() + v.slice(firstChar(v).length);
+        break;
+      case "upperfirst":
+        v = firstChar(v).toUpperCase() + v.slice(firstChar(v).length);
+        break;
+      case "quotewildcard":
+        v = v.replace(/[*?\\]/g, (c) => "\\" + c);
+        break;
+      case "length":
+        v = String(Array.from(v).length);
+        break;
+    }
+  }
+  return v;
+}
+
+function firstChar(v: string): string {
+  const cp = v.codePointAt(0);
+  return cp === undefined ? "" : String.fromCodePoint(cp);
+}
