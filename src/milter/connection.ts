@@ -1,0 +1,482 @@
+// One MTA milter connection: checks command order, feeds macros and commands into a Session
+// (one per SMTP connection the MTA reports), and answers with milter replies.
+// Trusts nothing from the socket: every packet is bounded and order-checked; bad input closes.
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
+import type { ConnectInfo, OutcomeGroup, Session, StageReply } from "../pipeline/session.ts";
+import type { MessageWriter, Transaction } from "../message/transaction.ts";
+import { MessageError } from "../message/errors.ts";
+import { parseEsmtpParams, stripPath } from "../message/envelope.ts";
+import { planEom, TOP_HEADERS, type QuarantineMode } from "./actions.ts";
+import { decodeCommand, type Command } from "./commands.ts";
+import { Cmd, Proto } from "./constants.ts";
+import { ProtocolError } from "./errors.ts";
+import { FrameReader, type Frame } from "./framing.ts";
+import { MacroStore } from "./macros.ts";
+import { negotiate, noReplyFlag, type Negotiated, type Wanted } from "./negotiation.ts";
+import { encodeReply, type Reply } from "./replies.ts";
+
+export type StoreGroup = (tx: Transaction, group: OutcomeGroup) => Promise<void>;
+
+export interface ConnectionOptions {
+  newSession: () => Session;
+  storeGroup: StoreGroup;
+  reinject: StoreGroup;
+  logger: Logger;
+  progressIntervalMs: number;
+  quarantineMode: QuarantineMode;
+  wanted: Wanted;
+  /** Our host name when the MTA sends no `j` macro. */
+  localName: string;
+}
+
+type State = "negotiate" | "connect" | "conn" | "mail" | "rcpt" | "data" | "headers" | "body" | "closed";
+
+const IN_MESSAGE: ReadonlySet<State> = new Set(["mail", "rcpt", "data", "headers", "body"]);
+
+/** Which states each command may arrive in (libmilter's state table, ABORT/UNKNOWN lenient). */
+const ALLOWED: Record<string, ReadonlySet<State>> = {
+  optneg: new Set(["negotiate"]),
+  connect: new Set(["connect"]),
+  helo: new Set(["conn"]),
+  mail: new Set(["conn"]),
+  rcpt: new Set(["mail", "rcpt"]),
+  data: new Set(["rcpt"]),
+  header: new Set(["rcpt", "data", "headers"]),
+  eoh: new Set(["rcpt", "data", "headers"]),
+  body: new Set(["rcpt", "data", "headers", "body"]),
+  eom: new Set(["rcpt", "data", "headers", "body"]),
+};
+
+// Pause reading when this many packets wait (NR_* flags let the MTA send without waiting).
+const QUEUE_HIGH = 64;
+const QUEUE_LOW = 16;
+
+export class MilterConnection {
+  private readonly socket: Socket;
+  private readonly opts: ConnectionOptions;
+  private readonly log: Logger;
+  private readonly reader = new FrameReader();
+  private readonly macros = new MacroStore();
+  private readonly queue: Frame[] = [];
+  private running = false;
+  private state: State = "negotiate";
+  private neg: Negotiated | null = null;
+  private session: Session | null = null;
+  private tlsSet = false;
+  private authSet = false;
+  // Per message.
+  private recipients = new Map<string, string>();
+  private headerCounts = new Map<string, number>();
+  private writer: MessageWriter | null = null;
+  private eohWritten = false;
+  private writeError: unknown = null;
+  private draining = false;
+  private released = false;
+  /** Resolves once the socket is closed and the session released. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(socket: Socket, opts: ConnectionOptions) {
+    this.socket = socket;
+    this.opts = opts;
+    this.log = opts.logger.child({ milterPeer: socket.remoteAddress ?? "unix" });
+    this.done = new Promise((r) => (this.resolveDone = r));
+    socket.on("data", (c: Buffer) => this.onData(c));
+    socket.on("error", (err) => this.log.warn({ err }, "milter socket error"));
+    socket.on("close", () => void this.release());
+  }
+
+  /** Close once the current message is finished (graceful shutdown). */
+  drain(): void {
+    this.draining = true;
+    if (!IN_MESSAGE.has(this.state) && !this.running) this.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    let frames: Frame[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.queue.push(...frames);
+    if (this.queue.length > QUEUE_HIGH) this.socket.pause();
+    if (!this.running) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && this.state !== "closed") {
+        const f = this.queue.shift()!;
+        if (this.queue.length < QUEUE_LOW && this.socket.isPaused()) this.socket.resume();
+        await this.handle(decodeCommand(f));
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.running = false;
+    }
+    if (this.draining && !IN_MESSAGE.has(this.state)) this.end();
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.log.warn(
+        { reason: err.reason, detail: err.message, state: this.state },
+        "milter protocol error, closing",
+      );
+    } else {
+      this.log.error({ err, state: this.state }, "milter connection failed, closing");
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.queue.length = 0;
+    this.socket.end();
+    // Do not wait forever for the MTA to close its side.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    void this.release();
+  }
+
+  private async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.state = "closed";
+    await this.endSession();
+    this.resolveDone();
+  }
+
+  private async endSession(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    if (!s) return;
+    try {
+      if (this.writer || s.tx) await s.reset();
+      await s.close();
+    } catch (err) {
+      this.log.error({ err }, "session close failed");
+    }
+    this.resetMessage();
+  }
+
+  private expectsReply(type: Command["type"]): boolean {
+    const flag = noReplyFlag(type);
+    return flag !== 0 && (this.neg === null || (this.neg.protocol & flag) === 0);
+  }
+
+  /** Run work for a command; keep the MTA waiting with PROGRESS; reply unless NR_* says not to. */
+  private async answer(type: Command["type"], work: () => Promise<Reply[]>): Promise<void> {
+    const reply = this.expectsReply(type) || type === "eom";
+    const timer =
+      reply && this.opts.progressIntervalMs > 0
+        ? setInterval(
+            () => this.socket.write(encodeReply({ type: "progress" })),
+            this.opts.progressIntervalMs,
+          )
+        : null;
+    let out: Reply[];
+    try {
+      out = await work();
+    } catch (err) {
+      if (err instanceof ProtocolError) throw err;
+      // A failing stage (directory down, scanner timeout) must not let mail through unscanned.
+      this.log.error({ err, command: type }, "session call failed, answering tempfail");
+      out = [{ type: "tempfail" }];
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+    if (reply && this.state !== "closed") for (const r of out) this.socket.write(encodeReply(r));
+  }
+
+  private check(cmd: Command): void {
+    const allowed = ALLOWED[cmd.type];
+    if (allowed && !allowed.has(this.state)) {
+      throw new ProtocolError("out-of-order", `${cmd.type.toUpperCase()} not allowed in state ${this.state}`);
+    }
+    if (this.state === "negotiate" && cmd.type !== "optneg" && cmd.type !== "macro") {
+      throw new ProtocolError("out-of-order", `${cmd.type.toUpperCase()} before OPTNEG`);
+    }
+  }
+
+  private async handle(cmd: Command): Promise<void> {
+    // libmilter treats a new HELO or MAIL inside a transaction as an implicit abort.
+    if ((cmd.type === "mail" || cmd.type === "helo") && IN_MESSAGE.has(this.state)) await this.abort();
+    this.check(cmd);
+    switch (cmd.type) {
+      case "optneg":
+        return this.optneg(cmd);
+      case "macro":
+        this.macros.set(cmd.stage, cmd.macros);
+        return;
+      case "connect":
+        return this.answer("connect", () => this.connect(cmd));
+      case "helo":
+        return this.answer("helo", async () => {
+          this.applyTlsAuth();
+          return [toReply(await this.sess().helo(cmd.name))];
+        });
+      case "mail":
+        return this.answer("mail", () => this.mail(cmd.args));
+      case "rcpt":
+        return this.answer("rcpt", () => this.rcpt(cmd.args));
+      case "data":
+        this.state = "data";
+        return this.answer("data", async () => [{ type: "continue" }]);
+      case "header":
+        this.state = "headers";
+        return this.answer("header", () => this.header(cmd.name, cmd.value));
+      case "eoh":
+        this.state = "body";
+        return this.answer("eoh", async () => {
+          await this.writeEoh();
+          return [{ type: "continue" }];
+        });
+      case "body":
+        this.state = "body";
+        return this.answer("body", () => this.body(cmd.chunk));
+      case "eom":
+        return this.answer("eom", () => this.eom(cmd.chunk));
+      case "abort":
+        if (IN_MESSAGE.has(this.state)) await this.abort();
+        return;
+      case "quit":
+        await this.endSession();
+        this.end();
+        return;
+      case "quit_nc":
+        if (this.state === "negotiate" || this.state === "connect") {
+          throw new ProtocolError("out-of-order", `QUIT_NC in state ${this.state}`);
+        }
+        await this.endSession();
+        this.macros.clear();
+        this.state = "connect";
+        return;
+      case "unknown":
+        if (this.state === "connect") throw new ProtocolError("out-of-order", "UNKNOWN before CONNECT");
+        return this.answer("unknown", async () => [{ type: "continue" }]);
+    }
+  }
+
+  private optneg(cmd: Extract<Command, { type: "optneg" }>): void {
+    this.neg = negotiate(cmd, this.opts.wanted);
+    this.reader.maxData = this.neg.maxData;
+    this.log.debug(
+      { version: this.neg.version, actions: this.neg.actions, protocol: this.neg.protocol },
+      "milter negotiated",
+    );
+    this.socket.write(
+      encodeReply({
+        type: "optneg",
+        version: this.neg.version,
+        actions: this.neg.actions,
+        protocol: this.neg.protocol,
+        macros: this.neg.macros,
+      }),
+    );
+    this.state = "connect";
+  }
+
+  private sess(): Session {
+    if (!this.session) throw new ProtocolError("out-of-order", "no SMTP session");
+    return this.session;
+  }
+
+  private async connect(cmd: Extract<Command, { type: "connect" }>): Promise<Reply[]> {
+    this.state = "conn";
+    this.tlsSet = false;
+    this.authSet = false;
+    this.session = this.opts.newSession();
+    const portMacro = Number(this.macros.get("client_port"));
+    const address = cmd.address ?? this.macros.get("client_addr") ?? "";
+    const name = this.macros.get("client_name") ?? cmd.hostname;
+    const info: ConnectInfo = {
+      ingress: "milter",
+      address: cmd.family === "L" ? "127.0.0.1" : address,
+      localName: this.macros.get("j") ?? this.opts.localName,
+    };
+    if (cmd.port) info.port = cmd.port;
+    else if (Number.isInteger(portMacro) && portMacro > 0) info.port = portMacro;
+    // Postfix reports an unresolved client as "unknown" or as the bracketed address.
+    if (name && name !== "unknown" && !name.startsWith("[")) info.name = name;
+    return [toReply(await this.session.connect(info))];
+  }
+
+  /** TLS and AUTH are known from macros only (HELO onwards, MAIL onwards). */
+  private applyTlsAuth(): void {
+    const s = this.sess();
+    const version = this.macros.get("tls_version");
+    const cipher = this.macros.get("cipher");
+    if (!this.tlsSet && version && cipher) {
+      s.setTls(version, cipher);
+      this.tlsSet = true;
+    }
+    const login = this.macros.get("auth_authen");
+    if (!this.authSet && login) {
+      s.setAuth(login);
+      this.authSet = true;
+    }
+  }
+
+  private async mail(args: string[]): Promise<Reply[]> {
+    this.applyTlsAuth();
+    this.resetMessage();
+    const r = await this.sess().mail(stripPath(args[0]!), parseEsmtpParams(args.slice(1)));
+    this.state = r.ok ? "mail" : "conn";
+    return [toReply(r)];
+  }
+
+  private async rcpt(args: string[]): Promise<Reply[]> {
+    this.state = "rcpt";
+    const neg = this.neg!;
+    // With RCPT_REJ the MTA also reports recipients it rejected itself; they are not ours.
+    if (neg.protocol & Proto.RCPT_REJ && this.macros.get("rcpt_mailer") === "error")
+      return [{ type: "continue" }];
+    const address = stripPath(args[0]!);
+    const r = await this.sess().rcpt(address, parseEsmtpParams(args.slice(1)));
+    if (r.ok) this.recipients.set(address, args[0]!);
+    return [toReply(r)];
+  }
+
+  private async write(chunk: Buffer): Promise<void> {
+    if (this.writeError) return;
+    const s = this.sess();
+    try {
+      this.writer ??= s.beginData();
+      await this.writer.write(chunk);
+    } catch (err) {
+      // Keep reading the message so the protocol stays in step; answer at end of message.
+      this.writeError = err;
+    }
+  }
+
+  private async header(name: string, value: Buffer): Promise<Reply[]> {
+    const lead = this.neg!.protocol & Proto.HDR_LEADSPC;
+    const key = name.toLowerCase();
+    this.headerCounts.set(key, (this.headerCounts.get(key) ?? 0) + 1);
+    await this.write(
+      Buffer.concat([Buffer.from(name + (lead ? ":" : ": "), "latin1"), toCrlf(value), Buffer.from("\r\n")]),
+    );
+    return [{ type: "continue" }];
+  }
+
+  private async writeEoh(): Promise<void> {
+    if (this.eohWritten) return;
+    this.eohWritten = true;
+    await this.write(Buffer.from("\r\n"));
+  }
+
+  private async body(chunk: Buffer): Promise<Reply[]> {
+    await this.writeEoh();
+    await this.write(chunk);
+    if (this.writeError && this.neg!.protocol & Proto.SKIP) return [{ type: "skip" }];
+    return [{ type: "continue" }];
+  }
+
+  private async eom(chunk: Buffer): Promise<Reply[]> {
+    const s = this.sess();
+    await this.writeEoh();
+    if (chunk.length > 0) await this.write(chunk);
+    try {
+      if (!this.writeError) await this.writer!.end();
+      if (this.writeError) return [errorReply(this.writeError, this.log)];
+      const result = await s.data();
+      const tx = s.tx;
+      if (!tx) throw new Error("session has no transaction after data()");
+      const plan = planEom(result, {
+        recipients: this.recipients,
+        headerCounts: this.headerCounts,
+        leadSpace: (this.neg!.protocol & Proto.HDR_LEADSPC) !== 0,
+        actions: this.neg!.actions,
+        quarantineMode: this.opts.quarantineMode,
+        topHeaders: TOP_HEADERS,
+      });
+      const queueId = this.macros.get("i");
+      if (plan.kind === "reply") {
+        this.log.info(
+          { queueId, txId: tx.id, reply: plan.final, reason: plan.reason },
+          "milter message answered",
+        );
+        return [plan.final];
+      }
+      // Durable first: nothing is acknowledged that is not stored or handed on.
+      for (const g of plan.store) await this.opts.storeGroup(tx, g);
+      for (const g of plan.reinject) await this.opts.reinject(tx, g);
+      this.log.info(
+        {
+          queueId,
+          txId: tx.id,
+          final: plan.final.type,
+          mods: plan.mods.length,
+          stored: plan.store.length,
+          reinjected: plan.reinject.length,
+        },
+        "milter message done",
+      );
+      return [...plan.mods, plan.final];
+    } catch (err) {
+      return [errorReply(err, this.log)];
+    } finally {
+      await this.finishMessage();
+    }
+  }
+
+  private async abort(): Promise<void> {
+    await this.finishMessage();
+    this.macros.clearFrom(Cmd.MAIL);
+  }
+
+  private async finishMessage(): Promise<void> {
+    this.state = "conn";
+    this.resetMessage();
+    try {
+      await this.session?.reset();
+    } catch (err) {
+      this.log.error({ err }, "session reset failed");
+    }
+  }
+
+  private resetMessage(): void {
+    this.recipients = new Map();
+    this.headerCounts = new Map();
+    this.writer = null;
+    this.eohWritten = false;
+    this.writeError = null;
+  }
+}
+
+function toReply(r: StageReply): Reply {
+  if (r.ok) return { type: "continue" };
+  return { type: "replycode", code: r.reply.code, enhanced: r.reply.enhanced, text: r.reply.text };
+}
+
+/** Intake errors carry their own SMTP reply; anything else fails temporarily. */
+function errorReply(err: unknown, log: Logger): Reply {
+  if (err instanceof MessageError) {
+    log.info({ err: err.message }, "message refused at intake");
+    return { type: "replycode", code: err.code, enhanced: err.enhanced, text: err.message };
+  }
+  log.error({ err }, "milter end of message failed, answering tempfail");
+  return { type: "tempfail" };
+}
+
+// Folded header values arrive with bare LF between lines; the message itself uses CRLF.
+function toCrlf(value: Buffer): Buffer {
+  if (value.indexOf(0x0a) === -1) return value;
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === 0x0a && (i === 0 || value[i - 1] !== 0x0d)) {
+      parts.push(value.subarray(start, i), Buffer.from("\r\n"));
+      start = i + 1;
+    }
+  }
+  parts.push(value.subarray(start));
+  return Buffer.concat(parts);
+}

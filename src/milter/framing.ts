@@ -1,0 +1,66 @@
+// Splits the MTA's byte stream into milter packets (uint32 length, command byte, data).
+// Bounded: holds at most one incomplete packet, never allocates on a declared length alone.
+// Does not interpret commands; see commands.ts.
+import { MAX_DATA_DEFAULT } from "./constants.ts";
+import { ProtocolError } from "./errors.ts";
+
+export interface Frame {
+  cmd: number;
+  data: Buffer;
+}
+
+export class FrameReader {
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  /** Largest data size accepted; raised only by negotiating SMFIP_MDS_256K/1M. */
+  maxData: number;
+
+  constructor(maxData = MAX_DATA_DEFAULT) {
+    this.maxData = maxData;
+  }
+
+  /** Bytes held for an incomplete packet (for tests and metrics). */
+  get buffered(): number {
+    return this.pendingLen;
+  }
+
+  /** Feed bytes; returns every complete packet. Throws ProtocolError on a bad length. */
+  push(chunk: Buffer): Frame[] {
+    let buf: Buffer;
+    if (this.pendingLen === 0) buf = chunk;
+    else {
+      // Only the header is needed to validate; join what we hold with the new bytes.
+      buf = Buffer.concat([...this.pending, chunk], this.pendingLen + chunk.length);
+      this.pending = [];
+      this.pendingLen = 0;
+    }
+    const frames: Frame[] = [];
+    let pos = 0;
+    while (buf.length - pos >= 4) {
+      const len = buf.readUInt32BE(pos);
+      if (len === 0) throw new ProtocolError("bad-length", "packet length 0 (no command byte)");
+      if (len - 1 > this.maxData) {
+        throw new ProtocolError("oversize", `packet data of ${len - 1} bytes exceeds ${this.maxData}`);
+      }
+      if (buf.length - pos - 4 < len) break;
+      frames.push({ cmd: buf[pos + 4]!, data: buf.subarray(pos + 5, pos + 4 + len) });
+      pos += 4 + len;
+    }
+    if (pos < buf.length) {
+      // Copy the remainder so the socket's (possibly large) chunk can be released.
+      const rest = Buffer.from(buf.subarray(pos));
+      this.pending.push(rest);
+      this.pendingLen = rest.length;
+    }
+    return frames;
+  }
+}
+
+/** Prefix a command or reply byte and its data with the length header. */
+export function frame(cmd: number, data: Buffer = Buffer.alloc(0)): Buffer {
+  const out = Buffer.allocUnsafe(5 + data.length);
+  out.writeUInt32BE(data.length + 1, 0);
+  out[4] = cmd;
+  data.copy(out, 5);
+  return out;
+}

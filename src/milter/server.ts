@@ -1,0 +1,142 @@
+// The milter server: listens on inet or unix sockets and runs one MilterConnection per MTA
+// connection. Owns no mail logic; the Session, storage and re-injection come from the caller.
+// Implements the Sendmail/Postfix milter protocol v6 (see ./README.md).
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { existsSync, unlinkSync } from "node:fs";
+import type { Logger } from "pino";
+import type { Session } from "../pipeline/session.ts";
+import type { QuarantineMode } from "./actions.ts";
+import { MilterConnection, type StoreGroup } from "./connection.ts";
+import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
+
+export interface MilterServerOptions {
+  /** One Session per SMTP connection the MTA reports (CONNECT … QUIT/QUIT_NC). */
+  newSession: () => Session;
+  /** Durably store a quarantined or held copy; a throw makes the message tempfail. */
+  storeGroup: StoreGroup;
+  /** Send a copy with the group's edits to its recipients (another deliver group); a throw tempfails. */
+  reinject: StoreGroup;
+  logger: Logger;
+  /** PROGRESS keep-alive interval while the MTA waits for a reply; 0 disables. Default 5000. */
+  progressIntervalMs?: number;
+  /** "mta": a wholly quarantined message goes to the MTA's hold queue (SMFIR_QUARANTINE). */
+  quarantineMode?: QuarantineMode;
+  /** Our host name when the MTA sends no `j` macro. */
+  localName?: string;
+  /** Negotiation wishes; the defaults suit Postfix and Sendmail. */
+  wanted?: Wanted;
+  /** How long close() waits for messages in flight before cutting connections. Default 30000. */
+  closeTimeoutMs?: number;
+}
+
+export interface ListenAddress {
+  spec: string;
+  port: number | null;
+}
+
+/** "inet:HOST:PORT", "inet:PORT@HOST" (sendmail style), "inet6:[::1]:PORT" or "unix:/path". */
+export function parseSocketSpec(spec: string): { host: string; port: number } | { path: string } {
+  const m = /^(unix|local|inet6?):(.+)$/.exec(spec);
+  if (!m) throw new Error(`milter socket ${JSON.stringify(spec)}: expected inet:HOST:PORT or unix:/path`);
+  const [, kind, rest] = m as unknown as [string, string, string];
+  if (kind === "unix" || kind === "local") return { path: rest };
+  const at = /^(\d+)@(.+)$/.exec(rest);
+  const colon = /^\[?(.*?)\]?:(\d+)$/.exec(rest);
+  const host = at ? at[2] : colon?.[1];
+  const port = Number(at ? at[1] : colon?.[2]);
+  if (!host || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`milter socket ${JSON.stringify(spec)}: bad host or port`);
+  }
+  return { host, port };
+}
+
+export class MilterServer {
+  private readonly opts: MilterServerOptions;
+  private readonly servers: Server[] = [];
+  private readonly connections = new Set<MilterConnection>();
+  private readonly sockets = new Set<Socket>();
+
+  constructor(opts: MilterServerOptions) {
+    this.opts = opts;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async listen(spec: string): Promise<ListenAddress> {
+    const target = parseSocketSpec(spec);
+    const server = createServer((socket) => this.accept(socket));
+    if ("path" in target) await removeStaleSocket(target.path);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      if ("path" in target) server.listen(target.path, resolve);
+      else server.listen(target.port, target.host, resolve);
+    });
+    server.on("error", (err) => this.opts.logger.error({ err, spec }, "milter listener error"));
+    this.servers.push(server);
+    const addr = server.address();
+    if (addr && typeof addr === "object") {
+      const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+      const out = { spec: `inet:${host}:${addr.port}`, port: addr.port };
+      this.opts.logger.info({ listen: out.spec }, "milter listening");
+      return out;
+    }
+    this.opts.logger.info({ listen: spec }, "milter listening");
+    return { spec, port: null };
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const conn = new MilterConnection(socket, {
+      newSession: this.opts.newSession,
+      storeGroup: this.opts.storeGroup,
+      reinject: this.opts.reinject,
+      logger: this.opts.logger,
+      progressIntervalMs: this.opts.progressIntervalMs ?? 5000,
+      quarantineMode: this.opts.quarantineMode ?? "store",
+      wanted: this.opts.wanted ?? DEFAULT_WANTED,
+      localName: this.opts.localName ?? "localhost",
+    });
+    this.connections.add(conn);
+    this.sockets.add(socket);
+    void conn.done.then(() => {
+      this.connections.delete(conn);
+      this.sockets.delete(socket);
+    });
+  }
+
+  /** Stop listening, let messages in flight finish, then close every MTA connection. */
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.servers.length = 0;
+    for (const c of this.connections) c.drain();
+    const all = Promise.all([...this.connections].map((c) => c.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">(
+      (r) => (timer = setTimeout(() => r("timeout"), this.opts.closeTimeoutMs ?? 30000)),
+    );
+    const outcome = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.opts.logger.warn({ open: this.connections.size }, "milter close timed out, cutting connections");
+      for (const s of this.sockets) s.destroy();
+      await all;
+    }
+  }
+}
+
+/** A leftover socket file from a crashed run blocks listen(); a live one belongs to someone else. */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const c = createConnection(path);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+  if (live) throw new Error(`milter socket ${path} is in use by another process`);
+  unlinkSync(path);
+}
