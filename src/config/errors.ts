@@ -11,7 +11,8 @@ export interface ConfigIssue {
 
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
+  constructor(found: ConfigIssue[]) {
+    const issues = [...found].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     super(issues.map(formatIssue).join("\n"));
     this.name = "ConfigError";
     this.issues = issues;

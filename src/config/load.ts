@@ -36,7 +36,13 @@ export function parseConfig(text: string, file: string, filters: FilterCatalog):
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
-      issues.push({ file, line: lineOf(i.path), path: formatPath(i.path), message: i.message });
+      if (i.code === "unrecognized_keys") {
+        // One issue per unknown key, pointing at the key itself.
+        for (const k of i.keys) {
+          const path = [...i.path, k];
+          issues.push({ file, line: lineOf(path), path: formatPath(path), message: "unknown setting" });
+        }
+      } else issues.push({ file, line: lineOf(i.path), path: formatPath(i.path), message: i.message });
     }
     throw new ConfigError(issues);
   }
