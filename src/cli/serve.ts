@@ -2,7 +2,7 @@
 // reload on SIGHUP (a bad file is refused, the old configuration stays), stop on SIGTERM.
 import { Runtime } from "../runtime.ts";
 import { startWeb } from "../web/server.ts";
-import { ConfigError } from "../config/errors.ts";
+import { ConfigError, formatIssue } from "../config/errors.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -42,7 +42,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       .reload()
       .then(() => log.info({ config: runtime.source }, "configuration reloaded"))
       .catch((err: unknown) => {
-        const issues = err instanceof ConfigError ? err.issues : [{ message: (err as Error).message }];
+        const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         log.error({ issues }, "configuration reload refused; the previous configuration stays in force");
       });
   });

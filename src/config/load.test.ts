@@ -24,14 +24,19 @@ describe("configuration loading", () => {
   });
 
   it("names file, line and path of a bad domain", () => {
-    const text = "tenants:\n  - id: a\n    domains: [a.example]\n  - id: b\n    domains:\n      - ok.example\n      - not a domain\n";
+    const text =
+      "tenants:\n  - id: a\n    domains: [a.example]\n  - id: b\n    domains:\n      - ok.example\n      - not a domain\n";
     expect(issues(text)).toEqual([
       { file: "sluice.yaml", line: 7, path: "tenants[1].domains[1]", message: "not a domain name" },
     ]);
   });
 
   it("refuses unknown settings at their own line", () => {
-    expect(issues("policy:\n  thresholds: { tag: 5 }\nbogus: 1\ntenants:\n  - id: a\n    domains: [a.example]\n    colour: red\n")).toEqual([
+    expect(
+      issues(
+        "policy:\n  thresholds: { tag: 5 }\nbogus: 1\ntenants:\n  - id: a\n    domains: [a.example]\n    colour: red\n",
+      ),
+    ).toEqual([
       { file: "sluice.yaml", line: 3, path: "bogus", message: "unknown setting" },
       { file: "sluice.yaml", line: 7, path: "tenants[0].colour", message: "unknown setting" },
     ]);
@@ -39,7 +44,12 @@ describe("configuration loading", () => {
 
   it("reports filter problems with their paths", () => {
     const found = issues("policy:\n  filters:\n    nosuch: {}\n    size: { options: { max_bytes: -1 } }\n");
-    expect(found).toContainEqual({ file: "sluice.yaml", line: 3, path: "policy.filters.nosuch", message: 'unknown filter "nosuch"' });
+    expect(found).toContainEqual({
+      file: "sluice.yaml",
+      line: 3,
+      path: "policy.filters.nosuch",
+      message: 'unknown filter "nosuch"',
+    });
     expect(found.find((i) => i.path === "policy.filters.size.options")?.message).toMatch(/max_bytes/);
   });
 

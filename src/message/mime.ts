@@ -95,12 +95,11 @@ async function describeAttachment(att: AttachmentStream, view: MimeView): Promis
   } finally {
     att.release?.();
   }
-  let detected: string | null = null;
-  try {
-    detected = (await fileTypeFromBuffer(Buffer.concat(head)))?.mime ?? null;
-  } catch {
-    detected = null;
-  }
+  // file-type throws on some truncated containers; unknown is the honest answer then.
+  const detected = await fileTypeFromBuffer(Buffer.concat(head)).then(
+    (t) => t?.mime ?? null,
+    () => null,
+  );
   view.attachments.push({
     filename: att.filename ?? null,
     declaredType: att.contentType,

@@ -54,9 +54,9 @@ describe("transaction intake", () => {
 
   it("refuses a message or header section over the limit with a typed error", async () => {
     const limits = { ...DEFAULT_INTAKE, maxMessageBytes: 1000, maxHeaderBytes: 100 };
-    await expect(load(Buffer.concat([Buffer.from("A: 1\r\n\r\n"), Buffer.alloc(2000, 0x61)]), 64, limits)).rejects.toThrow(
-      MessageTooLargeError,
-    );
+    await expect(
+      load(Buffer.concat([Buffer.from("A: 1\r\n\r\n"), Buffer.alloc(2000, 0x61)]), 64, limits),
+    ).rejects.toThrow(MessageTooLargeError);
     const err = await load(Buffer.from("X: " + "y".repeat(500) + "\r\n\r\n"), 64, limits).catch((e) => e);
     expect(err).toBeInstanceOf(MessageTooLargeError);
     expect(err.code).toBe(552);
@@ -67,7 +67,14 @@ describe("MIME view", () => {
   const japanese = "こんにちは、世界。迷惑メールではありません。";
   for (const charset of ["ISO-2022-JP", "Shift_JIS", "EUC-JP", "KOI8-R", "windows-1252", "GB2312"]) {
     it(`decodes text in ${charset}`, async () => {
-      const text = charset === "KOI8-R" ? "Привет, мир" : charset === "windows-1252" ? "Café – naïve" : charset === "GB2312" ? "你好世界" : japanese;
+      const text =
+        charset === "KOI8-R"
+          ? "Привет, мир"
+          : charset === "windows-1252"
+            ? "Café – naïve"
+            : charset === "GB2312"
+              ? "你好世界"
+              : japanese;
       const tx = await load(mimeText(charset, text));
       expect((await tx.mime()).text.trim()).toBe(text);
     });
@@ -79,7 +86,10 @@ describe("MIME view", () => {
   });
 
   it("describes attachments with declared and detected types without keeping them", async () => {
-    const png = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6300010000050001", "hex");
+    const png = Buffer.from(
+      "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6300010000050001",
+      "hex",
+    );
     const raw = Buffer.from(
       [
         "From: a@x.org",

@@ -42,7 +42,12 @@ tenants:
 `;
 
 async function runtime(filter: Filter, extra = ""): Promise<Runtime> {
-  return Runtime.create({ configText: CONFIG(extra), store: "never", logger: pino({ level: "silent" }), extraFilters: [filter] });
+  return Runtime.create({
+    configText: CONFIG(extra),
+    store: "never",
+    logger: pino({ level: "silent" }),
+    extraFilters: [filter],
+  });
 }
 
 async function send(s: Session, from: string, rcpts: string[], body: string) {
@@ -52,7 +57,11 @@ async function send(s: Session, from: string, rcpts: string[], body: string) {
   const rcptReplies = [];
   for (const r of rcpts) rcptReplies.push(await s.rcpt(r, {}));
   const w = s.beginData();
-  await w.write(Buffer.from(`From: ${from}\r\nTo: x\r\nSubject: hello\r\nDate: x\r\nMessage-ID: <1@x>\r\n\r\n${body}\r\n`));
+  await w.write(
+    Buffer.from(
+      `From: ${from}\r\nTo: x\r\nSubject: hello\r\nDate: x\r\nMessage-ID: <1@x>\r\n\r\n${body}\r\n`,
+    ),
+  );
   await w.end();
   return { rcptReplies, result: await s.data() };
 }
@@ -61,7 +70,12 @@ describe("one scan, per-recipient outcomes", () => {
   it("runs a spam filter once for the ON recipients only; OFF recipients see no spam symbol or header", async () => {
     const calls: string[][] = [];
     const rt = await runtime(fakeSpam(calls));
-    const { result } = await send(rt.newSession(), "s@x.org", ["alice@example.com", "bob@example.com"], "buy viagra");
+    const { result } = await send(
+      rt.newSession(),
+      "s@x.org",
+      ["alice@example.com", "bob@example.com"],
+      "buy viagra",
+    );
     expect(calls).toEqual([["alice@example.com"]]);
     const alice = result.verdicts.find((v) => v.address === "alice@example.com")!;
     const bob = result.verdicts.find((v) => v.address === "bob@example.com")!;
@@ -69,12 +83,19 @@ describe("one scan, per-recipient outcomes", () => {
     expect(alice.symbols.map((s) => s.name)).toContain("FAKE_SPAM");
     expect(bob.action).toBe("accept");
     expect(bob.symbols.map((s) => s.name)).not.toContain("FAKE_SPAM");
-    expect(bob.trace).toContainEqual({ filter: "fake_spam", stage: "data", ran: false, reason: "spam filter OFF for this user" });
+    expect(bob.trace).toContainEqual({
+      filter: "fake_spam",
+      stage: "data",
+      ran: false,
+      reason: "spam filter OFF for this user",
+    });
     expect(result.reply).toBeNull();
     const bobGroup = result.groups.find((g) => g.recipients.includes("bob@example.com"))!;
     expect(bobGroup.disposition).toBe("deliver");
     expect(bobGroup.edits).toEqual([]);
-    expect(result.groups.find((g) => g.recipients.includes("alice@example.com"))!.disposition).toBe("quarantine");
+    expect(result.groups.find((g) => g.recipients.includes("alice@example.com"))!.disposition).toBe(
+      "quarantine",
+    );
   });
 
   it("does not run a spam filter at all when no recipient has it ON", async () => {
@@ -98,7 +119,9 @@ describe("one scan, per-recipient outcomes", () => {
     const rt = await runtime(fakeSpam([], "hang"));
     const { result } = await send(rt.newSession(), "s@x.org", ["alice@example.com"], "x");
     expect(result.reply?.code).toBe(451);
-    expect(result.verdicts[0]!.trace.some((t) => "error" in t && /timed out/.test(String(t.error)))).toBe(true);
+    expect(result.verdicts[0]!.trace.some((t) => "error" in t && /timed out/.test(String(t.error)))).toBe(
+      true,
+    );
   });
 
   it("skips spam filters for a whitelisted sender and says why", async () => {
@@ -114,7 +137,12 @@ describe("one scan, per-recipient outcomes", () => {
 
   it("refuses a blacklisted sender for that recipient only, at RCPT", async () => {
     const rt = await runtime(fakeSpam([]));
-    const { rcptReplies, result } = await send(rt.newSession(), "x@spammer.org", ["carol@example.com", "bob@example.com"], "hi");
+    const { rcptReplies, result } = await send(
+      rt.newSession(),
+      "x@spammer.org",
+      ["carol@example.com", "bob@example.com"],
+      "hi",
+    );
     expect(rcptReplies[0]).toMatchObject({ ok: false, reply: { code: 550, enhanced: "5.7.1" } });
     expect(rcptReplies[1]).toEqual({ ok: true });
     expect(result.verdicts.map((v) => v.address)).toEqual(["bob@example.com"]);
@@ -138,7 +166,12 @@ describe("one scan, per-recipient outcomes", () => {
 
   it("defer mode: a recipient whose policy differs from the first is deferred with 452 4.5.3", async () => {
     const rt = await runtime(fakeSpam([]), "split_mixed_policies: defer");
-    const { rcptReplies, result } = await send(rt.newSession(), "s@x.org", ["alice@example.com", "bob@example.com", "carol@example.com"], "x");
+    const { rcptReplies, result } = await send(
+      rt.newSession(),
+      "s@x.org",
+      ["alice@example.com", "bob@example.com", "carol@example.com"],
+      "x",
+    );
     expect(rcptReplies[0]!.ok).toBe(true);
     expect(rcptReplies[1]).toMatchObject({ ok: false, reply: { code: 452, enhanced: "4.5.3" } });
     expect(rcptReplies[2]!.ok).toBe(true);
@@ -152,7 +185,12 @@ describe("one scan, per-recipient outcomes", () => {
       logger: pino({ level: "silent" }),
       extraFilters: [fakeSpam([])],
     });
-    const { result } = await send(rt.newSession(), "s@x.org", ["alice@example.com", "bob@example.com"], "viagra");
+    const { result } = await send(
+      rt.newSession(),
+      "s@x.org",
+      ["alice@example.com", "bob@example.com"],
+      "viagra",
+    );
     expect(result.verdicts.map((v) => v.action)).toEqual(["reject", "accept"]);
     expect(result.reply).toBeNull();
     const g = result.groups.find((x) => x.recipients.includes("alice@example.com"))!;
@@ -181,6 +219,9 @@ describe("one scan, per-recipient outcomes", () => {
     });
     const s = rt.newSession();
     await s.connect({ ingress: "scan", address: "192.0.2.1", localName: "mx" });
-    expect(await s.mail("a@x.org", { SIZE: "5000" })).toMatchObject({ ok: false, reply: { code: 552, enhanced: "5.3.4" } });
+    expect(await s.mail("a@x.org", { SIZE: "5000" })).toMatchObject({
+      ok: false,
+      reply: { code: 552, enhanced: "5.3.4" },
+    });
   });
 });
