@@ -8,6 +8,8 @@ export type SieveAction =
   | { type: "discard" }
   | { type: "fileinto"; folder: string; copy: boolean }
   | { type: "redirect"; address: string; copy: boolean }
+  /** RFC 6134 3.3 redirect :list — send to every member of the named external list. */
+  | { type: "redirect_list"; list: string; copy: boolean }
   | { type: "reject"; reason: string }
   | { type: "ereject"; reason: string }
   | { type: "hold"; minutes: number; reason: string }

@@ -44,8 +44,8 @@ function runBlock(nodes: Node[], rt: Runtime): "stop" | undefined {
 function checkConflicts(rt: Runtime, commands: Node[]): void {
   const rejecting = rt.actions.some((a) => a.type === "reject" || a.type === "ereject");
   if (!rejecting) return;
-  const delivering = rt.actions.find(
-    (a) => a.type === "keep" || a.type === "fileinto" || a.type === "redirect",
+  const delivering = rt.actions.find((a) =>
+    ["keep", "fileinto", "redirect", "redirect_list"].includes(a.type),
   );
   if (delivering) {
     rt.fail(commands[0]?.pos ?? { line: 1, column: 1 }, `reject cannot be combined with ${delivering.type}`);

@@ -20,6 +20,9 @@ export interface ParseResult {
 // Only used to word the "expected" message; the validator decides which commands take blocks.
 const BLOCK_COMMANDS = new Set(["if", "elsif", "else"]);
 
+/** Too deep to continue at all: unwinds the whole parse rather than recovering locally. */
+class NestingError extends SieveSyntaxError {}
+
 class Parser {
   private pos = 0;
   readonly errors: SieveDiagnostic[] = [];
@@ -48,7 +51,7 @@ class Parser {
   }
   private checkDepth(depth: number, at: Pos): void {
     if (depth > this.options.maxNestingDepth) {
-      throw new SieveSyntaxError(
+      throw new NestingError(
         at.line,
         at.column,
         `nesting deeper than ${this.options.maxNestingDepth} levels`,
@@ -73,10 +76,9 @@ class Parser {
       try {
         commands.push(this.parseCommand(depth));
       } catch (err) {
-        if (!(err instanceof SieveSyntaxError)) throw err;
+        if (!(err instanceof SieveSyntaxError) || err instanceof NestingError) throw err;
         this.errors.push({ line: err.line, column: err.column, message: err.message });
         if (this.errors.length >= (this.options.maxErrors ?? 20)) return commands;
-        if (err.message.startsWith("nesting deeper")) return commands;
         this.recover();
       }
     }
@@ -218,6 +220,14 @@ export function parse(source: string, options: ParseOptions): ParseResult {
     throw err;
   }
   const parser = new Parser(tokens, options);
-  const commands = parser.parseCommands(0, false);
-  return { commands, errors: parser.errors };
+  try {
+    const commands = parser.parseCommands(0, false);
+    return { commands, errors: parser.errors };
+  } catch (err) {
+    if (!(err instanceof NestingError)) throw err;
+    return {
+      commands: [],
+      errors: [...parser.errors, { line: err.line, column: err.column, message: err.message }],
+    };
+  }
 }

@@ -19,6 +19,7 @@ import type { CommandDef, Extension, TestDef } from "./spec.ts";
 
 export interface Registry {
   capabilities: ReadonlySet<string>;
+  implies: ReadonlyMap<string, readonly string[]>;
   commands: ReadonlyMap<string, CommandDef>;
   tests: ReadonlyMap<string, TestDef>;
 }
@@ -27,7 +28,9 @@ export function buildRegistry(extensions: Extension[]): Registry {
   const capabilities = new Set<string>();
   const commands = new Map<string, CommandDef>();
   const tests = new Map<string, TestDef>();
+  const implies = new Map<string, string[]>();
   for (const ext of extensions) {
+    for (const [cap, also] of Object.entries(ext.implies ?? {})) implies.set(cap, also);
     ext.capabilities.forEach((c) => capabilities.add(c));
     for (const c of ext.commands) {
       if (commands.has(c.name)) throw new Error(`command "${c.name}" registered twice`);
@@ -38,7 +41,7 @@ export function buildRegistry(extensions: Extension[]): Registry {
       tests.set(t.name, t);
     }
   }
-  return { capabilities, commands, tests };
+  return { capabilities, implies, commands, tests };
 }
 
 export const ALL_EXTENSIONS: readonly Extension[] = [

@@ -168,6 +168,8 @@ function sameAction(a: SieveAction, b: SieveAction): boolean {
       return (a as typeof b).folder === b.folder;
     case "redirect":
       return (a as typeof b).address.toLowerCase() === b.address.toLowerCase();
+    case "redirect_list":
+      return (a as typeof b).list === b.list;
     case "notify":
       return (a as typeof b).to === b.to && (a as typeof b).template === b.template;
     // One disposition of each kind: the first reject/hold/quarantine reason wins.
@@ -186,6 +188,7 @@ function cancelsImplicitKeep(a: SieveAction): boolean {
       return true;
     case "fileinto":
     case "redirect":
+    case "redirect_list":
       return !a.copy;
     case "hold":
     case "notify":

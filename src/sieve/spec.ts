@@ -97,6 +97,8 @@ export interface TestDef extends BaseDef {
 export interface Extension {
   /** Capability strings this module answers to in `require`. */
   capabilities: string[];
+  /** Capabilities that requiring another one also grants (RFC 5235: spamtestplus includes spamtest). */
+  implies?: Record<string, string[]>;
   commands: CommandDef[];
   tests: TestDef[];
 }

@@ -98,6 +98,7 @@ class Validator implements ValidationContext {
         this.record(this.error(s.pos, `unknown extension "${s.value}" in require`));
       } else {
         this.requires.add(cap);
+        this.options.registry.implies.get(cap)?.forEach((c) => this.requires.add(c));
       }
     }
   }

@@ -51,18 +51,36 @@ export const coreCommands: Extension = {
       kind: "command",
       name: "redirect",
       capability: null,
-      tags: [{ name: "copy", capability: "copy" }],
+      tags: [
+        { name: "copy", capability: "copy" },
+        { name: "list", capability: "extlists" },
+      ],
       args: [{ name: "address", type: "string" }],
       test: "none",
       block: false,
       validate(node, ctx) {
         const a = node.args[0];
+        if (node.tags.has("list")) {
+          if (
+            a?.type === "strings" &&
+            a.items[0]?.parts === null &&
+            ctx.knownLists &&
+            !ctx.knownLists(a.items[0].text)
+          ) {
+            throw ctx.error(a.pos, `unknown external list "${a.items[0].text}"`);
+          }
+          return;
+        }
         if (a?.type === "strings" && a.items[0]?.parts === null && !looksLikeAddress(a.items[0].text)) {
           throw ctx.error(a.pos, `redirect address "${a.items[0].text}" is not a valid address`);
         }
       },
       run(node, rt) {
         const address = rt.string(node.args[0]);
+        if (node.tags.has("list")) {
+          rt.addAction(node.pos, { type: "redirect_list", list: address, copy: node.tags.has("copy") });
+          return;
+        }
         if (!looksLikeAddress(address))
           rt.fail(node.pos, `redirect address "${address}" is not a valid address`);
         rt.addAction(node.pos, { type: "redirect", address, copy: node.tags.has("copy") });

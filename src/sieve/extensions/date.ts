@@ -79,7 +79,12 @@ export const dateExtension: Extension = {
       run(node, rt) {
         const fields = selectHeaderValues(rt, node, node.pos, rt.string(node.args[0]));
         // Without :index only the first occurrence counts, as for the Date field itself.
-        const parsed = fields.length > 0 ? parseRfc5322Date(fields[0] as string) : null;
+        let field = fields[0];
+        // RFC 5260 4: in Received the date is what follows the last ";".
+        if (field !== undefined && rt.string(node.args[0]).toLowerCase() === "received") {
+          field = field.slice(field.lastIndexOf(";") + 1);
+        }
+        const parsed = field === undefined ? null : parseRfc5322Date(field);
         const value = parsed === null ? null : partValue(rt, node, node.args[1], parsed);
         return matchKeys(rt, node, value === null ? [] : [value]);
       },

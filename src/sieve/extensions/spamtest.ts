@@ -10,6 +10,7 @@ function clamp(v: number, lo: number, hi: number): number {
 
 export const spamtestExtension: Extension = {
   capabilities: ["spamtest", "spamtestplus", "virustest"],
+  implies: { spamtestplus: ["spamtest"] },
   commands: [],
   tests: [
     {
