@@ -108,7 +108,8 @@ export class MilterServer {
 
   /** Stop listening, let messages in flight finish, then close every MTA connection. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // net.Server.close() only calls back once every connection is gone, so do not wait for it here.
+    const stopped = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.servers.length = 0;
     for (const c of this.connections) c.drain();
     const all = Promise.all([...this.connections].map((c) => c.done));
@@ -123,6 +124,7 @@ export class MilterServer {
       for (const s of this.sockets) s.destroy();
       await all;
     }
+    await stopped;
   }
 }
 

@@ -1,0 +1,521 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import type { OutcomeGroup } from "../pipeline/session.ts";
+import type { Transaction } from "../message/transaction.ts";
+import { Cmd, Proto } from "./constants.ts";
+import { FakeSession, type FakeDecisions } from "./fake-session.ts";
+import { frame } from "./framing.ts";
+import { DEFAULT_WANTED } from "./negotiation.ts";
+import { MilterServer, parseSocketSpec, type MilterServerOptions } from "./server.ts";
+import { mta, TestMta } from "./test-mta.ts";
+
+const servers: MilterServer[] = [];
+const clients: TestMta[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+interface Harness {
+  server: MilterServer;
+  port: number;
+  sessions: FakeSession[];
+  stored: { tx: Transaction; group: OutcomeGroup }[];
+  reinjected: { tx: Transaction; group: OutcomeGroup }[];
+  logs: Record<string, unknown>[];
+  events: string[];
+}
+
+async function start(decide: FakeDecisions = {}, over: Partial<MilterServerOptions> = {}): Promise<Harness> {
+  const h: Harness = {
+    server: null!,
+    port: 0,
+    sessions: [],
+    stored: [],
+    reinjected: [],
+    logs: [],
+    events: [],
+  };
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) h.logs.push(JSON.parse(line));
+      cb();
+    },
+  });
+  h.server = new MilterServer({
+    newSession: () => {
+      const s = new FakeSession(decide);
+      h.sessions.push(s);
+      return s;
+    },
+    storeGroup: async (tx, group) => {
+      h.events.push("store");
+      h.stored.push({ tx, group });
+    },
+    reinject: async (tx, group) => {
+      h.reinjected.push({ tx, group });
+    },
+    logger: pino({ level: "info" }, sink),
+    progressIntervalMs: 0,
+    ...over,
+  });
+  servers.push(h.server);
+  h.port = (await h.server.listen("inet:127.0.0.1:0")).port!;
+  return h;
+}
+
+async function open(h: Harness): Promise<TestMta> {
+  const c = await TestMta.open(h.port);
+  clients.push(c);
+  return c;
+}
+
+/** Negotiate like Postfix 3.7 with milter_protocol = 6, then CONNECT + HELO. */
+async function greet(c: TestMta, protocol = 0x1fffff): Promise<void> {
+  c.send(mta.optneg(6, 0x1ff, protocol));
+  expect((await c.next())!.code).toBe("O");
+  c.send(
+    mta.macro(Cmd.CONNECT, {
+      j: "mx.example",
+      "{client_addr}": "192.0.2.7",
+      "{client_name}": "client.example",
+    }),
+    mta.connect("client.example", "4", 40000, "192.0.2.7"),
+  );
+  expect((await c.next())!.code).toBe("c");
+  c.send(
+    mta.macro(Cmd.HELO, { "{tls_version}": "TLSv1.3", "{cipher}": "TLS_AES_256_GCM_SHA384" }),
+    mta.helo("client.example"),
+  );
+  expect((await c.next())!.code).toBe("c");
+}
+
+/** MAIL, RCPTs, headers and body; returns the replies to EOM. */
+async function message(c: TestMta, rcpts: string[], body = "Hello.\r\n"): Promise<string[]> {
+  c.send(mta.macro(Cmd.MAIL, { "{auth_authen}": "alice" }), mta.mail("<a@example.org>", "SIZE=100"));
+  expect((await c.next())!.code).toBe("c");
+  for (const r of rcpts) {
+    c.send(mta.rcpt(`<${r}>`));
+    expect((await c.next())!.code).toBe("c");
+  }
+  // NR_DATA, NR_HDR and NR_EOH are negotiated: none of these gets an answer.
+  c.send(
+    mta.data(),
+    mta.header("From", " a@example.org"),
+    mta.header("Subject", " hi"),
+    mta.eoh(),
+    mta.body(body),
+  );
+  expect((await c.next())!.code).toBe("c");
+  c.send(mta.macro(Cmd.BODYEOB, { i: "4ABC" }), mta.eom());
+  return (await c.untilFinal()).map(
+    (r) =>
+      r.code +
+      (r.index !== undefined ? `${r.index}:` : "") +
+      (r.strings.length ? "|" + r.strings.join("|") : ""),
+  );
+}
+
+describe("MilterServer", () => {
+  it("parses socket specs", () => {
+    expect(parseSocketSpec("inet:127.0.0.1:8899")).toEqual({ host: "127.0.0.1", port: 8899 });
+    expect(parseSocketSpec("inet:8899@localhost")).toEqual({ host: "localhost", port: 8899 });
+    expect(parseSocketSpec("inet6:[::1]:8899")).toEqual({ host: "::1", port: 8899 });
+    expect(parseSocketSpec("unix:/run/sluice.sock")).toEqual({ path: "/run/sluice.sock" });
+    expect(() => parseSocketSpec("tcp:1")).toThrow();
+    expect(() => parseSocketSpec("inet:host:99999")).toThrow();
+  });
+
+  it("negotiates, fills the session from commands and macros, and rebuilds the message bytes", async () => {
+    const h = await start();
+    const c = await open(h);
+    c.send(mta.optneg(6, 0x1ff, 0x1fffff));
+    const o = (await c.next())!;
+    expect(o.code).toBe("O");
+    expect(o.data.readUInt32BE(0)).toBe(6);
+    expect(o.data.readUInt32BE(8)).toBe(DEFAULT_WANTED.optionalProtocol);
+    expect(o.data.subarray(12).toString()).toContain("{auth_authen}");
+    c.send(
+      mta.macro(Cmd.CONNECT, {
+        j: "mx.example",
+        "{client_addr}": "192.0.2.7",
+        "{client_name}": "client.example",
+      }),
+      mta.connect("client.example", "4", 40000, "192.0.2.7"),
+    );
+    expect((await c.next())!.code).toBe("c");
+    c.send(mta.macro(Cmd.HELO, { "{tls_version}": "TLSv1.3", "{cipher}": "X" }), mta.helo("client.example"));
+    expect((await c.next())!.code).toBe("c");
+    expect(await message(c, ["b@example.net", "c@example.net"], "Hello.\r\n")).toEqual(["c"]);
+    c.send(mta.quit());
+    expect(await c.waitClosed()).toBe(true);
+    const s = h.sessions[0]!;
+    await h.server.close();
+    expect(s.calls.map((x) => x.call)).toEqual([
+      "connect",
+      "setTls",
+      "helo",
+      "setAuth",
+      "mail",
+      "rcpt",
+      "rcpt",
+      "beginData",
+      "data",
+      "reset",
+      "close",
+    ]);
+    expect(s.calls[0]).toEqual({
+      call: "connect",
+      info: {
+        ingress: "milter",
+        address: "192.0.2.7",
+        port: 40000,
+        name: "client.example",
+        localName: "mx.example",
+      },
+    });
+    expect(s.calls[1]).toEqual({ call: "setTls", protocol: "TLSv1.3", cipher: "X" });
+    expect(s.calls[3]).toEqual({ call: "setAuth", login: "alice" });
+    expect(s.calls[4]).toEqual({ call: "mail", address: "a@example.org", params: { SIZE: "100" } });
+    expect(s.messages()[0]!.toString()).toBe("From: a@example.org\r\nSubject: hi\r\n\r\nHello.\r\n");
+    expect(h.logs.some((l) => l.msg === "milter message done" && l.queueId === "4ABC")).toBe(true);
+  });
+
+  it("without HDR_LEADSPC adds the space after the colon itself; folded values get CRLF", async () => {
+    const h = await start();
+    const c = await open(h);
+    await greet(c, 0x1fffff & ~Proto.HDR_LEADSPC);
+    c.send(mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    await c.next();
+    await c.next();
+    c.send(mta.header("Subject", "one\n\ttwo"), mta.header("X-Empty", ""), mta.eoh(), mta.eom("body"));
+    expect((await c.untilFinal()).map((r) => r.code)).toEqual(["c"]);
+    expect(h.sessions[0]!.messages()[0]!.toString()).toBe("Subject: one\r\n\ttwo\r\nX-Empty: \r\n\r\nbody");
+  });
+
+  it("maps the outcome groups to header edits, DELRCPT, store and re-injection", async () => {
+    const h = await start({
+      data: (tx) => ({
+        reply: null,
+        verdicts: [],
+        groups: [
+          {
+            recipients: ["b@y", "c@y"],
+            disposition: "deliver",
+            edits: [
+              { op: "add", name: "X-Sluice", value: "clean 100%" },
+              { op: "delete", name: "Subject" },
+            ],
+            bcc: ["archive@y"],
+            redirect: null,
+            reason: null,
+            holdMinutes: null,
+          },
+          { ...grp(["d@y"]), disposition: "quarantine", reason: "spam" },
+          { ...grp(["e@y"]), edits: [{ op: "add", name: "X-Other", value: "1" }] },
+        ].map((g) => ({
+          ...g,
+          recipients: g.recipients.filter((r) => tx.envelope.recipients.some((x) => x.address === r)),
+        })),
+      }),
+    });
+    const c = await open(h);
+    await greet(c);
+    expect(await message(c, ["b@y", "c@y", "d@y", "e@y"])).toEqual([
+      "h|X-Sluice| clean 100%",
+      "m1:|Subject|",
+      "-|<d@y>",
+      "-|<e@y>",
+      "+|<archive@y>",
+      "c",
+    ]);
+    expect(h.stored.map((s) => s.group.recipients)).toEqual([["d@y"]]);
+    expect(h.reinjected.map((s) => s.group.recipients)).toEqual([["e@y"]]);
+  });
+
+  it("a pipeline reply becomes REPLYCODE; a rejected recipient gets its own reply", async () => {
+    const h = await start({
+      rcpt: (a) =>
+        a === "nobody@y"
+          ? { ok: false, reply: { code: 550, enhanced: "5.1.1", text: "no such user" } }
+          : { ok: true },
+      data: () => ({
+        reply: { code: 554, enhanced: "5.7.1", text: "virus found: EICAR" },
+        groups: [],
+        verdicts: [],
+      }),
+    });
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.mail("<a@x>"));
+    await c.next();
+    c.send(mta.rcpt("<nobody@y>"));
+    expect(await c.next()).toMatchObject({ code: "y", strings: ["550 5.1.1 no such user"] });
+    c.send(mta.rcpt("<b@y>"));
+    expect((await c.next())!.code).toBe("c");
+    c.send(mta.header("Subject", " x"), mta.eoh(), mta.eom("x"));
+    expect((await c.untilFinal()).map((r) => r.strings[0])).toEqual(["554 5.7.1 virus found: EICAR"]);
+  });
+
+  it("stores before answering, and tempfails when the store fails", async () => {
+    let fail = false;
+    const h = await start(
+      {
+        data: (tx) => ({
+          reply: null,
+          verdicts: [],
+          groups: [{ ...grp(tx.envelope.recipients.map((r) => r.address)), disposition: "quarantine" }],
+        }),
+      },
+      {
+        storeGroup: async () => {
+          if (fail) throw new Error("disk full");
+        },
+      },
+    );
+    const c = await open(h);
+    await greet(c);
+    expect(await message(c, ["b@y"])).toEqual(["d"]);
+    fail = true;
+    expect(await message(c, ["b@y"])).toEqual(["t"]);
+    expect(h.logs.some((l) => l.msg === "milter end of message failed, answering tempfail")).toBe(true);
+  });
+
+  it("several messages on one connection, ABORT mid-message and implicit abort by a new MAIL", async () => {
+    const h = await start();
+    const c = await open(h);
+    await greet(c);
+    expect(await message(c, ["b@y"], "first\r\n")).toEqual(["c"]);
+    c.send(mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    await c.next();
+    await c.next();
+    c.send(mta.header("Subject", " aborted"), mta.abort());
+    expect(await message(c, ["b@y"], "second\r\n")).toEqual(["c"]);
+    c.send(mta.mail("<a@x>"));
+    await c.next();
+    expect(await message(c, ["c@y"], "third\r\n")).toEqual(["c"]);
+    const s = h.sessions[0]!;
+    expect(s.messages().map((m) => m.toString().split("\r\n\r\n")[1])).toEqual([
+      "first\r\n",
+      "second\r\n",
+      "third\r\n",
+    ]);
+    expect(s.calls.filter((x) => x.call === "reset")).toHaveLength(5);
+    expect(h.sessions).toHaveLength(1);
+  });
+
+  it("QUIT_NC ends the SMTP session and the next CONNECT gets a new one without OPTNEG", async () => {
+    const h = await start();
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.quitNc(), mta.connect("second.example", "6", 25, "IPv6:2001:db8::5"));
+    expect((await c.next())!.code).toBe("c");
+    expect(h.sessions).toHaveLength(2);
+    expect(h.sessions[0]!.calls.at(-1)!.call).toBe("close");
+    expect(h.sessions[1]!.calls[0]).toMatchObject({ info: { address: "2001:db8::5", port: 25 } });
+  });
+
+  it("never replies to commands flagged no-reply (NR_CONN, NR_HELO, NR_MAIL, NR_RCPT)", async () => {
+    const nr = Proto.NR_CONN | Proto.NR_HELO | Proto.NR_MAIL | Proto.NR_RCPT;
+    const h = await start(
+      {},
+      { wanted: { ...DEFAULT_WANTED, optionalProtocol: DEFAULT_WANTED.optionalProtocol | nr } },
+    );
+    const c = await open(h);
+    c.send(mta.optneg(6, 0x1ff, 0x1fffff));
+    expect((await c.next())!.data.readUInt32BE(8) & nr).toBe(nr);
+    c.send(mta.connect("h", "4", 1, "192.0.2.1"), mta.helo("h"), mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    c.send(mta.header("A", " b"), mta.eoh(), mta.body("x"));
+    // The first reply is the one to BODY; connect/helo/mail/rcpt/header/eoh got none.
+    expect((await c.next())!.code).toBe("c");
+    c.send(mta.eom());
+    expect((await c.untilFinal()).map((r) => r.code)).toEqual(["c"]);
+    expect(h.sessions[0]!.calls.map((x) => x.call).slice(0, 4)).toEqual(["connect", "helo", "mail", "rcpt"]);
+  });
+
+  it("with RCPT_REJ, recipients the MTA rejected are not given to the session", async () => {
+    const h = await start(
+      {},
+      { wanted: { ...DEFAULT_WANTED, optionalProtocol: DEFAULT_WANTED.optionalProtocol | Proto.RCPT_REJ } },
+    );
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.mail("<a@x>"));
+    await c.next();
+    c.send(
+      mta.macro(Cmd.RCPT, { "{rcpt_mailer}": "error", "{rcpt_addr}": "550 5.1.1 unknown" }),
+      mta.rcpt("<bad@y>"),
+    );
+    expect((await c.next())!.code).toBe("c");
+    c.send(mta.macro(Cmd.RCPT, { "{rcpt_mailer}": "smtp" }), mta.rcpt("<good@y>"));
+    expect((await c.next())!.code).toBe("c");
+    expect(
+      h.sessions[0]!.calls.filter((x) => x.call === "rcpt").map((x) => x.call === "rcpt" && x.address),
+    ).toEqual(["good@y"]);
+  });
+
+  it("sends PROGRESS while a slow data() runs", async () => {
+    const h = await start(
+      {
+        data: async (tx) => {
+          await new Promise((r) => setTimeout(r, 400));
+          return { reply: null, verdicts: [], groups: [grp(tx.envelope.recipients.map((r) => r.address))] };
+        },
+      },
+      { progressIntervalMs: 50 },
+    );
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    await c.next();
+    await c.next();
+    c.send(mta.eoh(), mta.eom("x"));
+    const codes: string[] = [];
+    for (;;) {
+      const r = (await c.next(5000, true))!;
+      codes.push(r.code);
+      if (r.code !== "p") break;
+    }
+    expect(codes.filter((x) => x === "p").length).toBeGreaterThanOrEqual(3);
+    expect(codes.at(-1)).toBe("c");
+  });
+
+  it("a failing session call answers tempfail and keeps the connection", async () => {
+    const h = await start({
+      helo: () => {
+        throw new Error("directory down");
+      },
+    });
+    const c = await open(h);
+    c.send(mta.optneg(), mta.connect("h", "U"));
+    await c.next();
+    await c.next();
+    c.send(mta.helo("x"));
+    expect((await c.next())!.code).toBe("t");
+    c.send(mta.mail("<a@x>"));
+    expect((await c.next())!.code).toBe("c");
+  });
+
+  const malformed: [string, Buffer[], string][] = [
+    ["oversize length", [Buffer.from([0x00, 0x10, 0x00, 0x00, 0x42])], "oversize"],
+    ["length zero", [Buffer.from([0, 0, 0, 0])], "bad-length"],
+    ["unknown command", [frame(0x5a, Buffer.from("x"))], "unknown-command"],
+    ["truncated CONNECT", [frame(Cmd.CONNECT, Buffer.from("host\x004"))], "truncated"],
+    ["RCPT before MAIL", [mta.rcpt("<b@y>")], "out-of-order"],
+    ["body before MAIL", [mta.body("x")], "out-of-order"],
+    ["second OPTNEG", [mta.optneg()], "out-of-order"],
+  ];
+  for (const [name, packets, reason] of malformed) {
+    it(`closes cleanly on ${name} and keeps serving others`, async () => {
+      const h = await start();
+      const c = await open(h);
+      await greet(c);
+      c.send(...packets);
+      expect(await c.waitClosed()).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(h.logs.some((l) => l.reason === reason && l.msg === "milter protocol error, closing")).toBe(
+        true,
+      );
+      expect(h.sessions[0]!.calls.at(-1)!.call).toBe("close");
+      const c2 = await open(h);
+      await greet(c2);
+      expect(await message(c2, ["b@y"])).toEqual(["c"]);
+    });
+  }
+
+  it("refuses commands before OPTNEG", async () => {
+    const h = await start();
+    const c = await open(h);
+    c.send(mta.connect("h", "U"));
+    expect(await c.waitClosed()).toBe(true);
+  });
+
+  it("serves many MTA connections at once", async () => {
+    const h = await start({
+      data: async (tx) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return { reply: null, verdicts: [], groups: [grp(tx.envelope.recipients.map((r) => r.address))] };
+      },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 25 }, async (_, i) => {
+        const c = await open(h);
+        await greet(c);
+        const out = [];
+        for (let m = 0; m < 3; m++) out.push(...(await message(c, [`r${i}@y`], `msg ${i}.${m}\r\n`)));
+        return out;
+      }),
+    );
+    expect(results.flat().every((r) => r === "c")).toBe(true);
+    expect(h.sessions).toHaveLength(25);
+    const bodies = h.sessions.flatMap((s) => s.messages().map((m) => m.toString().split("\r\n\r\n")[1]));
+    expect(new Set(bodies).size).toBe(75);
+  });
+
+  it("streams a large body in chunks without losing bytes", async () => {
+    const h = await start();
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    await c.next();
+    await c.next();
+    c.send(mta.header("Subject", " big"), mta.eoh());
+    const line = Buffer.from("0123456789".repeat(7) + "\r\n");
+    const chunk = Buffer.concat(Array.from({ length: 900 }, () => line));
+    for (let i = 0; i < 40; i++) {
+      c.send(mta.body(chunk));
+      expect((await c.next())!.code).toBe("c");
+    }
+    c.send(mta.eom());
+    expect((await c.untilFinal()).map((r) => r.code)).toEqual(["c"]);
+    expect(h.sessions[0]!.messages()[0]!.length).toBe("Subject: big\r\n\r\n".length + 40 * chunk.length);
+  });
+
+  it("close() lets the message in flight finish, then closes the connection", async () => {
+    const h = await start({
+      data: async (tx) => {
+        await new Promise((r) => setTimeout(r, 200));
+        return { reply: null, verdicts: [], groups: [grp(tx.envelope.recipients.map((r) => r.address))] };
+      },
+    });
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    await c.next();
+    await c.next();
+    c.send(mta.eoh(), mta.eom("x"));
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = h.server.close();
+    expect((await c.untilFinal()).map((r) => r.code)).toEqual(["c"]);
+    await closing;
+    expect(await c.waitClosed()).toBe(true);
+    expect(h.server.connectionCount).toBe(0);
+  });
+
+  it("listens on a unix socket and replaces a stale socket file", async () => {
+    const path = join(tmpdir(), `sluice-milter-${process.pid}-${Date.now()}.sock`);
+    const first = new MilterServer({ ...(await start()).server["opts"] });
+    await first.listen(`unix:${path}`);
+    await expect(new MilterServer({ ...first["opts"] }).listen(`unix:${path}`)).rejects.toThrow(/in use/);
+    const c = await TestMta.open(path);
+    clients.push(c);
+    await greet(c);
+    c.close();
+    await first.close();
+  });
+});
+
+function grp(recipients: string[]): OutcomeGroup {
+  return {
+    recipients,
+    disposition: "deliver",
+    edits: [],
+    bcc: [],
+    redirect: null,
+    reason: null,
+    holdMinutes: null,
+  };
+}
