@@ -1,0 +1,17 @@
+// The spam filters of this build: the built-in classifier (on by default) and the external
+// engines SpamAssassin and Rspamd (off by default). Registry wiring is done in filters/index.ts.
+import type { Filter } from "../../pipeline/types.ts";
+import { classifierFilter } from "./classifier.ts";
+import { ModelCache } from "./model-cache.ts";
+import { rspamdFilter } from "./rspamd.ts";
+import { spamassassinFilter } from "./spamassassin.ts";
+
+export { trainModel, type TrainOptions, type TrainResult } from "./train.ts";
+export { SpamModel } from "./model.ts";
+export { DEFAULT_MODEL_PATH } from "./classifier.ts";
+export { SpamEngineError, SpamModelError, TrainingInputError } from "./errors.ts";
+
+/** One call = one model cache shared by every scan of this filter set. */
+export function spamFilters(): Filter[] {
+  return [classifierFilter(new ModelCache()), spamassassinFilter(), rspamdFilter()];
+}

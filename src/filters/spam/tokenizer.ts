@@ -1,0 +1,233 @@
+// Turns one message (decoded headers, decoded text, HTML, attachment list, earlier symbols)
+// into hashed features: words + orthogonal sparse bigrams, CJK character bigrams, header,
+// URL and MIME-shape tokens. Never reads headers that other hops' filters added (label leaks).
+import { addressDomain, isIpLiteral, registrableDomain } from "./domains.ts";
+import type { FeatureSet } from "./features.ts";
+
+/** Bump when tokens change: a model trained with another version must be rebuilt. */
+export const TOKENIZER_VERSION = 1;
+
+export interface TokenizerInput {
+  /** Header fields, unfolded and RFC 2047-decoded, in message order. */
+  headers: readonly { name: string; value: string }[];
+  /** Decoded plain text (for HTML-only mail: the text made from the HTML). */
+  text: string;
+  html: string | null;
+  attachments: readonly { filename: string | null; declaredType: string; detectedType: string | null }[];
+  /** Symbols of filters that ran before (SPF/DKIM/DMARC results …). */
+  earlier: readonly { name: string }[];
+}
+
+export interface TokenizerOptions {
+  /** Characters of text (and of HTML) looked at; the rest is ignored. */
+  maxChars: number;
+}
+
+/**
+ * Headers that earlier hops' filters (or ours, on a previous pass) add: the sender side's
+ * claims about spamminess or authentication. Learning them leaks labels.
+ */
+const EXCLUDED_HEADER = new RegExp(
+  "^(x-spam|x-virus|x-sluice|x-rspamd|x-amavis|x-bogosity|x-dspam|x-crm114|x-quarantine|x-barracuda|" +
+    "x-ironport|x-proofpoint|x-mimecast|x-forefront-antispam|x-microsoft-antispam|x-ms-exchange-organization-scl|" +
+    "x-ham-report|x-spamd|x-policyd|x-greylist|x-antivirus|x-avast|x-clamav|x-scanned|x-filtered|" +
+    "authentication-results|arc-|received-spf|x-original-authentication-results|x-spf|x-dkim|x-mail-scanner|" +
+    "x-mailscanner|x-pm-spam|x-cmae|x-eset|x-sophos|x-trend|x-tm-as|x-symantec|x-brightmail|x-yahoo-newman)",
+  "i",
+);
+
+export function isExcludedHeader(name: string): boolean {
+  return EXCLUDED_HEADER.test(name);
+}
+
+// Letters/digits that are not CJK make words; CJK runs are cut into character bigrams.
+const TOKEN_RE =
+  /([\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\u30fc\uff66-\uff9f]+)|([[\p{L}\p{N}$€£¥]--[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}]][[\p{L}\p{N}\p{M}$€£¥'’._%@\-]--[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}]]*)/gv;
+const URL_RE = /\b(?:https?|ftp):\/\/([^\s/?#"'<>\\:@]+@)?([^\s/?#"'<>\\:]+)/gi;
+const OSB_WINDOW = 4;
+const MAX_WORD = 40;
+
+/** Adds the features of one message to `out` (which the caller has reset). */
+export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: FeatureSet): void {
+  headerFeatures(input.headers, out);
+  const text = input.text.length > opts.maxChars ? input.text.slice(0, opts.maxChars) : input.text;
+  bodyTokens(text, "", out);
+  const html = input.html === null ? null : input.html.slice(0, opts.maxChars);
+  urlFeatures(text, out);
+  if (html !== null) {
+    urlFeatures(html, out);
+    htmlFeatures(html, out);
+  }
+  shapeFeatures(input, text, html, out);
+  for (const s of input.earlier) out.add(`sym:${s.name}`);
+}
+
+/** Words and OSB pairs (window 5) of a decoded text; `prefix` separates e.g. Subject tokens. */
+export function bodyTokens(text: string, prefix: string, out: FeatureSet): void {
+  const ring = new Uint32Array(OSB_WINDOW);
+  const ringNames: string[] = out.names ? new Array<string>(OSB_WINDOW).fill("") : [];
+  let n = 0;
+  const push = (token: string) => {
+    const h = out.add(prefix + token);
+    for (let d = 1; d <= OSB_WINDOW && d <= n; d++) {
+      const slot = (n - d) % OSB_WINDOW;
+      out.addPair(ring[slot]!, h, d, ringNames[slot], token);
+    }
+    ring[n % OSB_WINDOW] = h;
+    if (out.names) ringNames[n % OSB_WINDOW] = token;
+    n++;
+  };
+  TOKEN_RE.lastIndex = 0;
+  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
+    if (m[1] !== undefined) {
+      const run = m[1];
+      if (run.length === 1) push(run);
+      for (let i = 0; i + 1 < run.length; i++) push(run.slice(i, i + 2));
+      continue;
+    }
+    let w = m[2]!.toLowerCase();
+    while (w.length > 1 && /[._%'’@-]$/.test(w)) w = w.slice(0, -1);
+    if (w.length > MAX_WORD) w = `long:${w.slice(0, 12)}`;
+    push(w);
+  }
+}
+
+function headerFeatures(headers: TokenizerInput["headers"], out: FeatureSet): void {
+  let received = 0;
+  let fromDomain: string | null = null;
+  let replyDomain: string | null = null;
+  for (const { name, value } of headers) {
+    const lower = name.toLowerCase();
+    if (isExcludedHeader(lower)) continue;
+    out.add(`hname:${lower}`);
+    switch (lower) {
+      case "from":
+      case "reply-to":
+      case "return-path":
+      case "sender": {
+        const d = addressDomain(value);
+        if (lower === "from") fromDomain = d;
+        if (lower === "reply-to") replyDomain = d;
+        if (d) {
+          out.add(`${lower}:host:${d}`);
+          out.add(`${lower}:dom:${registrableDomain(d)}`);
+        } else out.add(`${lower}:nodomain`);
+        if (lower === "from") {
+          const display = value.replace(/<[^>]*>/g, " ").replace(/\S+@\S+/g, " ");
+          bodyTokens(display, "fromname:", out);
+        }
+        break;
+      }
+      case "subject":
+        bodyTokens(value, "subj:", out);
+        if (value.length > 0 && value === value.toUpperCase() && /\p{Lu}/u.test(value))
+          out.add("subj:ALLCAPS");
+        if (value.trim() === "") out.add("subj:empty");
+        break;
+      case "x-mailer":
+      case "user-agent":
+        bodyTokens(value, "mailer:", out);
+        break;
+      case "received": {
+        received++;
+        const by = /\bfrom\s+\S+\s+\(([^)\s]*)\s*\[?([\d.]+)?/i.exec(value);
+        if (received <= 3 && by?.[1]) out.add(`rcvd:dom:${registrableDomain(by[1])}`);
+        break;
+      }
+      case "content-type":
+        out.add(`ct:${value.split(";")[0]!.trim().toLowerCase()}`);
+        {
+          const cs = /charset="?([^";\s]+)/i.exec(value);
+          if (cs) out.add(`charset:${cs[1]!.toLowerCase()}`);
+        }
+        break;
+      case "message-id": {
+        const d = /@([^>\s]+)>?/.exec(value);
+        out.add(d ? `msgid:dom:${registrableDomain(d[1]!)}` : "msgid:nodomain");
+        break;
+      }
+      case "precedence":
+      case "list-id":
+      case "importance":
+      case "x-priority":
+      case "mime-version":
+        out.add(`${lower}:${value.toLowerCase().slice(0, 40)}`);
+        break;
+    }
+  }
+  out.add(`rcvd:hops:${Math.min(received, 12)}`);
+  if (fromDomain && replyDomain && registrableDomain(fromDomain) !== registrableDomain(replyDomain)) {
+    out.add("reply-to:differs");
+  }
+}
+
+function urlFeatures(text: string, out: FeatureSet): void {
+  URL_RE.lastIndex = 0;
+  let n = 0;
+  for (let m = URL_RE.exec(text); m !== null && n < 200; m = URL_RE.exec(text), n++) {
+    const host = m[2]!.toLowerCase().replace(/\.$/, "");
+    if (m[1]) out.add("url:userinfo");
+    if (isIpLiteral(host)) {
+      out.add("url:ip");
+      continue;
+    }
+    out.add(`url:host:${host}`);
+    const dom = registrableDomain(host);
+    out.add(`url:dom:${dom}`);
+    out.add(`url:tld:${dom.slice(dom.lastIndexOf(".") + 1)}`);
+  }
+  if (n > 0) out.add(`url:count:${n > 20 ? "many" : n > 5 ? "some" : "few"}`);
+}
+
+const HTML_TAG_RE = /<([a-z][a-z0-9]*)\b([^>]*)>/gi;
+const INTERESTING_TAGS = new Set([
+  "font",
+  "img",
+  "form",
+  "input",
+  "script",
+  "iframe",
+  "table",
+  "map",
+  "center",
+  "style",
+  "b",
+]);
+
+function htmlFeatures(html: string, out: FeatureSet): void {
+  HTML_TAG_RE.lastIndex = 0;
+  let n = 0;
+  for (let m = HTML_TAG_RE.exec(html); m !== null && n < 2000; m = HTML_TAG_RE.exec(html), n++) {
+    const tag = m[1]!.toLowerCase();
+    if (INTERESTING_TAGS.has(tag)) out.add(`html:tag:${tag}`);
+    const attrs = m[2]!;
+    if (attrs.length === 0) continue;
+    if (/display\s*:\s*none|visibility\s*:\s*hidden/i.test(attrs)) out.add("html:hidden");
+    if (/\bcolor\s*=\s*"?#?(fff|ffffff|white)\b/i.test(attrs)) out.add("html:whitefont");
+    const size = /\bsize\s*=\s*"?([+-]?\d)/i.exec(attrs);
+    if (tag === "font" && size) out.add(`html:fontsize:${size[1]}`);
+  }
+}
+
+function shapeFeatures(input: TokenizerInput, text: string, html: string | null, out: FeatureSet): void {
+  const hasText = text.trim().length > 0;
+  const images = input.attachments.filter((a) => (a.detectedType ?? a.declaredType).startsWith("image/"));
+  const top = ctOf(input).toLowerCase();
+  if (html !== null) out.add(top.startsWith("text/html") ? "mime:html-only" : "mime:html-with-text");
+  if (html === null) out.add("mime:no-html");
+  if (!hasText && images.length > 0) out.add("mime:image-only");
+  if (!hasText && input.attachments.length === 0) out.add("mime:empty");
+  out.add(`mime:attachments:${Math.min(input.attachments.length, 5)}`);
+  for (const a of input.attachments) {
+    out.add(`att:type:${(a.detectedType ?? a.declaredType).toLowerCase()}`);
+    if (a.detectedType && a.detectedType !== a.declaredType.toLowerCase()) out.add("att:type-mismatch");
+    const ext = a.filename ? /\.([a-z0-9]{1,8})$/i.exec(a.filename)?.[1] : undefined;
+    if (ext) out.add(`att:ext:${ext.toLowerCase()}`);
+  }
+  const len = text.length;
+  out.add(`len:${len === 0 ? 0 : Math.min(Math.floor(Math.log2(len)), 20)}`);
+}
+
+function ctOf(input: TokenizerInput): string {
+  return input.headers.find((h) => h.name.toLowerCase() === "content-type")?.value ?? "";
+}
