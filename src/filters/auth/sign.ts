@@ -37,15 +37,20 @@ export async function signMessage(message: Readable | Buffer, req: SignRequest):
   const algorithm = req.algorithm ?? loadDkimKey(req.privateKeyPem).algorithm;
   const signTime = req.signTime ?? new Date();
   const r = await dkimSign(message, {
-    signingDomain: req.domain,
-    selector: req.selector,
-    privateKey: req.privateKeyPem,
-    algorithm,
-    canonicalization: req.canonicalization ?? "relaxed/relaxed",
     signTime,
+    // mailauth reads the key list from signatureData; top-level keys alone sign nothing.
+    signatureData: [
+      {
+        signingDomain: req.domain,
+        selector: req.selector,
+        privateKey: req.privateKeyPem,
+        algorithm,
+        canonicalization: req.canonicalization ?? "relaxed/relaxed",
+      },
+    ],
     ...(req.headers ? { headerList: req.headers.join(":") as unknown as string[] } : {}),
     ...(req.expireS ? { expires: new Date(signTime.getTime() + req.expireS * 1000) } : {}),
-  });
+  } as never);
   if (r.errors?.length) {
     const e = r.errors[0] as { err?: Error } | Error;
     throw new DkimSignError(
