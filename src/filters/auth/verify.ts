@@ -219,9 +219,9 @@ async function checkDmarc(
     rr?: string;
     error?: string;
   };
-  const result = r.status.result;
-  if (result === "temperror") return { ...none(r.error ?? "DNS failure", fromDomain), result: "temperror" };
-  if (result === "none") return none("no DMARC record", fromDomain);
+  if (r.status.result === "temperror")
+    return { ...none(r.error ?? "DNS failure", fromDomain), result: "temperror" };
+  if (r.status.result === "none") return none("no DMARC record", fromDomain);
   const policy = String(r.policy ?? "").toLowerCase();
   const known = policy === "none" || policy === "quarantine" || policy === "reject";
   if (!known) {
@@ -230,12 +230,33 @@ async function checkDmarc(
     return { ...none(`invalid policy "${policy}"`, fromDomain), result: "permerror", record: r.rr ?? null };
   }
   const pct = typeof r.pct === "number" && r.pct >= 0 && r.pct <= 100 ? r.pct : 100;
+  // mailauth 4.13 ignores adkim=s/aspf=s (its getAlignment takes a boolean, is given an
+  // object): alignment is decided here from the record and mailauth's organisational domain.
+  const tags = parseTags(r.rr ?? "");
+  const org = String((raw as { domain?: string }).domain ?? fromDomain).toLowerCase();
+  const aligned = (d: string, strict: boolean) =>
+    d === fromDomain || (!strict && (d === org || d.endsWith(`.${org}`)));
+  const dkimAligned = dkim.some((d) => d.result === "pass" && aligned(d.domain, tags.adkim === "s"));
+  const spfAligned = spf.result === "pass" && aligned(spf.domain, tags.aspf === "s");
   return {
-    result: result === "pass" ? "pass" : "fail",
+    result: dkimAligned || spfAligned ? "pass" : "fail",
     fromDomain,
     policy,
     pct,
     record: r.rr ?? null,
     comment: r.status.comment ?? "",
   };
+}
+
+function parseTags(record: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of record.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0)
+      out[part.slice(0, eq).trim().toLowerCase()] = part
+        .slice(eq + 1)
+        .trim()
+        .toLowerCase();
+  }
+  return out;
 }
