@@ -1,0 +1,250 @@
+// Sluice's milter server behind a real, private Postfix: what a client and the next hop see.
+// Decisions come from a recording fake Session (keyed on Subject and recipients) and, in the
+// last test, from the real pipeline. Needs the Debian package `postfix`.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { MilterServer } from "../../src/milter/server.ts";
+import { FakeSession } from "../../src/milter/fake-session.ts";
+import { smtpReinjector } from "../../src/milter/reinject.ts";
+import type { DataResult, OutcomeGroup, Session } from "../../src/pipeline/session.ts";
+import type { Transaction } from "../../src/message/transaction.ts";
+import { postfixAvailable, startPostfix, type PostfixInstance } from "../helpers/postfix.ts";
+import { SmtpSink } from "../helpers/sink.ts";
+import { SmtpClient } from "../helpers/smtp-client.ts";
+
+const available = postfixAvailable();
+
+const group = (recipients: string[], over: Partial<OutcomeGroup> = {}): OutcomeGroup => ({
+  recipients,
+  disposition: "deliver",
+  edits: [],
+  bcc: [],
+  redirect: null,
+  reason: null,
+  holdMinutes: null,
+  ...over,
+});
+
+/** The test's policy: Subject keywords and recipient local parts decide. */
+function decide(tx: Transaction): DataResult {
+  const subject = tx.headers.get("Subject") ?? "";
+  const rcpts = tx.envelope.recipients.map((r) => r.address);
+  if (subject.includes("REJECT")) {
+    return {
+      reply: { code: 550, enhanced: "5.7.1", text: "Rejected by Sluice: 100% spam" },
+      groups: [],
+      verdicts: [],
+    };
+  }
+  if (subject.includes("QUARANTINE")) {
+    return {
+      reply: null,
+      groups: [group(rcpts, { disposition: "quarantine", reason: "spam" })],
+      verdicts: [],
+    };
+  }
+  const by = (p: string) => rcpts.filter((r) => r.startsWith(p));
+  const rest = rcpts.filter((r) => !/^(quarantine-me|discard-me|other)@/.test(r));
+  const groups = [
+    group(rest, {
+      edits: [
+        { op: "add", name: "X-Sluice-Scanned", value: "yes; 100% clean" },
+        { op: "add", name: "Authentication-Results", value: "mx.sluice.test; spf=pass" },
+        { op: "delete", name: "X-Remove-Me" },
+      ],
+      bcc: subject.includes("BCC") ? ["archive@archive.test"] : [],
+    }),
+  ];
+  if (by("quarantine-me").length)
+    groups.push(group(by("quarantine-me"), { disposition: "quarantine", reason: "virus" }));
+  if (by("discard-me").length) groups.push(group(by("discard-me"), { disposition: "discard" }));
+  if (by("other").length)
+    groups.push(group(by("other"), { edits: [{ op: "add", name: "X-Copy", value: "other" }] }));
+  return { reply: null, groups, verdicts: [] };
+}
+
+describe.skipIf(!available)("milter behind Postfix", () => {
+  let sink: SmtpSink;
+  let pf: PostfixInstance;
+  let server: MilterServer;
+  let useRealPipeline: (() => Session) | null = null;
+  const sessions: FakeSession[] = [];
+  const stored: { recipients: string[]; reason: string | null; message: string }[] = [];
+
+  beforeAll(async () => {
+    sink = new SmtpSink();
+    await sink.start();
+    let reinject: ReturnType<typeof smtpReinjector> | null = null;
+    server = new MilterServer({
+      newSession: () => {
+        if (useRealPipeline) return useRealPipeline();
+        const s = new FakeSession({
+          rcpt: (a) =>
+            a.startsWith("unknown@")
+              ? { ok: false, reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } }
+              : { ok: true },
+          data: (tx) => decide(tx),
+        });
+        sessions.push(s);
+        return s;
+      },
+      storeGroup: async (tx, g) => {
+        stored.push({
+          recipients: g.recipients,
+          reason: g.reason,
+          message: (await tx.spool!.buffer()).toString(),
+        });
+      },
+      reinject: (tx, g) => reinject!(tx, g),
+      logger: pino({ level: "warn" }),
+      progressIntervalMs: 2000,
+    });
+    const { port } = await server.listen("inet:127.0.0.1:0");
+    pf = await startPostfix({ sinkPort: sink.port, milter: `inet:127.0.0.1:${port}` });
+    reinject = smtpReinjector({ host: "127.0.0.1", port: pf.reinjectPort, localName: "sluice.test" });
+  });
+
+  afterAll(async () => {
+    await pf?.stop();
+    await server?.close();
+    await sink?.stop();
+  });
+
+  const delivered = (subject: string) =>
+    sink.messages.filter((m) => m.data.includes(`Subject: ${subject}\r\n`));
+  async function waitDelivered(subject: string, n = 1) {
+    const deadline = Date.now() + 20000;
+    while (delivered(subject).length < n) {
+      if (Date.now() > deadline)
+        throw new Error(`"${subject}" not delivered; maillog:\n${await pf.maillog()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return delivered(subject);
+  }
+  const msg = (subject: string, extra = "") =>
+    `From: a@sender.test\nTo: b@rcpt.test\nSubject: ${subject}\nX-Remove-Me: secret\n${extra}\nHello from the test.\n.leading dot\n`;
+
+  it("headers added by the milter reach the next hop; deleted ones are gone; trace headers on top", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    expect((await c.send("a@sender.test", ["b@rcpt.test"], msg("headers test"))).code).toBe(250);
+    await c.quit();
+    const [m] = await waitDelivered("headers test");
+    expect(m!.to).toEqual(["b@rcpt.test"]);
+    expect(m!.data).toContain("X-Sluice-Scanned: yes; 100% clean\r\n");
+    expect(m!.data).not.toContain("X-Remove-Me");
+    expect(m!.data.startsWith("Authentication-Results: mx.sluice.test; spf=pass\r\n")).toBe(true);
+    expect(m!.data).toContain("\r\n\r\nHello from the test.\r\n.leading dot\r\n");
+    // The session saw the message as the client sent it (Postfix adds its Received: first).
+    const seen = sessions
+      .flatMap((s) => s.messages())
+      .map(String)
+      .find((x) => x.includes("Subject: headers test"));
+    expect(seen).toMatch(/Subject: headers test\r\nX-Remove-Me: secret\r\n/);
+    expect(seen).toContain("\r\n\r\nHello from the test.\r\n.leading dot\r\n");
+  });
+
+  it("a reject reaches the client with our code and text", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    const r = await c.send("a@sender.test", ["b@rcpt.test"], msg("REJECT me"));
+    expect(r).toEqual({ code: 550, text: "5.7.1 Rejected by Sluice: 100% spam" });
+    const rc = await c.cmd("MAIL FROM:<a@sender.test>");
+    expect(rc.code).toBe(250);
+    expect(await c.cmd("RCPT TO:<unknown@rcpt.test>")).toEqual({
+      code: 550,
+      text: "5.1.1 No such user here",
+    });
+    await c.quit();
+  });
+
+  it("quarantine: stored through storeGroup, never delivered", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    expect((await c.send("a@sender.test", ["b@rcpt.test"], msg("QUARANTINE this"))).code).toBe(250);
+    // A marker message on the same path, so "not delivered" is checked after the queue moved on.
+    expect((await c.send("a@sender.test", ["b@rcpt.test"], msg("after quarantine"))).code).toBe(250);
+    await c.quit();
+    await waitDelivered("after quarantine");
+    expect(delivered("QUARANTINE this")).toEqual([]);
+    const q = stored.find((s) => s.message.includes("Subject: QUARANTINE this"));
+    expect(q).toMatchObject({ recipients: ["b@rcpt.test"], reason: "spam" });
+    expect(await pf.maillog()).toMatch(/milter-discard/);
+  });
+
+  it("ADDRCPT: the bcc recipient gets the message", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    expect((await c.send("a@sender.test", ["b@rcpt.test"], msg("BCC test"))).code).toBe(250);
+    await c.quit();
+    const [m] = await waitDelivered("BCC test");
+    expect([...m!.to].sort()).toEqual(["archive@archive.test", "b@rcpt.test"]);
+  });
+
+  it("mixed outcomes: DELRCPT, quarantine store, discard and re-injection of a second copy", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    const to = ["b@rcpt.test", "quarantine-me@rcpt.test", "discard-me@rcpt.test", "other@rcpt.test"];
+    expect((await c.send("a@sender.test", to, msg("mixed test"))).code).toBe(250);
+    await c.quit();
+    const copies = await waitDelivered("mixed test", 2);
+    const main = copies.find((m) => m.to.includes("b@rcpt.test"))!;
+    const other = copies.find((m) => m.to.includes("other@rcpt.test"))!;
+    expect(main.to).toEqual(["b@rcpt.test"]);
+    expect(main.data).toContain("X-Sluice-Scanned:");
+    expect(other.to).toEqual(["other@rcpt.test"]);
+    expect(other.data).toContain("X-Copy: other\r\n");
+    expect(other.data).not.toContain("X-Sluice-Scanned");
+    expect(stored.find((s) => s.message.includes("Subject: mixed test"))?.recipients).toEqual([
+      "quarantine-me@rcpt.test",
+    ]);
+    expect(sink.messages.some((m) => m.to.includes("discard-me@rcpt.test"))).toBe(false);
+  });
+
+  it("several messages on one SMTP connection, and RSET mid-transaction", async () => {
+    const before = sessions.length;
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    for (const n of [1, 2, 3])
+      expect((await c.send("a@sender.test", ["b@rcpt.test"], msg(`multi ${n}`))).code).toBe(250);
+    expect((await c.cmd("MAIL FROM:<a@sender.test>")).code).toBe(250);
+    expect((await c.cmd("RCPT TO:<b@rcpt.test>")).code).toBe(250);
+    expect((await c.cmd("RSET")).code).toBe(250);
+    expect((await c.send("a@sender.test", ["c@rcpt.test"], msg("after rset"))).code).toBe(250);
+    await c.quit();
+    for (const n of [1, 2, 3]) await waitDelivered(`multi ${n}`);
+    const [m] = await waitDelivered("after rset");
+    expect(m!.to).toEqual(["c@rcpt.test"]);
+    // One Session for the SMTP connection: four messages, one aborted transaction.
+    const mine = sessions.slice(before).filter((s) => s.messages().length > 0);
+    expect(mine).toHaveLength(1);
+    const s = mine[0]!;
+    expect(s.messages().map((x) => /Subject: (.*)\r\n/.exec(String(x))![1])).toEqual([
+      "multi 1",
+      "multi 2",
+      "multi 3",
+      "after rset",
+    ]);
+    const calls = s.calls.map((x) => x.call);
+    const rcptB = calls.lastIndexOf("rcpt", calls.lastIndexOf("rcpt") - 1);
+    expect(calls.slice(rcptB, rcptB + 3)).toEqual(["rcpt", "reset", "mail"]);
+  });
+
+  it("through the real pipeline (src/runtime.ts): a clean message is delivered", async () => {
+    const { Runtime } = await import("../../src/runtime.ts");
+    const rt = await Runtime.create({ store: "never", logger: pino({ level: "warn" }) });
+    useRealPipeline = () => rt.newSession();
+    try {
+      const c = await SmtpClient.open(pf.smtpPort);
+      await c.cmd("EHLO client.test");
+      const r = await c.send("a@sender.test", ["b@rcpt.test"], msg("real pipeline"));
+      await c.quit();
+      expect(r.code).toBe(250);
+      const [m] = await waitDelivered("real pipeline");
+      expect(m!.to).toEqual(["b@rcpt.test"]);
+    } finally {
+      useRealPipeline = null;
+      await rt.close();
+    }
+  });
+});
