@@ -15,11 +15,9 @@ export interface Comparator {
 
 /** ASCII-only case folding, so string length and character indexes stay the same. */
 export function asciiLower(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
-}
-
-export function asciiUpper(s: string): string {
-  return s.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32));
+  // Pure-ASCII strings (nearly all header values and raw bodies) take the fast native path.
+  if (!/[^\x00-\x7f]/.test(s)) return s.toLowerCase();
+  return s.replace(/[A-Z]+/g, (run) => run.toLowerCase());
 }
 
 function compareCodePoints(a: string, b: string): number {

@@ -63,22 +63,27 @@ export function matchValues(
     default:
       break;
   }
+  // Fold each value once, not once per key: values can be multi-megabyte bodies.
+  const folded: (string | undefined)[] = [];
+  const foldedAt = (i: number): string => (folded[i] ??= cmp.fold(values[i] as string));
   for (const key of keys) {
     const prepared = prepare(rt, pos, spec, key);
-    for (const value of values) {
+    const foldedKey = cmp.fold(key);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as string;
       rt.step(pos, 1 + Math.floor(value.length / 4096));
       switch (spec.type) {
         case "is":
           if (equal(cmp, value, key)) return true;
           break;
         case "contains":
-          if (cmp.fold(value).includes(cmp.fold(key))) return true;
+          if (foldedAt(i).includes(foldedKey)) return true;
           break;
         case "value":
           if (holds(spec.relation as Relation, cmp.compare(value, key))) return true;
           break;
         case "matches": {
-          const caps = matchWildcard(prepared as ReturnType<typeof compileWildcard>, value, cmp.fold);
+          const caps = matchWildcard(prepared as ReturnType<typeof compileWildcard>, value, foldedAt(i));
           if (caps) {
             if (rt.variablesOn) rt.matchVariables = [value, ...caps];
             return true;
