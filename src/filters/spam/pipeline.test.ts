@@ -1,0 +1,68 @@
+// Through the real pipeline: one transaction, two recipients — spam filter ON gets the message
+// quarantined with BAYES_SPAM, spam filter OFF gets it untouched (no spam symbols or headers).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { scanFile } from "../../cli/scan.ts";
+import { Runtime } from "../../runtime.ts";
+import { spamFilters } from "./index.ts";
+
+const CONFIG = `
+store: "sqlite::memory:"
+policy:
+  thresholds: { tag: 5, quarantine: 10, reject: 30 }
+tenants:
+  - id: example
+    domains: [example.com]
+    users:
+      - address: on@example.com
+        spam_filter: true
+      - address: off@example.com
+        spam_filter: false
+`;
+
+const SPAM = `From: "Best Deals" <deals@cheap-offers.biz>
+To: on@example.com, off@example.com
+Date: Mon, 2 Jun 2025 10:00:00 +0000
+Message-ID: <123.456@cheap-offers.biz>
+Subject: FREE!!! Make money fast - guaranteed income from home
+MIME-Version: 1.0
+Content-Type: text/html; charset=iso-8859-1
+
+<html><body><font size="+3" color="#FF0000"><b>MAKE MONEY FAST!!!</b></font><br>
+Dear Friend, you have been selected to receive a FREE offer. Earn $5000 per week from home,
+guaranteed! No experience needed. This is not spam: you are receiving this because you
+opted in. Click here to claim your free money now: <a href="http://203.0.113.9/claim">CLICK HERE</a>
+To be removed from our mailing list click here to unsubscribe <a href="http://cheap-offers.biz/remove">remove</a>.
+Limited time offer, act now! Order today and receive a bonus. 100% satisfaction guaranteed.
+</font></body></html>
+`;
+
+describe("spam classifier in the pipeline", () => {
+  it("quarantines for the recipient with the spam filter ON and leaves the OFF recipient untouched", async () => {
+    const runtime = await Runtime.create({ configText: CONFIG, store: "never", extraFilters: spamFilters() });
+    const dir = mkdtempSync(join(tmpdir(), "spam-pipe-"));
+    const file = join(dir, "spam.eml");
+    writeFileSync(file, SPAM.replace(/\n/g, "\r\n"));
+    const report = await scanFile(runtime, file, {
+      from: "deals@cheap-offers.biz",
+      rcpt: ["on@example.com", "off@example.com"],
+      ip: "203.0.113.9",
+      helo: "cheap-offers.biz",
+      json: true,
+      explain: true,
+    });
+    await runtime.close();
+    const on = report.recipients.find((r) => r.address === "on@example.com")!;
+    const off = report.recipients.find((r) => r.address === "off@example.com")!;
+    expect(on.symbols.map((s) => s.name)).toContain("BAYES_SPAM");
+    expect(on.action).toBe("quarantine");
+    expect(off.action).toBe("accept");
+    expect(off.symbols.filter((s) => /^BAYES_/.test(s.name))).toEqual([]);
+    expect(off.score).toBe(0);
+    // The OFF recipient's trace shows the spam filter skipped, not run.
+    const skipped = (off.trace ?? []).find((t) => "filter" in t && t.filter === "spam-classifier");
+    expect(skipped).toMatchObject({ ran: false });
+  });
+});
