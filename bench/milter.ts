@@ -1,0 +1,182 @@
+// Benchmark: smtp-source → private Postfix → smtp-sink, (a) without a milter, (b) with Sluice's
+// milter server and a pass-through Session, (c) with the real pipeline (src/runtime.ts).
+// Prints msgs/s, the ratio to (a) and the milter process's peak RSS. Not part of `npm test`.
+//   node bench/milter.ts [--messages 10000] [--sessions 20] [--size 20480]
+// Needs root and the Debian package `postfix` (smtp-source and smtp-sink come with it).
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { parseArgs, promisify } from "node:util";
+import { pino } from "pino";
+import { MilterServer } from "../src/milter/server.ts";
+import { FakeSession } from "../src/milter/fake-session.ts";
+import type { Session } from "../src/pipeline/session.ts";
+import { startPostfix } from "../test/helpers/postfix.ts";
+import { freePort } from "../test/helpers/ports.ts";
+
+const run = promisify(execFile);
+const { values: args } = parseArgs({
+  options: {
+    messages: { type: "string", default: "10000" },
+    sessions: { type: "string", default: "20" },
+    size: { type: "string", default: "20480" },
+    serve: { type: "string" },
+    pipeline: { type: "boolean", default: false },
+  },
+});
+
+if (args.serve) await serveMilter(Number(args.serve), args.pipeline);
+else await main();
+
+/** Child mode: run only the milter server, so its RSS is measured alone. */
+async function serveMilter(port: number, realPipeline: boolean): Promise<void> {
+  let newSession: () => Session = () => new FakeSession({}, false);
+  let close = async () => undefined as void;
+  if (realPipeline) {
+    const { Runtime } = await import("../src/runtime.ts");
+    const rt = await Runtime.create({ store: "never", logger: pino({ level: "warn" }) });
+    newSession = () => rt.newSession();
+    close = () => rt.close();
+  }
+  const server = new MilterServer({
+    newSession,
+    storeGroup: async () => undefined,
+    reinject: async () => undefined,
+    logger: pino({ level: "warn" }),
+  });
+  await server.listen(`inet:127.0.0.1:${port}`);
+  process.stdout.write("ready\n");
+  process.stdin.resume();
+  process.stdin.on("end", async () => {
+    await server.close();
+    await close();
+    process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
+    process.exit(0);
+  });
+}
+
+interface Result {
+  label: string;
+  seconds: number;
+  rate: number;
+  delivered: number;
+  rssMiB: number | null;
+}
+
+async function main(): Promise<void> {
+  const n = Number(args.messages);
+  const sessions = Number(args.sessions);
+  const size = Number(args.size);
+  console.log(`smtp-source: ${n} messages, ${sessions} sessions, ${size} bytes each`);
+  const results: Result[] = [];
+  results.push(await scenario("a) Postfix, no milter", n, sessions, size, null));
+  results.push(
+    await scenario("b) Postfix + Sluice milter (pass-through Session)", n, sessions, size, "pass"),
+  );
+  results.push(
+    await scenario(
+      "c) Postfix + Sluice milter (real pipeline, quick-start config)",
+      n,
+      sessions,
+      size,
+      "pipeline",
+    ),
+  );
+  const base = results[0]!.rate;
+  console.log("");
+  console.log(
+    "scenario".padEnd(66) + "msgs/s".padStart(9) + "  ratio/a" + "  delivered" + "  milter peak RSS",
+  );
+  for (const r of results) {
+    console.log(
+      r.label.padEnd(66) +
+        r.rate.toFixed(1).padStart(9) +
+        (r.rate / base).toFixed(2).padStart(9) +
+        String(r.delivered).padStart(11) +
+        (r.rssMiB === null ? "  -" : `  ${r.rssMiB.toFixed(0)} MiB`),
+    );
+  }
+  console.log("Rspamd milter comparison: not run (optional; see src/milter/README.md).");
+}
+
+async function scenario(
+  label: string,
+  n: number,
+  sessions: number,
+  size: number,
+  milter: "pass" | "pipeline" | null,
+): Promise<Result> {
+  const sinkPort = await freePort();
+  const sink = spawn("/usr/sbin/smtp-sink", ["-u", "postfix", `127.0.0.1:${sinkPort}`, "1000"], {
+    stdio: "ignore",
+  });
+  let child: ChildProcess | null = null;
+  let milterSpec: string | undefined;
+  if (milter) {
+    const port = await freePort();
+    child = spawn(
+      process.execPath,
+      [import.meta.filename, "--serve", String(port), ...(milter === "pipeline" ? ["--pipeline"] : [])],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child!.stdout!.once("data", () => resolve());
+      child!.once("exit", (code) => reject(new Error(`milter child exited with ${code}`)));
+    });
+    milterSpec = `inet:127.0.0.1:${port}`;
+  }
+  const pf = await startPostfix({ sinkPort, milter: milterSpec });
+  try {
+    const t0 = process.hrtime.bigint();
+    await run(
+      "/usr/sbin/smtp-source",
+      [
+        "-s",
+        String(sessions),
+        "-m",
+        String(n),
+        "-l",
+        String(size),
+        "-f",
+        "from@bench.test",
+        "-t",
+        "to@sink.test",
+        `127.0.0.1:${pf.smtpPort}`,
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const delivered = await waitDelivered(pf.maillog, n, 120_000);
+    const rate = n / seconds;
+    let rssMiB: number | null = null;
+    if (child) {
+      const out = new Promise<string>((resolve) => {
+        let buf = "";
+        child!.stdout!.on("data", (d) => (buf += d));
+        child!.once("exit", () => resolve(buf));
+      });
+      child.stdin!.end();
+      const line = (await out).trim().split("\n").pop() ?? "{}";
+      rssMiB = (JSON.parse(line) as { maxRssKiB: number }).maxRssKiB / 1024;
+    }
+    const log = await pf.maillog();
+    const milterErrors = (log.match(/milter/g) ?? []).length;
+    console.log(
+      `${label}: ${seconds.toFixed(1)} s, ${rate.toFixed(1)} msgs/s, delivered ${delivered}/${n}` +
+        (milter ? `, maillog milter lines ${milterErrors}` : ""),
+    );
+    return { label, seconds, rate, delivered, rssMiB };
+  } finally {
+    child?.kill();
+    await pf.stop();
+    sink.kill();
+  }
+}
+
+/** Count "status=sent" in Postfix's log until all messages are out (or the time is up). */
+async function waitDelivered(maillog: () => Promise<string>, n: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sent = ((await maillog()).match(/status=sent/g) ?? []).length;
+    if (sent >= n || Date.now() > deadline) return sent;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
