@@ -3,7 +3,20 @@
 
 import type { Pos } from "./ast.ts";
 import type { Runtime } from "./runtime.ts";
-import { tagNumber, type Node } from "./spec.ts";
+import { tagNumber, type Node, type Value } from "./spec.ts";
+
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+
+/** RFC 5228 2.4.2.2 / 5.7: constant header names must be valid field names. */
+export function validateHeaderNames(
+  arg: Value | undefined,
+  error: (pos: Pos, message: string) => Error,
+): void {
+  if (arg?.type !== "strings") return;
+  for (const s of arg.items) {
+    if (s.parts === null && !FIELD_NAME.test(s.text)) throw error(s.pos, `invalid header name "${s.text}"`);
+  }
+}
 
 export function selectHeaderValues(rt: Runtime, node: Node, pos: Pos, name: string): string[] {
   const values = rt.headerValues(pos, name);

@@ -111,6 +111,9 @@ describe("validator errors", () => {
       'require "encoded-character"; keep; if header :is "a" "${unicode:110000}" { }',
       "1:54: invalid code point",
     ],
+    ['if header :is ["subject", "x y"] "b" { }', '1:27: invalid header name "x y"'],
+    ['if exists "a:b" { }', '1:11: invalid header name "a:b"'],
+    ['if address "" "b" { }', '1:12: invalid header name ""'],
     [
       'if header :list "from" "tag:x" { }',
       '1:11: tag ":list" requires extension "extlists" (add require "extlists")',

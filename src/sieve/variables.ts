@@ -28,10 +28,11 @@ export function parseVariableParts(text: string): StringPart[] | null {
   while (i < text.length) {
     const start = text.indexOf("${", i);
     if (start < 0) break;
-    const end = text.indexOf("}", start + 2);
-    if (end < 0) break;
+    // Scan only name characters, so "${${${..." without "}" stays linear instead of quadratic.
+    let end = start + 2;
+    while (end < text.length && /[A-Za-z0-9_.]/.test(text[end] as string)) end++;
     const name = text.slice(start + 2, end);
-    if (isReference(name)) {
+    if (text[end] === "}" && isReference(name)) {
       literal += text.slice(i, start);
       if (literal) parts.push(literal);
       literal = "";

@@ -2,7 +2,7 @@
 // Not envelope (extensions/envelope.ts) and not match semantics (match.ts).
 
 import { addressPart, parseAddressList } from "../address.ts";
-import { selectHeaderValues, validateIndex } from "../header-select.ts";
+import { selectHeaderValues, validateHeaderNames, validateIndex } from "../header-select.ts";
 import { matchValues } from "../match.ts";
 import type { Runtime } from "../runtime.ts";
 import {
@@ -49,6 +49,7 @@ export const coreTests: Extension = {
       tags: [],
       args: [{ name: "header-names", type: "string-list" }],
       tests: "none",
+      validate: (node, ctx) => validateHeaderNames(node.args[0], ctx.error.bind(ctx)),
       run: (node, rt) => rt.strings(node.args[0]).every((h) => rt.headerValues(node.pos, h).length > 0),
     },
     {
@@ -82,7 +83,10 @@ export const coreTests: Extension = {
         { name: "key-list", type: "string-list" },
       ],
       tests: "none",
-      validate: (node, ctx) => validateIndex(node, ctx.error.bind(ctx)),
+      validate(node, ctx) {
+        validateIndex(node, ctx.error.bind(ctx));
+        validateHeaderNames(node.args[0], ctx.error.bind(ctx));
+      },
       run(node, rt) {
         const values = rt.strings(node.args[0]).flatMap((h) => selectHeaderValues(rt, node, node.pos, h));
         return matchKeys(rt, node, values);
@@ -98,7 +102,10 @@ export const coreTests: Extension = {
         { name: "key-list", type: "string-list" },
       ],
       tests: "none",
-      validate: (node, ctx) => validateIndex(node, ctx.error.bind(ctx)),
+      validate(node, ctx) {
+        validateIndex(node, ctx.error.bind(ctx));
+        validateHeaderNames(node.args[0], ctx.error.bind(ctx));
+      },
       run(node, rt) {
         const values: string[] = [];
         for (const h of rt.strings(node.args[0])) {

@@ -10,7 +10,7 @@ import {
   type DatePart,
   type ZonedDate,
 } from "../date.ts";
-import { selectHeaderValues, validateIndex } from "../header-select.ts";
+import { selectHeaderValues, validateHeaderNames, validateIndex } from "../header-select.ts";
 import type { Runtime } from "../runtime.ts";
 import { INDEX_TAGS, MATCH_TAGS, type Node, type ValidationContext, type Value } from "../spec.ts";
 import type { Extension } from "../spec.ts";
@@ -74,6 +74,7 @@ export const dateExtension: Extension = {
       tests: "none",
       validate(node, ctx) {
         validateIndex(node, ctx.error.bind(ctx));
+        validateHeaderNames(node.args[0], ctx.error.bind(ctx));
         checkPartAndZone(node, ctx, 1);
       },
       run(node, rt) {
