@@ -44,7 +44,10 @@ rows.push(await benchSluice());
 if (!process.argv.includes("--no-engines")) {
   const sa = spamdMissing();
   if (sa) console.log(`SpamAssassin skipped: ${sa}`);
-  else rows.push(await benchSpamAssassin());
+  else {
+    rows.push(await benchSpamAssassin());
+    printTable(rows);
+  }
   const rs = rspamdMissing();
   if (rs) console.log(`Rspamd skipped: ${rs}`);
   else rows.push(await benchRspamd());

@@ -66,8 +66,13 @@ export async function rspamdLearn(
   if (opts.bulk) headers["Learn-Type"] = "bulk";
   if (opts.password) headers.Password = opts.password;
   const res = await post(`${controllerUrl.replace(/\/$/, "")}/learn${cls}`, message, headers, [], opts, true);
-  const json = (await res.json()) as { success?: boolean; error?: string };
-  return json.success === true;
+  // Some replies (already learned, nothing to learn) carry no JSON body: that is "not learned".
+  const text = await res.text();
+  try {
+    return (JSON.parse(text) as { success?: boolean }).success === true;
+  } catch {
+    return false;
+  }
 }
 
 async function post(
