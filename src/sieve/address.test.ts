@@ -1,3 +1,4 @@
+// Address-list parsing and address parts (RFC 5228 2.7.4, RFC 5233 user/detail).
 import { describe, expect, it } from "vitest";
 import { addressPart, parseAddressList } from "./address.ts";
 

@@ -1,3 +1,4 @@
+// RFC 4790 comparators: equality, ordering and which match types each supports.
 import { describe, expect, it } from "vitest";
 import { COMPARATORS, compareNumeric } from "./comparator.ts";
 

@@ -1,3 +1,4 @@
+// Lexical forms of RFC 5228 8.1 and lexer error positions.
 import { describe, expect, it } from "vitest";
 import { SieveSyntaxError } from "./errors.ts";
 import { tokenize } from "./lexer.ts";

@@ -1,3 +1,4 @@
+// Grammar of RFC 5228 8.2, error messages with positions, recovery and the nesting guard.
 import { describe, expect, it } from "vitest";
 import { parse } from "./parser.ts";
 

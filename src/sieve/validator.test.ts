@@ -1,3 +1,4 @@
+// Every validator error, with the exact "line:column: message" a script author sees.
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveCompileError } from "./errors.ts";

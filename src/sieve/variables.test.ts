@@ -1,3 +1,4 @@
+// Variable-reference parsing, encoded-character decoding and set modifiers.
 import { describe, expect, it } from "vitest";
 import { applyModifiers, decodeEncodedCharacters, parseVariableParts } from "./variables.ts";
 

@@ -1,3 +1,4 @@
+// :matches wildcards and their RFC 5229 captures.
 import { describe, expect, it } from "vitest";
 import { asciiLower } from "./comparator.ts";
 import { compileWildcard, matchWildcard } from "./wildcard.ts";

@@ -1,3 +1,4 @@
+// Sluice gateway extensions: hold, quarantine, notify_template and the symbol test.
 import { describe, expect, it } from "vitest";
 import { run } from "../test-support.ts";
 
