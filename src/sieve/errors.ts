@@ -57,6 +57,7 @@ export type SieveLimitName =
   | "maxListLength"
   | "maxVariables"
   | "maxActions"
+  | "maxRedirects"
   | "maxRegexProgramSize"
   | "maxRegexInputLength"
   | "maxMillis";

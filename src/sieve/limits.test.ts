@@ -93,6 +93,9 @@ describe("limits", () => {
     const files =
       'require "fileinto";\n' + Array.from({ length: 20 }, (_, i) => `fileinto "f${i}";`).join("\n");
     expect(limitHit(() => run(files, undefined, {}, { maxActions: 10 })).limit).toBe("maxActions");
+    const redirects = Array.from({ length: 5 }, (_, i) => `redirect "u${i}@example.com";`).join("\n");
+    expect(limitHit(() => run(redirects, undefined, {}, { maxRedirects: 4 })).limit).toBe("maxRedirects");
+    expect(run(redirects, undefined, {}, { maxRedirects: 5 }).actions).toHaveLength(5);
     const list = `if header :is "subject" [${Array.from({ length: 20 }, (_, i) => `"k${i}"`).join(",")}] { }`;
     expect(limitHit(() => run(list, undefined, {}, { maxListLength: 10 })).limit).toBe("maxListLength");
     const headers = Array.from({ length: 20 }, () => "X-A: 1").join("\r\n") + "\r\n\r\nx";

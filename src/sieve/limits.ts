@@ -14,6 +14,8 @@ export interface SieveLimits {
   maxVariables: number;
   /** Actions one run may produce (including header edits). */
   maxActions: number;
+  /** redirect actions one run may produce (RFC 5228 4.2 asks implementations to limit them). */
+  maxRedirects: number;
   /** RE2 program size of one :regex pattern. */
   maxRegexProgramSize: number;
   /** Longest input a :regex pattern is run against (characters). */
@@ -31,6 +33,7 @@ export const DEFAULT_LIMITS: Readonly<SieveLimits> = Object.freeze({
   maxNestingDepth: 32,
   maxVariables: 256,
   maxActions: 128,
+  maxRedirects: 16,
   maxRegexProgramSize: 2_000,
   maxRegexInputLength: 256 * 1024,
   maxMillis: 2_000,

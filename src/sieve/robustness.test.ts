@@ -20,13 +20,78 @@ function prng(seed: number): () => number {
 }
 
 const VOCAB = [
-  "require", '["fileinto", "variables", "regex", "relational", "editheader", "date", "index", "body", "envelope"]',
-  '"variables"', "if", "elsif", "else", "allof", "anyof", "not", "true", "false", "header", "address", "envelope",
-  "exists", "size", "body", "string", "date", "currentdate", "set", "fileinto", "redirect", "keep", "discard", "stop",
-  "addheader", "deleteheader", ":is", ":contains", ":matches", ":regex", ":value", ":count", ":comparator",
-  ":index", ":last", ":over", ":under", ":lower", ":length", ":domain", ":all", '"i;ascii-numeric"', '"i;octet"',
-  '"gt"', '"subject"', '"from"', '"to"', '"*a*"', '"${1}"', '"${x}"', '"x"', '"(a|b)*"', '"year"', '"date"',
-  "1", "10K", "0", "[", "]", "(", ")", "{", "}", ",", ";", ";", ";", "text:\nline\n.\n", "# c\n", "/* c */",
+  "require",
+  '["fileinto", "variables", "regex", "relational", "editheader", "date", "index", "body", "envelope"]',
+  '"variables"',
+  "if",
+  "elsif",
+  "else",
+  "allof",
+  "anyof",
+  "not",
+  "true",
+  "false",
+  "header",
+  "address",
+  "envelope",
+  "exists",
+  "size",
+  "body",
+  "string",
+  "date",
+  "currentdate",
+  "set",
+  "fileinto",
+  "redirect",
+  "keep",
+  "discard",
+  "stop",
+  "addheader",
+  "deleteheader",
+  ":is",
+  ":contains",
+  ":matches",
+  ":regex",
+  ":value",
+  ":count",
+  ":comparator",
+  ":index",
+  ":last",
+  ":over",
+  ":under",
+  ":lower",
+  ":length",
+  ":domain",
+  ":all",
+  '"i;ascii-numeric"',
+  '"i;octet"',
+  '"gt"',
+  '"subject"',
+  '"from"',
+  '"to"',
+  '"*a*"',
+  '"${1}"',
+  '"${x}"',
+  '"x"',
+  '"(a|b)*"',
+  '"year"',
+  '"date"',
+  "1",
+  "10K",
+  "0",
+  "[",
+  "]",
+  "(",
+  ")",
+  "{",
+  "}",
+  ",",
+  ";",
+  ";",
+  ";",
+  "text:\nline\n.\n",
+  "# c\n",
+  "/* c */",
 ];
 
 function soup(rand: () => number): string {
@@ -55,12 +120,13 @@ function check(source: string): void {
       }
       return;
     }
-    throw new Error(`compile crashed on ${JSON.stringify(source)}: ${String(err)}`);
+    throw new Error(`compile crashed on ${JSON.stringify(source)}: ${String(err)}`, { cause: err });
   }
   try {
     runSieve(script, fakeEnv(PLAIN_MESSAGE), { maxSteps: 5000 });
   } catch (err) {
-    if (!(err instanceof SieveRuntimeError)) throw new Error(`run crashed on ${JSON.stringify(source)}: ${String(err)}`);
+    if (!(err instanceof SieveRuntimeError))
+      throw new Error(`run crashed on ${JSON.stringify(source)}: ${String(err)}`, { cause: err });
   }
 }
 
@@ -77,7 +143,10 @@ describe("robustness", () => {
     for (let i = 0; i < 2000; i++) {
       const at = Math.floor(rand() * VALID.length);
       const ch = alphabet[Math.floor(rand() * alphabet.length)] as string;
-      const mutated = rand() < 0.5 ? VALID.slice(0, at) + ch + VALID.slice(at + 1) : VALID.slice(0, at) + VALID.slice(at + 1);
+      const mutated =
+        rand() < 0.5
+          ? VALID.slice(0, at) + ch + VALID.slice(at + 1)
+          : VALID.slice(0, at) + VALID.slice(at + 1);
       check(mutated);
     }
   });

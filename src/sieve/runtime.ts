@@ -138,6 +138,13 @@ export class Runtime {
     const same = this.actions.find((a) => sameAction(a, action));
     if (!same) {
       this.countAction(pos);
+      if (action.type === "redirect" || action.type === "redirect_list") {
+        const redirects = this.actions.filter(
+          (a) => a.type === "redirect" || a.type === "redirect_list",
+        ).length;
+        if (redirects >= this.limits.maxRedirects)
+          throw this.limitError(pos, "maxRedirects", "too many redirects");
+      }
       this.actions.push(action);
     }
     if (cancelsImplicitKeep(action)) this.implicitKeep = false;
