@@ -5,6 +5,7 @@
 // Needs root and the Debian package `postfix` (smtp-source and smtp-sink come with it).
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { parseArgs, promisify } from "node:util";
+import { availableParallelism } from "node:os";
 import { pino } from "pino";
 import { MilterServer } from "../src/milter/server.ts";
 import { FakeSession } from "../src/milter/fake-session.ts";
@@ -48,7 +49,9 @@ async function serveMilter(port: number, realPipeline: boolean): Promise<void> {
   process.stdin.on("end", async () => {
     await server.close();
     await close();
-    process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
+    const u = process.resourceUsage();
+    const cpuSeconds = (u.userCPUTime + u.systemCPUTime) / 1e6;
+    process.stdout.write(JSON.stringify({ maxRssKiB: u.maxRSS, cpuSeconds }) + "\n");
     process.exit(0);
   });
 }
@@ -59,6 +62,8 @@ interface Result {
   rate: number;
   delivered: number;
   rssMiB: number | null;
+  /** CPU time of the milter process per message (ms). */
+  cpuMsPerMsg: number | null;
 }
 
 async function main(): Promise<void> {
@@ -91,10 +96,14 @@ async function main(): Promise<void> {
         r.rate.toFixed(1).padStart(9) +
         (r.rate / base).toFixed(2).padStart(9) +
         String(r.delivered).padStart(11) +
-        (r.rssMiB === null ? "  -" : `  ${r.rssMiB.toFixed(0)} MiB`),
+        (r.rssMiB === null ? "  -".padEnd(18) : `  ${r.rssMiB.toFixed(0)} MiB`.padEnd(18)) +
+        (r.cpuMsPerMsg === null ? "  -" : `  ${r.cpuMsPerMsg.toFixed(2)} ms`),
     );
   }
-  console.log("Rspamd milter comparison: not run (optional; see src/milter/README.md).");
+  console.log(
+    `machine: ${availableParallelism()} CPUs; Postfix, smtp-source, smtp-sink and the milter share them.`,
+  );
+  console.log("Rspamd milter comparison: not run (optional).");
 }
 
 async function scenario(
@@ -147,6 +156,7 @@ async function scenario(
     const delivered = await waitDelivered(pf.maillog, n, 120_000);
     const rate = n / seconds;
     let rssMiB: number | null = null;
+    let cpuMsPerMsg: number | null = null;
     if (child) {
       const out = new Promise<string>((resolve) => {
         let buf = "";
@@ -155,7 +165,9 @@ async function scenario(
       });
       child.stdin!.end();
       const line = (await out).trim().split("\n").pop() ?? "{}";
-      rssMiB = (JSON.parse(line) as { maxRssKiB: number }).maxRssKiB / 1024;
+      const stats = JSON.parse(line) as { maxRssKiB: number; cpuSeconds: number };
+      rssMiB = stats.maxRssKiB / 1024;
+      cpuMsPerMsg = (stats.cpuSeconds * 1000) / n;
     }
     const log = await pf.maillog();
     const milterErrors = (log.match(/milter/g) ?? []).length;
@@ -163,7 +175,7 @@ async function scenario(
       `${label}: ${seconds.toFixed(1)} s, ${rate.toFixed(1)} msgs/s, delivered ${delivered}/${n}` +
         (milter ? `, maillog milter lines ${milterErrors}` : ""),
     );
-    return { label, seconds, rate, delivered, rssMiB };
+    return { label, seconds, rate, delivered, rssMiB, cpuMsPerMsg };
   } finally {
     child?.kill();
     await pf.stop();

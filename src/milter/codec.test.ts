@@ -49,6 +49,18 @@ describe("framing", () => {
     expect(r.push(p.subarray(500))).toHaveLength(1);
   });
 
+  it("joins a 1 MiB packet arriving in 64 KiB pieces into one exact frame", () => {
+    const r = new FrameReader(1024 * 1024 - 1);
+    const data = Buffer.alloc(1024 * 1024 - 1);
+    for (let i = 0; i < data.length; i++) data[i] = i & 0xff;
+    const p = Buffer.concat([mta.body(data), mta.eoh()]);
+    const got = [];
+    for (let i = 0; i < p.length; i += 65536) got.push(...r.push(p.subarray(i, i + 65536)));
+    expect(got.map((f) => f.cmd)).toEqual([Cmd.BODY, Cmd.EOH]);
+    expect(got[0]!.data.equals(data)).toBe(true);
+    expect(r.buffered).toBe(0);
+  });
+
   it("rejects length 0", () => {
     protocolError(() => new FrameReader().push(Buffer.from([0, 0, 0, 0])), "bad-length");
   });

@@ -48,9 +48,10 @@ const ALLOWED: Record<string, ReadonlySet<State>> = {
   eom: new Set(["rcpt", "data", "headers", "body"]),
 };
 
-// Pause reading when this many packets wait (NR_* flags let the MTA send without waiting).
-const QUEUE_HIGH = 64;
-const QUEUE_LOW = 16;
+// Pause reading when this many bytes of packets wait (NR_* flags let the MTA send without
+// waiting for us); resume below the low mark. Memory per connection stays near these bounds.
+const QUEUE_HIGH_BYTES = 1024 * 1024;
+const QUEUE_LOW_BYTES = 256 * 1024;
 
 export class MilterConnection {
   private readonly socket: Socket;
@@ -59,6 +60,7 @@ export class MilterConnection {
   private readonly reader = new FrameReader();
   private readonly macros = new MacroStore();
   private readonly queue: Frame[] = [];
+  private queuedBytes = 0;
   private running = false;
   private state: State = "negotiate";
   private neg: Negotiated | null = null;
@@ -102,8 +104,11 @@ export class MilterConnection {
       this.fail(err);
       return;
     }
-    this.queue.push(...frames);
-    if (this.queue.length > QUEUE_HIGH) this.socket.pause();
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.data.length + 5;
+    }
+    if (this.queuedBytes > QUEUE_HIGH_BYTES) this.socket.pause();
     if (!this.running) void this.run();
   }
 
@@ -112,7 +117,8 @@ export class MilterConnection {
     try {
       while (this.queue.length > 0 && this.state !== "closed") {
         const f = this.queue.shift()!;
-        if (this.queue.length < QUEUE_LOW && this.socket.isPaused()) this.socket.resume();
+        this.queuedBytes -= f.data.length + 5;
+        if (this.queuedBytes < QUEUE_LOW_BYTES && this.socket.isPaused()) this.socket.resume();
         await this.handle(decodeCommand(f));
       }
     } catch (err) {
@@ -139,6 +145,7 @@ export class MilterConnection {
     if (this.state === "closed") return;
     this.state = "closed";
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.socket.end();
     // Do not wait forever for the MTA to close its side.
     setTimeout(() => this.socket.destroy(), 2000).unref();

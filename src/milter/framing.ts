@@ -12,6 +12,8 @@ export interface Frame {
 export class FrameReader {
   private pending: Buffer[] = [];
   private pendingLen = 0;
+  /** Bytes needed before the next packet can be complete (header first, then the packet). */
+  private need = 4;
   /** Largest data size accepted; raised only by negotiating SMFIP_MDS_256K/1M. */
   maxData: number;
 
@@ -26,23 +28,27 @@ export class FrameReader {
 
   /** Feed bytes; returns every complete packet. Throws ProtocolError on a bad length. */
   push(chunk: Buffer): Frame[] {
-    let buf: Buffer;
-    if (this.pendingLen === 0) buf = chunk;
-    else {
-      // Only the header is needed to validate; join what we hold with the new bytes.
-      buf = Buffer.concat([...this.pending, chunk], this.pendingLen + chunk.length);
-      this.pending = [];
-      this.pendingLen = 0;
-    }
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    // Join only once the packet being waited for is complete: a 1 MiB packet arriving in
+    // 64 KiB pieces is copied once, not sixteen times.
+    if (this.pendingLen < this.need) return [];
+    const buf = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingLen);
+    this.pending = [];
+    this.pendingLen = 0;
     const frames: Frame[] = [];
     let pos = 0;
+    this.need = 4;
     while (buf.length - pos >= 4) {
       const len = buf.readUInt32BE(pos);
       if (len === 0) throw new ProtocolError("bad-length", "packet length 0 (no command byte)");
       if (len - 1 > this.maxData) {
         throw new ProtocolError("oversize", `packet data of ${len - 1} bytes exceeds ${this.maxData}`);
       }
-      if (buf.length - pos - 4 < len) break;
+      if (buf.length - pos - 4 < len) {
+        this.need = 4 + len;
+        break;
+      }
       frames.push({ cmd: buf[pos + 4]!, data: buf.subarray(pos + 5, pos + 4 + len) });
       pos += 4 + len;
     }

@@ -104,7 +104,9 @@ describe.skipIf(!available())("miltertest against the milter server", () => {
       out = await run(MILTERTEST, ["-D", `port=${port}`, "-s", script], { timeout: 30000 });
     } catch (e) {
       const err = e as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`miltertest failed: ${err.message}\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
+      throw new Error(`miltertest failed: ${err.message}\n${err.stdout ?? ""}\n${err.stderr ?? ""}`, {
+        cause: e,
+      });
     }
     expect(out.stdout).toContain("all checks passed");
     expect(out.stdout).not.toContain("FAILED");

@@ -10,7 +10,7 @@ import type { DataResult, OutcomeGroup, Session } from "../../src/pipeline/sessi
 import type { Transaction } from "../../src/message/transaction.ts";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "../helpers/postfix.ts";
 import { SmtpSink } from "../helpers/sink.ts";
-import { SmtpClient } from "../helpers/smtp-client.ts";
+import { SmtpClient } from "../helpers/smtp-dialog.ts";
 
 const available = postfixAvailable();
 
