@@ -151,6 +151,46 @@ want your birdseed, either!
     );
     expect(r.actions).toEqual([{ type: "ereject", reason: "go away" }]);
   });
+  it("section 2.2 example: reject big messages", () => {
+    const src = `require ["reject"];
+if size :over 100K {
+    reject text:
+Your message is to big. If you want to send me a big attachment,
+put it on a public web site and send me an URL.
+.
+    ;
+}`;
+    expect(run(src, msg([], "x".repeat(200 * 1024))).actions).toEqual([
+      {
+        type: "reject",
+        reason:
+          "Your message is to big. If you want to send me a big attachment,\r\nput it on a public web site and send me an URL.\r\n",
+      },
+    ]);
+    expect(run(src, msg([], "small")).actions).toEqual([]);
+  });
+  it("section 2.5 example: ereject certain spam, file suspect mail", () => {
+    const src = `require ["ereject", "spamtest", "fileinto", "comparator-i;ascii-numeric", "relational"];
+if spamtest :value "ge" :comparator "i;ascii-numeric" "6" {
+    ereject text:
+AntiSpam engine thinks your message is spam.
+It is therefore being refused.
+Please call 1-900-PAY-US if you want to reach us.
+.
+    ;
+} elsif spamtest :value "ge" :comparator "i;ascii-numeric" "4" {
+    fileinto "Suspect";
+}`;
+    expect(names(run(src, msg([]), { spamScore: 8 }).actions)).toEqual(["ereject"]);
+    expect(names(run(src, msg([]), { spamScore: 5 }).actions)).toEqual(["Suspect"]);
+    expect(names(run(src, msg([]), { spamScore: 1 }).actions)).toEqual([]);
+  });
+  it("2.4: more than one reject is an error", () => {
+    expect(() => run('require ["reject", "ereject"]; reject "a"; ereject "b";', msg([]))).toThrow(
+      /only one reject or ereject/,
+    );
+    expect(() => run('require "reject"; reject "a"; reject "a";', msg([]))).toThrow(/only one reject/);
+  });
   it("reject cannot be combined with keep, fileinto or redirect", () => {
     expect(() => run('require "reject"; keep; reject "no";', msg([]))).toThrow(
       /reject cannot be combined with keep/,

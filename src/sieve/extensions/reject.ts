@@ -11,6 +11,10 @@ const rejectLike = (name: "reject" | "ereject"): CommandDef => ({
   test: "none",
   block: false,
   run(node, rt) {
+    // RFC 5429 2.4: implementations MUST prohibit executing more than one reject/ereject.
+    if (rt.actions.some((a) => a.type === "reject" || a.type === "ereject")) {
+      rt.fail(node.pos, `only one reject or ereject may be executed`);
+    }
     rt.addAction(node.pos, { type: name, reason: rt.string(node.args[0]) });
   },
 });
