@@ -17,6 +17,8 @@ export type { SieveLimits } from "./limits.ts";
 export type { SieveAction, SieveResult, HeaderEdit, NotifyTarget } from "./actions.ts";
 export type { SieveEnvironment, SieveHeader, BodyTransform } from "./environment.ts";
 export { DEFAULT_REGISTRY, ALL_EXTENSIONS, buildRegistry } from "./registry.ts";
+export type { Registry } from "./registry.ts";
+export type { Extension, CommandDef, TestDef } from "./spec.ts";
 
 /**
  * Evaluates a compiled script for one recipient. Throws SieveRuntimeError (or its subclass

@@ -125,6 +125,18 @@ describe("validator errors", () => {
     expect(firstError(src)).toContain(expected);
   });
 
+  it("suggests close names for misspellings", () => {
+    expect(firstError('require "fileinot";')).toBe(
+      '1:9: unknown extension "fileinot" in require (did you mean "fileinto"?)',
+    );
+    expect(firstError("dicsard;")).toBe('1:1: unknown command "dicsard" (did you mean "discard"?)');
+    expect(firstError('if heder "a" "b" { }')).toBe('1:4: unknown test "heder" (did you mean "header"?)');
+    expect(firstError('if header :contain "a" "b" { }')).toBe(
+      '1:11: unknown tag ":contain" for test "header" (did you mean ":contains"?)',
+    );
+    expect(firstError("xyzzy;")).toBe('1:1: unknown command "xyzzy"');
+  });
+
   it("rejects unknown external lists when the caller knows the lists", () => {
     const src = 'require "extlists"; if address :list "from" ["tag:known", "tag:unknown"] { }';
     expect(firstError(src, { knownLists: (n) => n === "tag:known" })).toBe(

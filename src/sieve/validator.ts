@@ -21,6 +21,7 @@ import type {
   ValidationContext,
   Value,
 } from "./spec.ts";
+import { didYouMean } from "./suggest.ts";
 import { decodeEncodedCharacters, parseVariableParts } from "./variables.ts";
 
 export interface ValidateOptions {
@@ -95,7 +96,12 @@ class Validator implements ValidationContext {
     for (const s of arg.values) {
       const cap = s.value.toLowerCase();
       if (!this.options.registry.capabilities.has(cap)) {
-        this.record(this.error(s.pos, `unknown extension "${s.value}" in require`));
+        this.record(
+          this.error(
+            s.pos,
+            `unknown extension "${s.value}" in require${didYouMean(cap, this.options.registry.capabilities)}`,
+          ),
+        );
       } else {
         this.requires.add(cap);
         this.options.registry.implies.get(cap)?.forEach((c) => this.requires.add(c));
@@ -109,7 +115,8 @@ class Validator implements ValidationContext {
     if (!def) {
       const other = kind === "command" ? reg.tests.get(name) : reg.commands.get(name);
       if (other) throw this.error(pos, `"${name}" is a ${other.kind}, not a ${kind}`);
-      throw this.error(pos, `unknown ${kind} "${name}"`);
+      const names = kind === "command" ? reg.commands.keys() : reg.tests.keys();
+      throw this.error(pos, `unknown ${kind} "${name}"${didYouMean(name, names)}`);
     }
     if (def.capability && !this.requires.has(def.capability)) {
       throw this.error(
@@ -143,7 +150,13 @@ class Validator implements ValidationContext {
         continue;
       }
       const spec = def.tags.find((t) => t.name === a.name);
-      if (!spec) throw this.error(a.pos, `unknown tag ":${a.name}" for ${what}`);
+      if (!spec) {
+        const hint = didYouMean(
+          a.name,
+          def.tags.map((t) => t.name),
+        ).replace('"', '":');
+        throw this.error(a.pos, `unknown tag ":${a.name}" for ${what}${hint}`);
+      }
       if (spec.capability && !this.requires.has(spec.capability)) {
         throw this.error(
           a.pos,
