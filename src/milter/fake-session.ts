@@ -2,7 +2,12 @@
 // and answers with decisions supplied by the test. Not a pipeline; it runs no filters.
 import type { ConnectInfo, DataResult, Session, StageReply } from "../pipeline/session.ts";
 import { emptyEnvelope } from "../message/envelope.ts";
-import { Transaction, type MessageWriter } from "../message/transaction.ts";
+import {
+  DEFAULT_INTAKE,
+  Transaction,
+  type IntakeLimits,
+  type MessageWriter,
+} from "../message/transaction.ts";
 
 export type SessionCall =
   | { call: "connect"; info: ConnectInfo }
@@ -32,11 +37,13 @@ export class FakeSession implements Session {
   tx: Transaction | null = null;
   private readonly decide: FakeDecisions;
   private readonly record: boolean;
+  private readonly limits: IntakeLimits;
 
   /** record=false keeps no message copies (benchmarks). */
-  constructor(decide: FakeDecisions = {}, record = true) {
+  constructor(decide: FakeDecisions = {}, record = true, limits: IntakeLimits = DEFAULT_INTAKE) {
     this.decide = decide;
     this.record = record;
+    this.limits = limits;
   }
 
   private note(c: SessionCall): void {
@@ -69,7 +76,7 @@ export class FakeSession implements Session {
     const r = this.decide.mail?.(address) ?? OK;
     if (r.ok) {
       this.env = { ...this.env, mailFrom: { address, params }, recipients: [] };
-      this.tx = new Transaction(this.env);
+      this.tx = new Transaction(this.env, this.limits);
     }
     return r;
   }

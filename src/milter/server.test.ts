@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import type { OutcomeGroup } from "../pipeline/session.ts";
-import type { Transaction } from "../message/transaction.ts";
+import { DEFAULT_INTAKE, type IntakeLimits, type Transaction } from "../message/transaction.ts";
 import { Cmd, Proto } from "./constants.ts";
 import { FakeSession, type FakeDecisions } from "./fake-session.ts";
 import { frame } from "./framing.ts";
@@ -29,7 +29,11 @@ interface Harness {
   events: string[];
 }
 
-async function start(decide: FakeDecisions = {}, over: Partial<MilterServerOptions> = {}): Promise<Harness> {
+async function start(
+  decide: FakeDecisions = {},
+  over: Partial<MilterServerOptions> = {},
+  limits?: IntakeLimits,
+): Promise<Harness> {
   const h: Harness = {
     server: null!,
     port: 0,
@@ -47,7 +51,7 @@ async function start(decide: FakeDecisions = {}, over: Partial<MilterServerOptio
   });
   h.server = new MilterServer({
     newSession: () => {
-      const s = new FakeSession(decide);
+      const s = new FakeSession(decide, true, limits);
       h.sessions.push(s);
       return s;
     },
@@ -375,6 +379,43 @@ describe("MilterServer", () => {
     }
     expect(codes.filter((x) => x === "p").length).toBeGreaterThanOrEqual(3);
     expect(codes.at(-1)).toBe("c");
+  });
+
+  it("an oversized message: SKIP the rest of the body, then the intake error's reply at EOM", async () => {
+    const h = await start({}, {}, { ...DEFAULT_INTAKE, maxMessageBytes: 100 });
+    const c = await open(h);
+    await greet(c);
+    c.send(mta.mail("<a@x>"), mta.rcpt("<b@y>"));
+    await c.next();
+    await c.next();
+    c.send(mta.header("Subject", " big"), mta.eoh(), mta.body("x".repeat(50)));
+    expect((await c.next())!.code).toBe("c");
+    c.send(mta.body("y".repeat(100)));
+    expect((await c.next())!.code).toBe("s");
+    c.send(mta.eom());
+    expect((await c.untilFinal()).map((r) => r.strings[0])).toEqual([
+      "552 5.3.4 message exceeds the limit of 100 bytes",
+    ]);
+    expect(h.sessions[0]!.calls.filter((x) => x.call === "data")).toHaveLength(0);
+    // The connection is still in step: the next (small) message goes through.
+    expect(await message(c, ["b@y"])).toEqual(["c"]);
+    expect(h.sessions[0]!.calls.filter((x) => x.call === "data")).toHaveLength(1);
+  });
+
+  it("an unknown client family takes address and port from the macros", async () => {
+    const h = await start();
+    const c = await open(h);
+    c.send(
+      mta.optneg(),
+      mta.macro(Cmd.CONNECT, { "{client_addr}": "198.51.100.4", "{client_port}": "4711" }),
+    );
+    c.send(mta.connect("unknown", "U"));
+    await c.next();
+    expect((await c.next())!.code).toBe("c");
+    expect(h.sessions[0]!.calls[0]).toEqual({
+      call: "connect",
+      info: { ingress: "milter", address: "198.51.100.4", port: 4711, localName: "localhost" },
+    });
   });
 
   it("a failing session call answers tempfail and keeps the connection", async () => {

@@ -248,3 +248,70 @@ describe.skipIf(!available)("milter behind Postfix", () => {
     }
   });
 });
+
+describe.skipIf(!available)("milter behind Postfix: quarantine_mode mta, and Sluice down", () => {
+  let sink: SmtpSink;
+  let pf: PostfixInstance;
+  let server: MilterServer;
+  const stored: string[] = [];
+
+  beforeAll(async () => {
+    sink = new SmtpSink();
+    await sink.start();
+    server = new MilterServer({
+      newSession: () =>
+        new FakeSession({
+          data: (tx) => {
+            const rcpts = tx.envelope.recipients.map((r) => r.address);
+            const spam = (tx.headers.get("Subject") ?? "").includes("HOLD");
+            return {
+              reply: null,
+              groups: [group(rcpts, spam ? { disposition: "quarantine", reason: "spam score 14" } : {})],
+              verdicts: [],
+            };
+          },
+        }),
+      storeGroup: async (tx) => void stored.push(tx.id),
+      reinject: async () => {
+        throw new Error("not used");
+      },
+      logger: pino({ level: "warn" }),
+      quarantineMode: "mta",
+    });
+    const { port } = await server.listen("inet:127.0.0.1:0");
+    pf = await startPostfix({ sinkPort: sink.port, milter: `inet:127.0.0.1:${port}` });
+  });
+
+  afterAll(async () => {
+    await pf?.stop();
+    await server?.close();
+    await sink?.stop();
+  });
+
+  it("a wholly quarantined message goes to Postfix's hold queue via SMFIR_QUARANTINE", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    const r = await c.send("a@sender.test", ["b@rcpt.test"], "Subject: HOLD me\n\nspam\n");
+    await c.quit();
+    expect(r.code).toBe(250);
+    const id = /queued as (\w+)/.exec(r.text)![1]!;
+    // postqueue marks held messages with "!" after the queue id.
+    expect(await pf.queue()).toMatch(new RegExp(`^${id}!`, "m"));
+    expect(await pf.maillog()).toMatch(new RegExp(`${id}: milter-hold: END-OF-MESSAGE .*milter triggers HOLD action`));
+    expect(stored).toEqual([]);
+    expect(sink.count).toBe(0);
+  });
+
+  it("with Sluice down, Postfix tempfails (milter_default_action = tempfail): nothing passes unscanned", async () => {
+    await server.close();
+    const c = await SmtpClient.open(pf.smtpPort);
+    const ehlo = await c.cmd("EHLO client.test");
+    let r = ehlo;
+    if (ehlo.code === 250) r = await c.send("a@sender.test", ["b@rcpt.test"], "Subject: while down\n\nx\n");
+    await c.quit().catch(() => undefined);
+    expect(r.code).toBeGreaterThanOrEqual(400);
+    expect(r.code).toBeLessThan(500);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(sink.messages.some((m) => m.data.includes("while down"))).toBe(false);
+  });
+});
