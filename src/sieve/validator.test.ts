@@ -68,6 +68,7 @@ describe("validator errors", () => {
     ["if not (true, true) { }", '1:4: test "not" needs exactly one test (not a test list)'],
     ["keep { }", '1:1: command "keep" does not take a block'],
     ["if true;", '1:1: command "if" needs a block "{ ... }"'],
+    ["if true { } else true { }", '1:18: command "else" does not take a test'],
     ["if true true { }", '1:9: test "true" does not take a test'],
     [
       'require "envelope"; if envelope "sender" "a" { }',

@@ -216,7 +216,7 @@ class Validator implements ValidationContext {
     if (mode === "none" && src.tests.length > 0) {
       const first = src.tests[0] as TestNode;
       // "keep fileinto ..." parses as a command with a test; the real mistake is a missing ";".
-      if (def.kind === "command" && !src.testList) {
+      if (def.kind === "command" && !def.block && !src.testList) {
         throw this.error(first.pos, `expected ";" after ${what}, found identifier "${first.name}"`);
       }
       throw this.error(first.pos, `${what} does not take a test`);
