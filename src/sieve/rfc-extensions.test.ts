@@ -1,6 +1,9 @@
 // Examples from RFC 5233, 5235, 5173, 3894, 5429, 5183, 6134 and draft-ietf-sieve-regex.
 import { describe, expect, it } from "vitest";
 import type { SieveAction } from "./actions.ts";
+import { compileSieve } from "./compile.ts";
+import { fakeEnv } from "./fake-env.ts";
+import { runSieve } from "./index.ts";
 import { run } from "./test-support.ts";
 
 const msg = (headers: string[], body = "body\r\n"): string => headers.join("\r\n") + "\r\n\r\n" + body;
@@ -100,6 +103,20 @@ describe("RFC 5173 body", () => {
       if body :content "audio/mpeg" :contains "ID3" { fileinto "decoded"; }
       if body :content "image" :contains "" { fileinto "photos"; }`;
     expect(names(run(src, mime).actions)).toEqual(["secrets", "jukebox", "decoded"]);
+  });
+  it("asks the environment once per transform and content-type list", () => {
+    const calls: string[] = [];
+    const env = fakeEnv(mime);
+    const body = env.body.bind(env);
+    env.body = (t, types) => {
+      calls.push(`${t}:${(types ?? []).join(",")}`);
+      return body(t, types);
+    };
+    const src = `require "body";
+      if body :contains "a" { } if body :contains "b" { } if body :raw :contains "c" { }
+      if body :content "text" :contains "d" { } if body :content "TEXT" :contains "e" { }`;
+    runSieve(compileSieve(src), env);
+    expect(calls).toEqual(["text:", "raw:", "content:text"]);
   });
   it(":text (the default) sees only text parts", () => {
     const src = `require ["body", "fileinto"];

@@ -3,7 +3,7 @@
 
 import type { Pos } from "./ast.ts";
 import type { HeaderEdit, SieveAction } from "./actions.ts";
-import type { SieveEnvironment, SieveHeader } from "./environment.ts";
+import type { BodyTransform, SieveEnvironment, SieveHeader } from "./environment.ts";
 import { SieveLimitError, SieveRuntimeError, type SieveLimitName } from "./errors.ts";
 import type { SieveLimits } from "./limits.ts";
 import { compileRegex, RegexCompileError, type CompiledRegex } from "./regex.ts";
@@ -32,6 +32,7 @@ export class Runtime {
   matchVariables: string[] = [];
   private readonly variables = new Map<string, string>();
   private headerView: SieveHeader[] | null = null;
+  private readonly bodyCache = new Map<string, string[]>();
   private readonly started = Date.now();
   private dynamicRegexes = new Map<string, CompiledRegex>();
   /** Set by the interpreter so tests like allof/not can evaluate their children. */
@@ -111,6 +112,17 @@ export class Runtime {
   headers(): SieveHeader[] {
     this.headerView ??= this.env.headers().map((h) => ({ name: h.name, value: h.value }));
     return this.headerView;
+  }
+
+  /** Body parts for one transform, fetched from the environment once per run (MIME walks are costly). */
+  body(transform: BodyTransform, contentTypes?: string[]): string[] {
+    const key = transform + "\0" + (contentTypes ?? []).map((t) => t.toLowerCase()).join("\0");
+    let parts = this.bodyCache.get(key);
+    if (!parts) {
+      parts = this.env.body(transform, contentTypes);
+      this.bodyCache.set(key, parts);
+    }
+    return parts;
   }
 
   headerValues(pos: Pos, name: string): string[] {

@@ -33,7 +33,7 @@ export const bodyExtension: Extension = {
             ? "content"
             : "text";
         const types = transform === "content" ? rt.strings(node.tags.get("content")?.value) : undefined;
-        const parts = rt.env.body(transform, types);
+        const parts = rt.body(transform, types);
         return matchKeys(rt, node, parts);
       },
     },
