@@ -3,6 +3,7 @@
 // last test, from the real pipeline. Needs the Debian package `postfix`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
+import { Writable } from "node:stream";
 import { MilterServer } from "../../src/milter/server.ts";
 import { FakeSession } from "../../src/milter/fake-session.ts";
 import { smtpReinjector } from "../../src/milter/reinject.ts";
@@ -26,8 +27,10 @@ const group = (recipients: string[], over: Partial<OutcomeGroup> = {}): OutcomeG
 });
 
 /** The test's policy: Subject keywords and recipient local parts decide. */
-function decide(tx: Transaction): DataResult {
+async function decide(tx: Transaction): Promise<DataResult> {
   const subject = tx.headers.get("Subject") ?? "";
+  // Longer than milter_content_timeout: only PROGRESS keeps Postfix waiting.
+  if (subject.includes("SLOW")) await new Promise((r) => setTimeout(r, 3500));
   const rcpts = tx.envelope.recipients.map((r) => r.address);
   if (subject.includes("REJECT")) {
     return {
@@ -70,6 +73,13 @@ describe.skipIf(!available)("milter behind Postfix", () => {
   let useRealPipeline: (() => Session) | null = null;
   const sessions: FakeSession[] = [];
   const stored: { recipients: string[]; reason: string | null; message: string }[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const logSink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) logs.push(JSON.parse(line));
+      cb();
+    },
+  });
 
   beforeAll(async () => {
     sink = new SmtpSink();
@@ -96,11 +106,15 @@ describe.skipIf(!available)("milter behind Postfix", () => {
         });
       },
       reinject: (tx, g) => reinject!(tx, g),
-      logger: pino({ level: "warn" }),
-      progressIntervalMs: 2000,
+      logger: pino({ level: "info" }, logSink),
+      progressIntervalMs: 500,
     });
     const { port } = await server.listen("inet:127.0.0.1:0");
-    pf = await startPostfix({ sinkPort: sink.port, milter: `inet:127.0.0.1:${port}` });
+    pf = await startPostfix({
+      sinkPort: sink.port,
+      milter: `inet:127.0.0.1:${port}`,
+      extra: ["milter_content_timeout = 2s"],
+    });
     reinject = smtpReinjector({ host: "127.0.0.1", port: pf.reinjectPort, localName: "sluice.test" });
   });
 
@@ -127,8 +141,12 @@ describe.skipIf(!available)("milter behind Postfix", () => {
   it("headers added by the milter reach the next hop; deleted ones are gone; trace headers on top", async () => {
     const c = await SmtpClient.open(pf.smtpPort);
     await c.cmd("EHLO client.test");
-    expect((await c.send("a@sender.test", ["b@rcpt.test"], msg("headers test"))).code).toBe(250);
+    const sent = await c.send("a@sender.test", ["b@rcpt.test"], msg("headers test"));
+    expect(sent.code).toBe(250);
     await c.quit();
+    // Postfix's `i` macro (queue id) reached the milter and its summary log line.
+    const queueId = /queued as (\w+)/.exec(sent.text)![1];
+    expect(logs.some((l) => l.msg === "milter message done" && l.queueId === queueId)).toBe(true);
     const [m] = await waitDelivered("headers test");
     expect(m!.to).toEqual(["b@rcpt.test"]);
     expect(m!.data).toContain("X-Sluice-Scanned: yes; 100% clean\r\n");
@@ -142,6 +160,15 @@ describe.skipIf(!available)("milter behind Postfix", () => {
       .find((x) => x.includes("Subject: headers test"));
     expect(seen).toMatch(/Subject: headers test\r\nX-Remove-Me: secret\r\n/);
     expect(seen).toContain("\r\n\r\nHello from the test.\r\n.leading dot\r\n");
+  });
+
+  it("PROGRESS keeps Postfix waiting past milter_content_timeout while data() runs", async () => {
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    const r = await c.send("a@sender.test", ["b@rcpt.test"], msg("SLOW scan"));
+    await c.quit();
+    expect(r.code).toBe(250);
+    await waitDelivered("SLOW scan");
   });
 
   it("a reject reaches the client with our code and text", async () => {
@@ -297,7 +324,9 @@ describe.skipIf(!available)("milter behind Postfix: quarantine_mode mta, and Slu
     const id = /queued as (\w+)/.exec(r.text)![1]!;
     // postqueue marks held messages with "!" after the queue id.
     expect(await pf.queue()).toMatch(new RegExp(`^${id}!`, "m"));
-    expect(await pf.maillog()).toMatch(new RegExp(`${id}: milter-hold: END-OF-MESSAGE .*milter triggers HOLD action`));
+    expect(await pf.maillog()).toMatch(
+      new RegExp(`${id}: milter-hold: END-OF-MESSAGE .*milter triggers HOLD action`),
+    );
     expect(stored).toEqual([]);
     expect(sink.count).toBe(0);
   });
