@@ -3,6 +3,34 @@
 
 import type { AddressPart } from "./spec.ts";
 
+/**
+ * Header fields whose bodies are address lists. RFC 5228 5.1: the address test MUST be restricted to
+ * such fields and MUST include at least From, To, Cc, Bcc, Sender, Resent-From and Resent-To.
+ */
+export const ADDRESS_HEADERS: ReadonlySet<string> = new Set([
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "sender",
+  "reply-to",
+  "resent-from",
+  "resent-to",
+  "resent-cc",
+  "resent-bcc",
+  "resent-sender",
+  "resent-reply-to",
+  "delivered-to",
+  "envelope-to",
+  "x-original-to",
+  "return-receipt-to",
+  "disposition-notification-to",
+  "errors-to",
+  "mail-followup-to",
+  "mail-reply-to",
+  "original-recipient",
+]);
+
 /** Separator between user and detail (RFC 5233 leaves it to the implementation; "+" is usual). */
 export const SUBADDRESS_SEPARATOR = "+";
 

@@ -117,6 +117,10 @@ describe("validator errors", () => {
     ['if exists "a:b" { }', '1:11: invalid header name "a:b"'],
     ['if address "" "b" { }', '1:12: invalid header name ""'],
     [
+      'if address :domain ["from", "Subject"] "b" { }',
+      '1:29: header "Subject" does not contain addresses (use the header test)',
+    ],
+    [
       'if header :list "from" "tag:x" { }',
       '1:11: tag ":list" requires extension "extlists" (add require "extlists")',
     ],

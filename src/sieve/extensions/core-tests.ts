@@ -1,7 +1,7 @@
 // RFC 5228 tests: address, allof, anyof, exists, false, true, header, not, size.
 // Not envelope (extensions/envelope.ts) and not match semantics (match.ts).
 
-import { addressPart, parseAddressList } from "../address.ts";
+import { ADDRESS_HEADERS, addressPart, parseAddressList } from "../address.ts";
 import { selectHeaderValues, validateHeaderNames, validateIndex } from "../header-select.ts";
 import { matchValues } from "../match.ts";
 import type { Runtime } from "../runtime.ts";
@@ -105,10 +105,19 @@ export const coreTests: Extension = {
       validate(node, ctx) {
         validateIndex(node, ctx.error.bind(ctx));
         validateHeaderNames(node.args[0], ctx.error.bind(ctx));
+        const names = node.args[0];
+        if (names?.type !== "strings") return;
+        for (const h of names.items) {
+          if (h.parts === null && !ADDRESS_HEADERS.has(h.text.toLowerCase())) {
+            throw ctx.error(h.pos, `header "${h.text}" does not contain addresses (use the header test)`);
+          }
+        }
       },
       run(node, rt) {
         const values: string[] = [];
         for (const h of rt.strings(node.args[0])) {
+          // A name computed at run time that is not an address field simply yields no addresses.
+          if (!ADDRESS_HEADERS.has(h.toLowerCase())) continue;
           for (const field of selectHeaderValues(rt, node, node.pos, h)) {
             for (const addr of parseAddressList(field)) {
               const part = addressPart(addr, node.addressPart);
