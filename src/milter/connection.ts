@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { ConnectInfo, OutcomeGroup, Session, StageReply } from "../pipeline/session.ts";
 import type { MessageWriter, Transaction } from "../message/transaction.ts";
 import { MessageError } from "../message/errors.ts";
-import { parseEsmtpParams, stripPath } from "../message/envelope.ts";
+import { parseEsmtpParams, stripPath, type Ingress } from "../message/envelope.ts";
 import { planEom, TOP_HEADERS, type QuarantineMode } from "./actions.ts";
 import { decodeCommand, type Command } from "./commands.ts";
 import { Cmd, Proto } from "./constants.ts";
@@ -28,6 +28,8 @@ export interface ConnectionOptions {
   wanted: Wanted;
   /** Our host name when the MTA sends no `j` macro. */
   localName: string;
+  /** MTA listener name ({daemon_name}) → ingress, e.g. Postfix's "submission" → "submission". */
+  daemonIngress: Readonly<Record<string, Ingress>>;
 }
 
 type State = "negotiate" | "connect" | "conn" | "mail" | "rcpt" | "data" | "headers" | "body" | "closed";
@@ -303,8 +305,9 @@ export class MilterConnection {
     const portMacro = Number(this.macros.get("client_port"));
     const address = cmd.address ?? this.macros.get("client_addr") ?? "";
     const name = this.macros.get("client_name") ?? cmd.hostname;
+    const daemon = this.macros.get("daemon_name");
     const info: ConnectInfo = {
-      ingress: "milter",
+      ingress: (daemon && this.opts.daemonIngress[daemon]) || "milter",
       address: cmd.family === "L" ? "127.0.0.1" : address,
       localName: this.macros.get("j") ?? this.opts.localName,
     };

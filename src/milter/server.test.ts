@@ -402,6 +402,24 @@ describe("MilterServer", () => {
     expect(h.sessions[0]!.calls.filter((x) => x.call === "data")).toHaveLength(1);
   });
 
+  it("{daemon_name} selects the ingress the pipeline sees", async () => {
+    const h = await start({}, { daemonIngress: { submission: "submission" } });
+    for (const daemon of ["submission", "smtpd"]) {
+      const c = await open(h);
+      c.send(
+        mta.optneg(),
+        mta.macro(Cmd.CONNECT, { "{daemon_name}": daemon }),
+        mta.connect("h", "4", 1, "192.0.2.1"),
+      );
+      await c.next();
+      expect((await c.next())!.code).toBe("c");
+    }
+    expect(h.sessions.map((s) => s.calls[0]!.call === "connect" && s.calls[0]!.info.ingress)).toEqual([
+      "submission",
+      "milter",
+    ]);
+  });
+
   it("an unknown client family takes address and port from the macros", async () => {
     const h = await start();
     const c = await open(h);

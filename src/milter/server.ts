@@ -5,6 +5,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { existsSync, unlinkSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Session } from "../pipeline/session.ts";
+import type { Ingress } from "../message/envelope.ts";
 import type { QuarantineMode } from "./actions.ts";
 import { MilterConnection, type StoreGroup } from "./connection.ts";
 import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
@@ -25,6 +26,12 @@ export interface MilterServerOptions {
   localName?: string;
   /** Negotiation wishes; the defaults suit Postfix and Sendmail. */
   wanted?: Wanted;
+  /**
+   * The MTA listener ({daemon_name} macro) decides the ingress the pipeline sees, so that one
+   * Postfix can run inbound and submission through the same milter, e.g.
+   * `{ submission: "submission", smtps: "submissions" }`. Unlisted listeners are "milter".
+   */
+  daemonIngress?: Readonly<Record<string, Ingress>>;
   /** How long close() waits for messages in flight before cutting connections. Default 30000. */
   closeTimeoutMs?: number;
 }
@@ -97,6 +104,7 @@ export class MilterServer {
       quarantineMode: this.opts.quarantineMode ?? "store",
       wanted: this.opts.wanted ?? DEFAULT_WANTED,
       localName: this.opts.localName ?? "localhost",
+      daemonIngress: this.opts.daemonIngress ?? {},
     });
     this.connections.add(conn);
     this.sockets.add(socket);
