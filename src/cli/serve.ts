@@ -3,6 +3,8 @@
 import { Runtime } from "../runtime.ts";
 import { startWeb } from "../web/server.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
+import { loadTls } from "../smtp/tls.ts";
+import { startSmtpListeners } from "../smtp/listener.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -28,6 +30,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
   log.info({ config: runtime.source, store: cfg.store, role: cfg.node.role }, "configuration loaded");
   const web = await startWeb(runtime, cfg.web.listen);
   log.info({ listener: "web", address: cfg.web.listen, paths: ["/healthz", "/metrics"] }, "listening");
+  const tls = await loadTls(cfg.smtp.tls, "./var", cfg.smtp.hostname);
+  if (tls.selfSigned) {
+    log.warn(
+      { cert: tls.cert },
+      "no TLS certificate configured: using a self-signed one (set smtp.tls for production)",
+    );
+  }
+  const smtp = await startSmtpListeners(runtime, tls, log);
+  for (const [kind, address] of Object.entries(smtp.addresses))
+    log.info({ listener: kind, address }, "listening");
 
   const stopping = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -47,6 +59,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       });
   });
   await stopping;
+  await smtp.close();
   await web.close();
   await runtime.close();
   log.info("stopped");

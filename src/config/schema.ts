@@ -23,6 +23,13 @@ const hostPort = z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i, "e
 
 const onError = z.enum(["tempfail", "accept", "reject"]);
 
+const deliveryTarget = z
+  .string()
+  .regex(
+    /^(maildir:.+|(smtp|lmtp):\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?\/?)$/i,
+    "expected smtp://host:port, lmtp://host:port or maildir:PATH",
+  );
+
 export const thresholdsSchema = z
   .object({
     tag: z.number().nullable().optional(),
@@ -85,9 +92,63 @@ export const tenantSchema = z
     domains: z.array(domainName).min(1, "a tenant owns at least one domain"),
     language: z.enum(["en", "ja"]).default("en"),
     split_mixed_policies: z.enum(["fanout", "defer"]).default("fanout"),
-    delivery: z.string().optional(),
+    /** Refuse unknown local recipients at RCPT (550 5.1.1); off when only the next hop knows them. */
+    verify_recipients: z.boolean().default(true),
+    delivery: deliveryTarget.optional(),
     policy: policySchema.optional(),
     users: z.array(userSchema).default([]),
+  })
+  .strict();
+
+const tlsFiles = z.object({ cert: z.string(), key: z.string() }).strict();
+
+const listener = (listen: string) =>
+  z
+    .object({
+      enabled: z.boolean().default(true),
+      listen: hostPort.default(listen),
+      tls: tlsFiles.optional(),
+      proxy_protocol: z.boolean().default(false),
+      /** Allow AUTH without TLS: only for loopback tests. */
+      allow_insecure_auth: z.boolean().default(false),
+    })
+    .strict()
+    .default({ enabled: true, listen, proxy_protocol: false, allow_insecure_auth: false });
+
+export const smtpSchema = z
+  .object({
+    hostname: z.string().min(1).default("localhost"),
+    tls: tlsFiles.optional(),
+    listeners: z
+      .object({
+        inbound: listener("127.0.0.1:2525"),
+        submission: listener("127.0.0.1:2587"),
+        submissions: listener("127.0.0.1:2465"),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        max_recipients: z.number().int().positive().default(100),
+        max_line_length: z.number().int().min(512).default(4096),
+        max_connections_per_ip: z.number().int().positive().default(20),
+        max_connections: z.number().int().positive().default(1000),
+        idle_timeout_s: z.number().positive().default(300),
+        session_timeout_s: z.number().positive().default(1800),
+        max_commands: z.number().int().positive().default(10_000),
+        max_errors: z.number().int().positive().default(10),
+        next_hop_timeout_s: z.number().positive().default(120),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        failure_delay_ms: z.number().int().min(0).default(500),
+        max_failures: z.number().int().positive().default(10),
+        window_s: z.number().positive().default(900),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -122,7 +183,8 @@ export const configSchema = z
       })
       .strict()
       .default({ message_bytes: 52_428_800, header_bytes: 1_048_576 }),
-    delivery: z.string().default("maildir:./var/maildir"),
+    delivery: deliveryTarget.default("maildir:./var/maildir"),
+    smtp: smtpSchema.prefault({}),
     policy: policySchema.default({}),
     roles: z.record(z.string(), z.object({ policy: policySchema.default({}) }).strict()).default({}),
     tenants: z.array(tenantSchema).default([]),
@@ -130,6 +192,7 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+export type SmtpConfig = z.infer<typeof smtpSchema>;
 export type PolicySpec = z.infer<typeof policySchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type UserConfig = z.infer<typeof userSchema>;

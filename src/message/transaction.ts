@@ -111,13 +111,14 @@ export class MessageWriter {
     const joined = this.head.length === 1 ? chunk : Buffer.concat(this.head);
     this.head = [joined];
     const end = findHeaderEnd(joined, from);
+    if ((end ? end.headEnd : this.headLen) > this.limits.maxHeaderBytes) {
+      throw new MessageTooLargeError("header section", this.limits.maxHeaderBytes);
+    }
     if (end) {
       this.inHead = false;
       this.tx.headers = parseHeaderSection(joined.subarray(0, end.headEnd));
       this.tx.bodyOffset = end.bodyStart;
       this.head = [];
-    } else if (this.headLen > this.limits.maxHeaderBytes) {
-      throw new MessageTooLargeError("header section", this.limits.maxHeaderBytes);
     }
   }
 

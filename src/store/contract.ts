@@ -92,6 +92,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         [],
       );
       expect(await store.listQuarantine({ tenant: "other" })).toEqual([]);
+      await store.deleteQuarantine("Q1");
+      expect(await store.getQuarantine("Q1")).toBeNull();
+      expect(await store.listQuarantine({ recipient: "carol@example.com" })).toEqual([]);
     });
 
     it("holds messages and changes their state once", async () => {
@@ -108,6 +111,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.setHoldState("H1", "held", "released")).toBe(false);
       expect((await store.getHold("H1"))?.state).toBe("cancelled");
       expect((await store.holdMessage("H1"))?.toString()).toBe("x");
+      await store.deleteHold("H1");
+      expect(await store.getHold("H1")).toBeNull();
     });
 
     it("logs messages and finds them by recipient, sender and tenant", async () => {

@@ -263,7 +263,15 @@ export class SqliteStore implements Store {
     return r.changes > 0;
   }
 
+  async deleteQuarantine(id: string): Promise<void> {
+    this.db.prepare("DELETE FROM quarantine WHERE id = ?").run(id);
+  }
+
   // ---- hold queue ----
+
+  async deleteHold(id: string): Promise<void> {
+    this.db.prepare("DELETE FROM hold WHERE id = ?").run(id);
+  }
 
   async putHold(h: HoldInput): Promise<void> {
     this.db

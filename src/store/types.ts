@@ -111,7 +111,11 @@ export interface Store {
     to: QuarantineState,
   ): Promise<boolean>;
 
+  /** Remove a quarantine entry entirely (only to undo a write whose message was then refused). */
+  deleteQuarantine(id: string): Promise<void>;
+
   putHold(item: HoldInput): Promise<void>;
+  deleteHold(id: string): Promise<void>;
   getHold(id: string): Promise<HoldItem | null>;
   listHolds(q: { tenant?: string; state?: HoldState; limit?: number }): Promise<HoldItem[]>;
   holdMessage(id: string): Promise<Buffer | null>;

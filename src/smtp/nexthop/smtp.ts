@@ -1,0 +1,108 @@
+// SMTP and LMTP next hops through nodemailer's SMTPConnection (STARTTLS when offered,
+// DSN parameters passed on). Replies are mirrored per recipient; a connection failure
+// or timeout is a temporary failure for every recipient (451 4.4.1).
+import SMTPConnection from "nodemailer/lib/smtp-connection";
+import type { DeliveryRequest, DeliveryResult, NextHop } from "./types.ts";
+import { allFailed } from "./types.ts";
+import type { SmtpReply } from "../../pipeline/types.ts";
+
+export interface SmtpHopOptions {
+  host: string;
+  port: number;
+  lmtp: boolean;
+  name: string;
+  timeoutMs: number;
+}
+
+interface NodemailerErr extends Error {
+  responseCode?: number;
+  response?: string;
+  code?: string;
+  permanent?: boolean;
+}
+
+function replyFromText(text: string | undefined, fallback: SmtpReply): SmtpReply {
+  const m = /^(\d{3})[ -](?:(\d\.\d{1,3}\.\d{1,3}) )?(.*)$/s.exec((text ?? "").split(/\r?\n/).pop() ?? "");
+  if (!m) return fallback;
+  return { code: Number(m[1]), enhanced: m[2] ?? `${m[1]![0]}.0.0`, text: m[3]!.trim() };
+}
+
+const DOWN: SmtpReply = { code: 451, enhanced: "4.4.1", text: "Next hop not reachable, try again later" };
+
+export class SmtpNextHop implements NextHop {
+  readonly target: string;
+  private readonly opts: SmtpHopOptions;
+
+  constructor(opts: SmtpHopOptions) {
+    this.opts = opts;
+    this.target = `${opts.lmtp ? "lmtp" : "smtp"}://${opts.host}:${opts.port}`;
+  }
+
+  async deliver(req: DeliveryRequest): Promise<DeliveryResult> {
+    const conn = new SMTPConnection({
+      host: this.opts.host,
+      port: this.opts.port,
+      lmtp: this.opts.lmtp,
+      name: this.opts.name,
+      opportunisticTLS: true,
+      tls: { rejectUnauthorized: false },
+      connectionTimeout: this.opts.timeoutMs,
+      greetingTimeout: this.opts.timeoutMs,
+      socketTimeout: this.opts.timeoutMs,
+      socketCloseTimeout: 0,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        conn.once("error", reject);
+        conn.connect((err) => (err ? reject(err) : resolve()));
+      });
+    } catch {
+      conn.close();
+      return allFailed(req, DOWN, false);
+    }
+    const p = req.from.params;
+    const first = req.recipients[0]?.params ?? {};
+    const dsn = {
+      ...(typeof p.RET === "string" ? { ret: p.RET } : {}),
+      ...(typeof p.ENVID === "string" ? { envid: p.ENVID } : {}),
+      ...(typeof first.NOTIFY === "string" ? { notify: first.NOTIFY.split(",") } : {}),
+      ...(typeof first.ORCPT === "string" ? { recipient: first.ORCPT.replace(/^rfc822;/i, "") } : {}),
+    };
+    try {
+      const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) => {
+        conn.send(
+          {
+            from: req.from.address || false,
+            to: req.recipients.map((r) => r.address),
+            size: req.size,
+            use8BitMime: p.BODY === "8BITMIME",
+            ...(Object.keys(dsn).length ? { dsn } : {}),
+          } as SMTPConnection.Envelope,
+          req.message(),
+          (err, info) => (err ? reject(err) : resolve(info)),
+        );
+      });
+      const rejectedErrors = (info as { rejectedErrors?: NodemailerErr[] }).rejectedErrors ?? [];
+      return {
+        accepted: info.accepted.map(String),
+        failed: info.rejected.map((a, i) => failure(String(a), rejectedErrors[i])),
+      };
+    } catch (err) {
+      const e = err as NodemailerErr;
+      if (!e.responseCode) return allFailed(req, DOWN, false);
+      const reply = replyFromText(e.response, DOWN);
+      return allFailed(req, reply, reply.code >= 500);
+    } finally {
+      conn.quit();
+    }
+  }
+}
+
+function failure(address: string, e: NodemailerErr | undefined) {
+  const reply = replyFromText(e?.response, {
+    code: 450,
+    enhanced: "4.0.0",
+    text: "Recipient refused by next hop",
+  });
+  return { address, reply, permanent: reply.code >= 500 };
+}
