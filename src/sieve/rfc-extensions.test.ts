@@ -284,6 +284,19 @@ describe("draft-ietf-sieve-regex", () => {
       "acme-users] [fwd",
     ]);
   });
+  it("set :quoteregex escapes regex syntax so a value matches literally", () => {
+    const src = `require ["regex", "variables", "fileinto"];
+      set :quoteregex "lit" "a.b*(c)[d]{2}|^$+?\\\\";
+      fileinto "\${lit}";
+      if header :regex "subject" "^\${lit}$" { fileinto "literal-match"; }
+      if header :regex "subject" "^a.b" { fileinto "pattern-match"; }`;
+    expect(names(run(src, msg(["Subject: a.b*(c)[d]{2}|^$+?\\"])).actions)).toEqual([
+      "a\\.b\\*\\(c\\)\\[d\\]\\{2\\}\\|\\^\\$\\+\\?\\\\",
+      "literal-match",
+      "pattern-match",
+    ]);
+    expect(names(run(src, msg(["Subject: aXb*(c)[d]{2}|^$+?\\"])).actions)).toHaveLength(2);
+  });
   it("i;ascii-casemap makes the regex case-insensitive", () => {
     expect(
       run('require "regex"; if header :regex "subject" "^hello" { discard; }', msg(["Subject: HELLO"]))

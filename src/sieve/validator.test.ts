@@ -58,6 +58,7 @@ describe("validator errors", () => {
     ],
     ['require "regex"; if header :regex "a" "(unclosed" { }', '1:39: invalid regular expression "(unclosed"'],
     ['require "variables"; set "1abc" "x";', '1:26: invalid variable name "1abc" for "set"'],
+    ['require "variables"; set :quoteregex "a" "x";', '1:26: tag ":quoteregex" requires extension "regex"'],
     [
       'require "variables"; set :lower :upper "a" "x";',
       '1:33: tag ":upper" conflicts with ":lower" for command "set"',

@@ -83,6 +83,8 @@ export const SET_MODIFIERS = {
   lowerfirst: 30,
   upperfirst: 30,
   quotewildcard: 20,
+  /** draft-ietf-sieve-regex 5: only with "regex" required. */
+  quoteregex: 20,
   length: 10,
 } as const;
 
@@ -105,6 +107,9 @@ export function applyModifiers(value: string, modifiers: SetModifier[]): string 
         break;
       case "upperfirst":
         v = firstChar(v).toUpperCase() + v.slice(firstChar(v).length);
+        break;
+      case "quoteregex":
+        v = v.replace(/[\\^$.|?*+()[\]{}]/g, (c) => "\\" + c);
         break;
       case "quotewildcard":
         v = v.replace(/[*?\\]/g, (c) => "\\" + c);

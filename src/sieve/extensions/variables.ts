@@ -9,6 +9,7 @@ const MODIFIER_TAGS: TagSpec[] = Object.entries(SET_MODIFIERS).map(([name, prece
   name,
   // Same precedence = same group, so ":lower :upper" is rejected as RFC 5229 4.1 requires.
   group: `modifier-${precedence}`,
+  capability: name === "quoteregex" ? "regex" : undefined,
 }));
 
 export const variablesExtension: Extension = {
