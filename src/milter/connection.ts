@@ -28,11 +28,15 @@ export interface ConnectionOptions {
   wanted: Wanted;
   /** Our host name when the MTA sends no `j` macro. */
   localName: string;
+  /** Add trace headers (Authentication-Results, Received …) at the top with INSHEADER. */
+  prependTraceHeaders: boolean;
   /** MTA listener name ({daemon_name}) → ingress, e.g. Postfix's "submission" → "submission". */
   daemonIngress: Readonly<Record<string, Ingress>>;
 }
 
 type State = "negotiate" | "connect" | "conn" | "mail" | "rcpt" | "data" | "headers" | "body" | "closed";
+
+const NO_TOP_HEADERS: ReadonlySet<string> = new Set();
 
 const IN_MESSAGE: ReadonlySet<State> = new Set(["mail", "rcpt", "data", "headers", "body"]);
 
@@ -201,7 +205,9 @@ export class MilterConnection {
     } finally {
       if (timer) clearInterval(timer);
     }
-    if (reply && this.state !== "closed") for (const r of out) this.socket.write(encodeReply(r));
+    // One write per answer: an end-of-message answer can be many modification packets.
+    if (reply && this.state !== "closed" && out.length > 0)
+      this.socket.write(Buffer.concat(out.map(encodeReply)));
   }
 
   private check(cmd: Command): void {
@@ -308,7 +314,8 @@ export class MilterConnection {
     const daemon = this.macros.get("daemon_name");
     const info: ConnectInfo = {
       ingress: (daemon && this.opts.daemonIngress[daemon]) || "milter",
-      address: cmd.family === "L" ? "127.0.0.1" : address,
+      // A unix-socket client is on this host; its socket path is no client address.
+      address: cmd.family === "L" ? (this.macros.get("client_addr") ?? "127.0.0.1") : address,
       localName: this.macros.get("j") ?? this.opts.localName,
     };
     if (cmd.port) info.port = cmd.port;
@@ -405,7 +412,7 @@ export class MilterConnection {
         leadSpace: (this.neg!.protocol & Proto.HDR_LEADSPC) !== 0,
         actions: this.neg!.actions,
         quarantineMode: this.opts.quarantineMode,
-        topHeaders: TOP_HEADERS,
+        topHeaders: this.opts.prependTraceHeaders ? TOP_HEADERS : NO_TOP_HEADERS,
       });
       const queueId = this.macros.get("i");
       if (plan.kind === "reply") {

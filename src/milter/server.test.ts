@@ -234,6 +234,28 @@ describe("MilterServer", () => {
     expect(h.reinjected.map((s) => s.group.recipients)).toEqual([["e@y"]]);
   });
 
+  it("trace headers go on top with INSHEADER 0 unless prependTraceHeaders is false", async () => {
+    const edits = { edits: [{ op: "add" as const, name: "Authentication-Results", value: "mx; spf=pass" }] };
+    for (const prepend of [true, false]) {
+      const h = await start(
+        {
+          data: (tx) => ({
+            reply: null,
+            verdicts: [],
+            groups: [{ ...grp(tx.envelope.recipients.map((r) => r.address)), ...edits }],
+          }),
+        },
+        { prependTraceHeaders: prepend },
+      );
+      const c = await open(h);
+      await greet(c);
+      expect(await message(c, ["b@y"])).toEqual([
+        prepend ? "i0:|Authentication-Results| mx; spf=pass" : "h|Authentication-Results| mx; spf=pass",
+        "c",
+      ]);
+    }
+  });
+
   it("a pipeline reply becomes REPLYCODE; a rejected recipient gets its own reply", async () => {
     const h = await start({
       rcpt: (a) =>

@@ -32,6 +32,11 @@ export interface MilterServerOptions {
    * `{ submission: "submission", smtps: "submissions" }`. Unlisted listeners are "milter".
    */
   daemonIngress?: Readonly<Record<string, Ingress>>;
+  /**
+   * Trace headers (Authentication-Results, Received, ARC-*, DKIM-Signature) go on top with
+   * SMFIR_INSHEADER index 0, where relays put them; false appends them like any header. Default true.
+   */
+  prependTraceHeaders?: boolean;
   /** How long close() waits for messages in flight before cutting connections. Default 30000. */
   closeTimeoutMs?: number;
 }
@@ -105,6 +110,7 @@ export class MilterServer {
       wanted: this.opts.wanted ?? DEFAULT_WANTED,
       localName: this.opts.localName ?? "localhost",
       daemonIngress: this.opts.daemonIngress ?? {},
+      prependTraceHeaders: this.opts.prependTraceHeaders ?? true,
     });
     this.connections.add(conn);
     this.sockets.add(socket);
