@@ -4,9 +4,10 @@
 export type NotifyTarget = "sender" | "recipient" | "admin";
 
 export type SieveAction =
-  | { type: "keep" }
+  /** flags: RFC 5232 IMAP flags, present only when the script requires "imap4flags". */
+  | { type: "keep"; flags?: string[] }
   | { type: "discard" }
-  | { type: "fileinto"; folder: string; copy: boolean }
+  | { type: "fileinto"; folder: string; copy: boolean; flags?: string[] }
   | { type: "redirect"; address: string; copy: boolean }
   /** RFC 6134 3.3 redirect :list — send to every member of the named external list. */
   | { type: "redirect_list"; list: string; copy: boolean }
@@ -29,6 +30,8 @@ export interface SieveResult {
   actions: SieveAction[];
   /** True when no action cancelled the implicit keep (RFC 5228 2.10.2): deliver to the default place. */
   implicitKeep: boolean;
+  /** RFC 5232: flags for the implicit keep; present only when the script requires "imap4flags". */
+  implicitKeepFlags?: string[];
   headerEdits: HeaderEdit[];
   /** Steps the run used, for metrics and limit tuning. */
   steps: number;

@@ -62,5 +62,12 @@ export function execute(
   rt.evaluate = (node) => evaluate(node, rt);
   runBlock(commands, rt);
   checkConflicts(rt, commands);
-  return { actions: rt.actions, implicitKeep: rt.implicitKeep, headerEdits: rt.headerEdits, steps: rt.steps };
+  const result: SieveResult = {
+    actions: rt.actions,
+    implicitKeep: rt.implicitKeep,
+    headerEdits: rt.headerEdits,
+    steps: rt.steps,
+  };
+  if (script.requires.has("imap4flags")) result.implicitKeepFlags = [...rt.internalFlags];
+  return result;
 }

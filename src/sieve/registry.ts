@@ -11,6 +11,7 @@ import { envelopeExtension } from "./extensions/envelope.ts";
 import { environmentExtension } from "./extensions/environment.ts";
 import { extlistsExtension } from "./extensions/extlists.ts";
 import { fileintoExtension } from "./extensions/fileinto.ts";
+import { imap4flagsExtension } from "./extensions/imap4flags.ts";
 import { rejectExtension } from "./extensions/reject.ts";
 import { sluiceExtension } from "./extensions/sluice.ts";
 import { spamtestExtension } from "./extensions/spamtest.ts";
@@ -58,6 +59,7 @@ export const ALL_EXTENSIONS: readonly Extension[] = [
   dateExtension,
   environmentExtension,
   extlistsExtension,
+  imap4flagsExtension,
   sluiceExtension,
 ];
 

@@ -30,6 +30,8 @@ export class Runtime {
   headerEdits: HeaderEdit[] = [];
   implicitKeep = true;
   matchVariables: string[] = [];
+  /** RFC 5232 internal flags variable, used by keep/fileinto without :flags and the implicit keep. */
+  internalFlags: string[] = [];
   private readonly variables = new Map<string, string>();
   private headerView: SieveHeader[] | null = null;
   private readonly bodyCache = new Map<string, string[]>();
@@ -80,6 +82,10 @@ export class Runtime {
       if (out.length > this.limits.maxStringLength) this.checkString(s.pos, out);
     }
     return out;
+  }
+
+  variable(name: string): string {
+    return this.lookup(name.toLowerCase());
   }
 
   private lookup(name: string): string {

@@ -76,6 +76,8 @@ interface BaseDef {
   capability: string | null;
   tags: TagSpec[];
   args: ArgSpec[];
+  /** Which argument holds the match keys; default: the last positional slot. */
+  keyArg?(node: Node): Value | undefined;
   /** Extra compile-time checks beyond argument shapes; throw ctx.error(...) on a problem. */
   validate?(node: Node, ctx: ValidationContext): void;
 }
@@ -129,6 +131,11 @@ export const INDEX_TAGS: TagSpec[] = [
   { name: "index", value: "number", capability: "index" },
   { name: "last", capability: "index" },
 ];
+
+/** The key-list argument of a matching test (see BaseDef.keyArg). */
+export function keyValue(node: Node): Value | undefined {
+  return node.def.keyArg ? node.def.keyArg(node) : node.args[node.args.length - 1];
+}
 
 export function tagNumber(node: Node, tag: string): number | undefined {
   const v = node.tags.get(tag)?.value;

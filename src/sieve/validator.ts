@@ -9,17 +9,18 @@ import type { SieveLimits } from "./limits.ts";
 import { RELATIONS } from "./match.ts";
 import { compileRegex, RegexCompileError, type CompiledRegex } from "./regex.ts";
 import type { Registry } from "./registry.ts";
-import type {
-  AddressPart,
-  CommandDef,
-  CompiledString,
-  MatchType,
-  Node,
-  Relation,
-  TagSpec,
-  TestDef,
-  ValidationContext,
-  Value,
+import {
+  type AddressPart,
+  type CommandDef,
+  type CompiledString,
+  keyValue,
+  type MatchType,
+  type Node,
+  type Relation,
+  type TagSpec,
+  type TestDef,
+  type ValidationContext,
+  type Value,
 } from "./spec.ts";
 import { didYouMean } from "./suggest.ts";
 import { decodeEncodedCharacters, parseVariableParts } from "./variables.ts";
@@ -307,9 +308,8 @@ class Validator implements ValidationContext {
     return { type, comparator, relation };
   }
 
-  /** The key list is the last positional argument of every test that takes a match type. */
   private keyList(node: Node): Value | undefined {
-    return node.args[node.args.length - 1];
+    return keyValue(node);
   }
 
   private precompileRegexes(node: Node, caseInsensitive: boolean): void {

@@ -2,6 +2,7 @@
 // Not the if-chain logic itself: interpreter.ts walks if/elsif/else; their definitions only fix the shape.
 
 import type { CommandDef, Extension } from "../spec.ts";
+import { actionFlags, FLAGS_TAG } from "./imap4flags.ts";
 
 const noop = (): void => undefined;
 
@@ -41,7 +42,11 @@ export const coreCommands: Extension = {
     { ...control("stop", "none", false), run: () => "stop" },
     {
       ...control("keep", "none", false),
-      run: (node, rt) => rt.addAction(node.pos, { type: "keep" }),
+      tags: [FLAGS_TAG],
+      run(node, rt) {
+        const flags = actionFlags(node, rt);
+        rt.addAction(node.pos, flags ? { type: "keep", flags } : { type: "keep" });
+      },
     },
     {
       ...control("discard", "none", false),

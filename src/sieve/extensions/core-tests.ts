@@ -8,6 +8,7 @@ import type { Runtime } from "../runtime.ts";
 import {
   ADDRESS_PART_TAGS,
   INDEX_TAGS,
+  keyValue,
   MATCH_TAGS,
   tagNumber,
   type Extension,
@@ -18,7 +19,7 @@ import {
 
 /** Shared tail of every matching test: compare values against the (last) key-list argument. */
 export function matchKeys(rt: Runtime, node: Node, values: string[]): boolean {
-  const keys = rt.strings(node.args[node.args.length - 1]);
+  const keys = rt.strings(keyValue(node));
   return matchValues(rt, node.pos, node.match as MatchSpec, values, keys);
 }
 
