@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveCompileError } from "./errors.ts";
+import { DEFAULT_REGISTRY } from "./registry.ts";
 import { compileErrors, firstError } from "./test-support.ts";
 
 describe("validator errors", () => {
@@ -172,6 +173,16 @@ describe("validator errors", () => {
 
   it("rejects scripts longer than the limit", () => {
     expect(firstError("keep;".repeat(100), { limits: { maxScriptLength: 100 } })).toContain("limit is 100");
+  });
+
+  it("accepts every advertised capability in require", () => {
+    const caps = [...DEFAULT_REGISTRY.capabilities];
+    expect(caps).toEqual(
+      expect.arrayContaining(["fileinto", "imap4flags", "vnd.sluice.hold", "comparator-i;ascii-numeric"]),
+    );
+    expect(caps).toHaveLength(27);
+    for (const cap of caps) expect(() => compileSieve(`require "${cap}";`)).not.toThrow();
+    expect(() => compileSieve(`require ${JSON.stringify(caps)}; keep;`)).not.toThrow();
   });
 
   it("accepts valid shapes", () => {
