@@ -189,10 +189,9 @@ export class MilterConnection {
     const reply = this.expectsReply(type) || type === "eom";
     const timer =
       reply && this.opts.progressIntervalMs > 0
-        ? setInterval(
-            () => this.socket.write(encodeReply({ type: "progress" })),
-            this.opts.progressIntervalMs,
-          )
+        ? setInterval(() => {
+            if (this.socket.writable) this.socket.write(encodeReply({ type: "progress" }));
+          }, this.opts.progressIntervalMs)
         : null;
     let out: Reply[];
     try {

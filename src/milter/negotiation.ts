@@ -54,10 +54,12 @@ export const DEFAULT_MACROS: ReadonlyMap<number, string> = new Map([
 export const DEFAULT_WANTED: Wanted = {
   requiredActions: Act.ADDHDRS | Act.CHGHDRS | Act.ADDRCPT | Act.DELRCPT,
   optionalActions: Act.QUARANTINE | Act.ADDRCPT_PAR | Act.SETSYMLIST,
-  // No replies to headers, EOH, DATA and UNKNOWN: they cannot change the outcome here, and each
-  // saved round trip is one less wait per header line.
+  // No replies to headers, EOH, body chunks, DATA and UNKNOWN: the answer is given at end of
+  // message, and each saved round trip is one less wait per header line or 64 KiB of body.
+  // Reading pauses while commands queue up, so the MTA still cannot outrun the pipeline.
   optionalProtocol:
     Proto.NR_HDR |
+    Proto.NR_BODY |
     Proto.NR_EOH |
     Proto.NR_DATA |
     Proto.NR_UNKN |

@@ -12,6 +12,14 @@ local function step(err, what, want)
   check(got == want, what .. " reply " .. tostring(got) .. " want " .. tostring(want))
 end
 
+-- Body chunks get a reply only if the milter did not negotiate SMFIP_NR_BODY.
+local function body(str, what)
+  check(mt.bodystring(conn, str) == nil, what .. " sent")
+  if not mt.test_option(conn, SMFIP_NR_BODY) then
+    check(mt.getreply(conn) == SMFIR_CONTINUE, what .. " reply")
+  end
+end
+
 conn = mt.connect("inet:" .. port .. "@127.0.0.1")
 check(conn ~= nil, "connect")
 
@@ -26,6 +34,8 @@ check(not mt.test_action(conn, SMFIF_CHGBODY), "does not ask for CHGBODY")
 check(not mt.test_option(conn, SMFIP_NOCONNECT), "wants CONNECT")
 check(not mt.test_option(conn, SMFIP_NOHDRS), "wants headers")
 check(not mt.test_option(conn, SMFIP_NOBODY), "wants the body")
+check(mt.test_option(conn, SMFIP_NR_HDR), "no replies to headers (NR_HDR)")
+check(mt.test_option(conn, SMFIP_NR_BODY), "no replies to body chunks (NR_BODY)")
 
 mt.macro(conn, SMFIC_CONNECT, "j", "mx.sluice.test", "{client_addr}", "192.0.2.9", "{daemon_name}", "test")
 step(mt.conninfo(conn, "client.test", "192.0.2.9"), "conninfo", SMFIR_CONTINUE)
@@ -41,7 +51,7 @@ check(mt.header(conn, "From", "a@sender.test") == nil, "header From")
 check(mt.header(conn, "Subject", "first") == nil, "header Subject")
 check(mt.header(conn, "X-Drop", "secret") == nil, "header X-Drop")
 check(mt.eoh(conn) == nil, "eoh")
-step(mt.bodystring(conn, "Hello.\r\n"), "body", SMFIR_CONTINUE)
+body("Hello.\r\n", "body")
 step(mt.eom(conn), "eom", SMFIR_CONTINUE)
 check(mt.eom_check(conn, MT_HDRADD, "X-Sluice"), "X-Sluice added")
 check(mt.eom_check(conn, MT_HDRINSERT, "Authentication-Results"), "Authentication-Results inserted")
@@ -54,7 +64,7 @@ step(mt.mailfrom(conn, "<a@sender.test>"), "mailfrom 2", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto 2", SMFIR_CONTINUE)
 check(mt.header(conn, "Subject", "REJECT") == nil, "header 2")
 check(mt.eoh(conn) == nil, "eoh 2")
-step(mt.bodystring(conn, "x\r\n"), "body 2", SMFIR_CONTINUE)
+body("x\r\n", "body 2")
 step(mt.eom(conn), "eom 2", SMFIR_REPLYCODE)
 check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1", "Rejected by policy"), "reply 550 5.7.1")
 
@@ -63,7 +73,7 @@ step(mt.mailfrom(conn, "<a@sender.test>"), "mailfrom 3", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto 3", SMFIR_CONTINUE)
 check(mt.header(conn, "Subject", "QUARANTINE") == nil, "header 3")
 check(mt.eoh(conn) == nil, "eoh 3")
-step(mt.bodystring(conn, "x\r\n"), "body 3", SMFIR_CONTINUE)
+body("x\r\n", "body 3")
 step(mt.eom(conn), "eom 3", SMFIR_CONTINUE)
 check(mt.eom_check(conn, MT_QUARANTINE, "spam"), "quarantined with reason")
 
@@ -76,7 +86,7 @@ step(mt.mailfrom(conn, "<a@sender.test>"), "mailfrom 5", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto 5", SMFIR_CONTINUE)
 check(mt.header(conn, "Subject", "fifth") == nil, "header 5")
 check(mt.eoh(conn) == nil, "eoh 5")
-step(mt.bodystring(conn, "five\r\n"), "body 5", SMFIR_CONTINUE)
+body("five\r\n", "body 5")
 step(mt.eom(conn), "eom 5", SMFIR_CONTINUE)
 
 mt.disconnect(conn)
