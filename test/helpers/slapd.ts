@@ -160,7 +160,8 @@ export async function startSlapd(): Promise<Slapd> {
       );
     } catch (err) {
       await stop(child);
-      throw new Error(`${(err as Error).message}; log:\n${existsSync(log) ? readFileSync(log, "utf8") : ""}`);
+      const text = existsSync(log) ? readFileSync(log, "utf8") : "";
+      throw new Error(`${(err as Error).message}; log:\n${text}`, { cause: err });
     }
   };
   await launch();
