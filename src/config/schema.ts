@@ -2,6 +2,7 @@
 // the global → role → tenant → user policy and the built-in users. Shape only: filter
 // options are checked by each filter at load (load.ts), files and addresses are not opened here.
 import { z } from "zod";
+import { directorySchema } from "../policy/ldap/config.ts";
 
 const domainName = z
   .string()
@@ -188,6 +189,8 @@ export const configSchema = z
     policy: policySchema.default({}),
     roles: z.record(z.string(), z.object({ policy: policySchema.default({}) }).strict()).default({}),
     tenants: z.array(tenantSchema).default([]),
+    /** Where users come from: absent or type builtin = tenants[].users + the store; or LDAP. */
+    directory: directorySchema.optional(),
   })
   .strict();
 

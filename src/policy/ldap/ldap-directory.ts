@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { InvalidCredentialsError, NoSuchObjectError, SizeLimitExceededError, type Entry } from "ldapts";
 import type { Logger } from "pino";
+import { ConfigError } from "../../config/errors.ts";
 import type { TenantConfig } from "../../config/schema.ts";
 import { domainOf } from "../../message/envelope.ts";
 import { DirectoryError, type Directory } from "../directory.ts";
@@ -41,19 +42,22 @@ export class LdapDirectory implements Directory {
     this.log = opts.log;
     for (const t of opts.tenants) {
       if (!cfg.tenants[t.id] && !cfg.base_dn) {
-        throw new Error(`directory: tenant "${t.id}" has no base_dn (set directory.tenants.${t.id}.base_dn)`);
+        throw problem(
+          `tenants.${t.id}.base_dn`,
+          `tenant "${t.id}" has no base DN (nor is directory.base_dn set)`,
+        );
       }
       for (const d of t.domains) this.tenantByDomain.set(d, t.id);
     }
     for (const id of Object.keys(cfg.tenants)) {
-      if (!opts.tenants.some((t) => t.id === id)) throw new Error(`directory.tenants.${id}: no such tenant`);
+      if (!opts.tenants.some((t) => t.id === id)) throw problem(`tenants.${id}`, "no such tenant");
     }
     const host = new URL(cfg.url).hostname.replace(/^\[|\]$/g, "");
     const tls: ConnectionOptions = { host, ...(isIP(host) ? {} : { servername: host }) };
-    if (cfg.ca_file) tls.ca = readFileSync(cfg.ca_file);
+    if (cfg.ca_file) tls.ca = readConfigured("ca_file", cfg.ca_file);
     const password =
       cfg.bind_password_file !== undefined
-        ? readFileSync(cfg.bind_password_file, "utf8").split(/\r?\n/)[0]
+        ? readConfigured("bind_password_file", cfg.bind_password_file).toString("utf8").split(/\r?\n/)[0]
         : cfg.bind_password;
     this.poolOpts = {
       url: cfg.url,
@@ -173,6 +177,18 @@ export class LdapDirectory implements Directory {
       );
     }
     return mapped.user;
+  }
+}
+
+function problem(path: string, message: string): ConfigError {
+  return new ConfigError([{ file: "(configuration)", line: null, path: `directory.${path}`, message }]);
+}
+
+function readConfigured(key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw problem(key, `cannot read ${file}: ${(err as Error).message}`);
   }
 }
 

@@ -43,7 +43,8 @@ export class Conn {
       url: opts.url,
       timeout: opts.timeoutMs,
       connectTimeout: opts.timeoutMs,
-      tlsOptions: opts.tls,
+      // ldapts treats any tlsOptions as "connect with TLS": give them to ldaps:// only.
+      ...(/^ldaps:/i.test(opts.url) ? { tlsOptions: opts.tls } : {}),
       strictDN: true,
       createConnection: ((...args: Parameters<typeof netConnect>) =>
         keep(netConnect(...args))) as typeof netConnect,
