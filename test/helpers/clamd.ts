@@ -56,9 +56,9 @@ export async function startClamd(opts: { streamMaxLength?: string } = {}): Promi
       "TCPAddr 127.0.0.1",
       "ScanMail yes",
       "ScanArchive yes",
-      `StreamMaxLength ${opts.streamMaxLength ?? "25M"}`,
-      "MaxFileSize 30M",
-      "MaxScanSize 100M",
+      `StreamMaxLength ${opts.streamMaxLength ?? "50M"}`,
+      "MaxFileSize 60M",
+      "MaxScanSize 200M",
       `PidFile ${join(dir, "clamd.pid")}`,
       `LogFile ${join(dir, "clamd.log")}`,
       "",
@@ -87,7 +87,7 @@ export async function startClamd(opts: { streamMaxLength?: string } = {}): Promi
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       }
       rmSync(dir, { recursive: true, force: true });
@@ -175,6 +175,13 @@ export interface MailAttachment {
   data: Buffer;
 }
 
+function base64Lines(data: Buffer): string {
+  const b64 = data.toString("base64");
+  const out: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) out.push(b64.slice(i, i + 76));
+  return out.join("\r\n");
+}
+
 /** A multipart/mixed message with base64 attachments (CRLF line ends). */
 export function mimeMessage(
   opts: { from?: string; to?: string; subject?: string; text?: string; attachments?: MailAttachment[] } = {},
@@ -201,7 +208,7 @@ export function mimeMessage(
       `Content-Disposition: attachment; filename="${a.filename}"`,
       "Content-Transfer-Encoding: base64",
       "",
-      ...(a.data.toString("base64").match(/.{1,76}/g) ?? []),
+      base64Lines(a.data),
     );
   }
   lines.push(`--${boundary}--`, "");
