@@ -1,13 +1,18 @@
 // Benchmark: smtp-source → private Postfix → smtp-sink, (a) without a milter, (b) with Sluice's
 // milter server and a pass-through Session, (c) with the real pipeline (src/runtime.ts).
 // Prints msgs/s, the ratio to (a) and the milter process's peak RSS. Not part of `npm test`.
-//   node bench/milter.ts [--messages 10000] [--sessions 20] [--size 20480]
+//   node bench/milter.ts [--messages 10000] [--sessions 20] [--size 20480] [--only rbc]
 // Needs root and the Debian package `postfix` (smtp-source and smtp-sink come with it).
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { parseArgs, promisify } from "node:util";
 import { availableParallelism } from "node:os";
 import { pino } from "pino";
+import { createServer } from "node:net";
 import { MilterServer } from "../src/milter/server.ts";
+import { decodeCommand } from "../src/milter/commands.ts";
+import { FrameReader } from "../src/milter/framing.ts";
+import { negotiate, noReplyFlag } from "../src/milter/negotiation.ts";
+import { encodeReply } from "../src/milter/replies.ts";
 import { FakeSession } from "../src/milter/fake-session.ts";
 import type { Session } from "../src/pipeline/session.ts";
 import { startPostfix } from "../test/helpers/postfix.ts";
@@ -21,10 +26,13 @@ const { values: args } = parseArgs({
     size: { type: "string", default: "20480" },
     serve: { type: "string" },
     pipeline: { type: "boolean", default: false },
+    raw: { type: "boolean", default: false },
+    only: { type: "string" },
   },
 });
 
-if (args.serve) await serveMilter(Number(args.serve), args.pipeline);
+if (args.serve && args.raw) await serveRaw(Number(args.serve));
+else if (args.serve) await serveMilter(Number(args.serve), args.pipeline);
 else await main();
 
 /** Child mode: run only the milter server, so its RSS is measured alone. */
@@ -56,6 +64,48 @@ async function serveMilter(port: number, realPipeline: boolean): Promise<void> {
   });
 }
 
+/**
+ * Child mode: the protocol floor. Same codec and negotiation, but no Session, no message intake:
+ * every command that expects a reply gets CONTINUE at once. Shows what the round trips cost.
+ */
+async function serveRaw(port: number): Promise<void> {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const reader = new FrameReader();
+    let protocol = 0;
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk: Buffer) => {
+      const out: Buffer[] = [];
+      for (const f of reader.push(chunk)) {
+        const cmd = decodeCommand(f);
+        if (cmd.type === "optneg") {
+          const n = negotiate(cmd);
+          protocol = n.protocol;
+          reader.maxData = n.maxData;
+          out.push(encodeReply({ type: "optneg", ...n }));
+        } else if (cmd.type === "quit") socket.end();
+        else if (
+          cmd.type === "eom" ||
+          (noReplyFlag(cmd.type) !== 0 && (protocol & noReplyFlag(cmd.type)) === 0)
+        ) {
+          out.push(encodeReply({ type: "continue" }));
+        }
+      }
+      if (out.length) socket.write(Buffer.concat(out));
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  process.stdout.write("ready\n");
+  process.stdin.resume();
+  process.stdin.on("end", () => {
+    const u = process.resourceUsage();
+    process.stdout.write(
+      JSON.stringify({ maxRssKiB: u.maxRSS, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6 }) + "\n",
+    );
+    process.exit(0);
+  });
+}
+
 interface Result {
   label: string;
   seconds: number;
@@ -72,19 +122,17 @@ async function main(): Promise<void> {
   const size = Number(args.size);
   console.log(`smtp-source: ${n} messages, ${sessions} sessions, ${size} bytes each`);
   const results: Result[] = [];
-  results.push(await scenario("a) Postfix, no milter", n, sessions, size, null));
-  results.push(
-    await scenario("b) Postfix + Sluice milter (pass-through Session)", n, sessions, size, "pass"),
-  );
-  results.push(
-    await scenario(
-      "c) Postfix + Sluice milter (real pipeline, quick-start config)",
-      n,
-      sessions,
-      size,
-      "pipeline",
-    ),
-  );
+  const all = [
+    ["a", "a) Postfix, no milter", null],
+    ["r", "r) Postfix + protocol floor (codec only, CONTINUE to all)", "raw"],
+    ["b", "b) Postfix + Sluice milter (pass-through Session)", "pass"],
+    ["c", "c) Postfix + Sluice milter (real pipeline, quick-start config)", "pipeline"],
+  ] as const;
+  for (const [key, label, mode] of all) {
+    if (key === "a" || !args.only || args.only.includes(key)) {
+      results.push(await scenario(label, n, sessions, size, mode));
+    }
+  }
   const base = results[0]!.rate;
   console.log("");
   console.log(
@@ -111,7 +159,7 @@ async function scenario(
   n: number,
   sessions: number,
   size: number,
-  milter: "pass" | "pipeline" | null,
+  milter: "pass" | "pipeline" | "raw" | null,
 ): Promise<Result> {
   const sinkPort = await freePort();
   const sink = spawn("/usr/sbin/smtp-sink", ["-u", "postfix", `127.0.0.1:${sinkPort}`, "1000"], {
@@ -123,7 +171,12 @@ async function scenario(
     const port = await freePort();
     child = spawn(
       process.execPath,
-      [import.meta.filename, "--serve", String(port), ...(milter === "pipeline" ? ["--pipeline"] : [])],
+      [
+        import.meta.filename,
+        "--serve",
+        String(port),
+        ...(milter === "pipeline" ? ["--pipeline"] : milter === "raw" ? ["--raw"] : []),
+      ],
       { stdio: ["pipe", "pipe", "inherit"] },
     );
     await new Promise<void>((resolve, reject) => {
