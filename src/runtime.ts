@@ -13,6 +13,8 @@ import { PipelineSession } from "./pipeline/pipeline-session.ts";
 import { FilterRegistry } from "./pipeline/registry.ts";
 import type { Session } from "./pipeline/session.ts";
 import { BuiltinDirectory } from "./policy/builtin-directory.ts";
+import { CachedDirectory } from "./policy/cached-directory.ts";
+import { LdapDirectory } from "./policy/ldap/ldap-directory.ts";
 import type { Directory } from "./policy/directory.ts";
 import { PolicyResolver } from "./policy/resolve.ts";
 import { openStore } from "./store/open.ts";
@@ -27,7 +29,7 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Open the configured store: "always", "if-exists" (offline scan), or "never". */
   store?: "always" | "if-exists" | "never";
-  /** Extra filters (tests, and filters added by later issues before they are built in). */
+  /** Extra filters (tests); they replace built-in filters of the same name. */
   extraFilters?: import("./pipeline/types.ts").Filter[];
 }
 
@@ -64,7 +66,10 @@ export class Runtime {
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
-    const registry = new FilterRegistry([...builtinFilters(), ...(opts.extraFilters ?? [])]);
+    // Extra filters replace built-in ones of the same name (tests pin their own instances).
+    const extra = opts.extraFilters ?? [];
+    const builtins = builtinFilters().filter((f) => !extra.some((e) => e.name === f.name));
+    const registry = new FilterRegistry([...builtins, ...extra]);
     const config = await readConfig(opts, registry);
     const log =
       opts.logger ?? pino({ level: config.log.level, base: { node: config.node.name ?? hostname() } });
@@ -117,7 +122,19 @@ async function readConfig(opts: RuntimeOptions, registry: FilterRegistry): Promi
 }
 
 function makeParts(config: Config, registry: FilterRegistry, store: Store | null): Parts {
-  const directory = new BuiltinDirectory(config, store);
+  let directory: Directory = new BuiltinDirectory(config, store);
+  if (config.directory?.type === "ldap") {
+    const d = config.directory;
+    const log = pino({ level: config.log.level, base: { component: "directory" } });
+    const ldap = new LdapDirectory({ config: d, tenants: config.tenants, log });
+    directory = new CachedDirectory(ldap, {
+      cache: d.cache,
+      onUnavailable: d.on_unavailable,
+      tenantOf: (a) => ldap.tenantOf(a),
+      onFallback: (address, kind, err) =>
+        log.warn({ rcpt: address, err: err.message }, `directory unavailable; using ${kind}`),
+    });
+  }
   return {
     config,
     directory,

@@ -40,6 +40,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const smtp = await startSmtpListeners(runtime, tls, log);
   for (const [kind, address] of Object.entries(smtp.addresses))
     log.info({ listener: kind, address }, "listening");
+  log.info({ pid: process.pid }, "ready");
 
   const stopping = new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -3,7 +3,9 @@ import type { Filter } from "../pipeline/types.ts";
 import { sizeFilter } from "./size/size.ts";
 import { headerSanityFilter } from "./header-sanity/header-sanity.ts";
 import { listsFilter } from "./lists/lists.ts";
+import { authFilters } from "./auth/index.ts";
+import { spamFilters } from "./spam/index.ts";
 
 export function builtinFilters(): Filter[] {
-  return [sizeFilter, headerSanityFilter, listsFilter];
+  return [sizeFilter, headerSanityFilter, listsFilter, ...authFilters(), ...spamFilters()];
 }

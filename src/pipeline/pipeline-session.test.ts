@@ -31,6 +31,9 @@ policy:
   thresholds: { tag: 5, quarantine: 10, reject: 30 }
   filters:
     fake_spam: { timeout_ms: 200 }
+    auth: { enabled: false }
+    dkim_sign: { enabled: false }
+    spam-classifier: { enabled: false }
 tenants:
   - id: example
     domains: [example.com]
