@@ -37,7 +37,10 @@ describe.skipIf(!have)("clamd INSTREAM client", () => {
   it("finds EICAR in a zip and in a zip inside a zip (deflated)", async () => {
     const c = client();
     const inner = makeZip([{ name: "eicar.txt", data: EICAR, deflate: true }]);
-    const outer = makeZip([{ name: "inner.zip", data: inner }, { name: "readme.txt", data: Buffer.from("hi") }]);
+    const outer = makeZip([
+      { name: "inner.zip", data: inner },
+      { name: "readme.txt", data: Buffer.from("hi") },
+    ]);
     for (const z of [inner, outer]) {
       const r = await c.scan(once(mimeMessage({ attachments: [{ filename: "files.zip", data: z }] })));
       expect(r.status).toBe("infected");
@@ -59,9 +62,9 @@ describe.skipIf(!have)("clamd INSTREAM client", () => {
     for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
     const c = client();
     const started = Date.now();
-    expect((await c.scan(once(mimeMessage({ attachments: [{ filename: "data.bin", data: big }] })))).status).toBe(
-      "clean",
-    );
+    expect(
+      (await c.scan(once(mimeMessage({ attachments: [{ filename: "data.bin", data: big }] })))).status,
+    ).toBe("clean");
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await c.scan(once(mimeMessage()))).status).toBe("clean");
     c.close();

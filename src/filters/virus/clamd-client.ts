@@ -79,6 +79,7 @@ class Session {
       });
       socket.once("connect", () => {
         clearTimeout(timer);
+        socket.setNoDelay(true);
         const s = new Session(socket, name);
         socket.write("zIDSESSION\0");
         resolve(s);
@@ -124,10 +125,11 @@ class Session {
       for await (const piece of source as AsyncIterable<Buffer>) {
         for (let at = 0; at < piece.length && !answered; at += chunkBytes) {
           const part = piece.subarray(at, at + chunkBytes);
-          const head = Buffer.alloc(4);
-          head.writeUInt32BE(part.length);
-          this.socket.write(head);
-          await this.write(part);
+          // One write per frame: a lone 4-byte header would wait on Nagle + delayed ACK (~40 ms).
+          const frame = Buffer.allocUnsafe(4 + part.length);
+          frame.writeUInt32BE(part.length, 0);
+          part.copy(frame, 4);
+          await this.write(frame);
         }
         if (answered) break;
       }
