@@ -10,3 +10,13 @@ export class ProtocolError extends Error {
     this.reason = reason;
   }
 }
+
+/** A milter socket specification that cannot be used (a configuration mistake, not traffic). */
+export class SocketSpecError extends Error {
+  readonly spec: string;
+  constructor(spec: string, problem: string) {
+    super(`milter socket ${JSON.stringify(spec)}: ${problem}`);
+    this.name = "SocketSpecError";
+    this.spec = spec;
+  }
+}

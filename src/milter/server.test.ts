@@ -8,6 +8,7 @@ import { DEFAULT_INTAKE, type IntakeLimits, type Transaction } from "../message/
 import { Cmd, Proto } from "./constants.ts";
 import { FakeSession, type FakeDecisions } from "./fake-session.ts";
 import { frame } from "./framing.ts";
+import { SocketSpecError } from "./errors.ts";
 import { DEFAULT_WANTED } from "./negotiation.ts";
 import { MilterServer, parseSocketSpec, type MilterServerOptions } from "./server.ts";
 import { mta, TestMta } from "./test-mta.ts";
@@ -128,8 +129,8 @@ describe("MilterServer", () => {
     expect(parseSocketSpec("inet:8899@localhost")).toEqual({ host: "localhost", port: 8899 });
     expect(parseSocketSpec("inet6:[::1]:8899")).toEqual({ host: "::1", port: 8899 });
     expect(parseSocketSpec("unix:/run/sluice.sock")).toEqual({ path: "/run/sluice.sock" });
-    expect(() => parseSocketSpec("tcp:1")).toThrow();
-    expect(() => parseSocketSpec("inet:host:99999")).toThrow();
+    expect(() => parseSocketSpec("tcp:1")).toThrow(SocketSpecError);
+    expect(() => parseSocketSpec("inet:host:99999")).toThrow(/bad host or port/);
   });
 
   it("negotiates, fills the session from commands and macros, and rebuilds the message bytes", async () => {

@@ -9,6 +9,7 @@ import type { Ingress } from "../message/envelope.ts";
 import type { QuarantineMode } from "./actions.ts";
 import { MilterConnection, type StoreGroup } from "./connection.ts";
 import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
+import { SocketSpecError } from "./errors.ts";
 
 export interface MilterServerOptions {
   /** One Session per SMTP connection the MTA reports (CONNECT … QUIT/QUIT_NC). */
@@ -49,7 +50,7 @@ export interface ListenAddress {
 /** "inet:HOST:PORT", "inet:PORT@HOST" (sendmail style), "inet6:[::1]:PORT" or "unix:/path". */
 export function parseSocketSpec(spec: string): { host: string; port: number } | { path: string } {
   const m = /^(unix|local|inet6?):(.+)$/.exec(spec);
-  if (!m) throw new Error(`milter socket ${JSON.stringify(spec)}: expected inet:HOST:PORT or unix:/path`);
+  if (!m) throw new SocketSpecError(spec, "expected inet:HOST:PORT, inet:PORT@HOST or unix:/path");
   const [, kind, rest] = m as unknown as [string, string, string];
   if (kind === "unix" || kind === "local") return { path: rest };
   const at = /^(\d+)@(.+)$/.exec(rest);
@@ -57,7 +58,7 @@ export function parseSocketSpec(spec: string): { host: string; port: number } | 
   const host = at ? at[2] : colon?.[1];
   const port = Number(at ? at[1] : colon?.[2]);
   if (!host || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`milter socket ${JSON.stringify(spec)}: bad host or port`);
+    throw new SocketSpecError(spec, "bad host or port");
   }
   return { host, port };
 }
@@ -153,6 +154,6 @@ async function removeStaleSocket(path: string): Promise<void> {
     });
     c.once("error", () => resolve(false));
   });
-  if (live) throw new Error(`milter socket ${path} is in use by another process`);
+  if (live) throw new SocketSpecError(`unix:${path}`, "in use by another process");
   unlinkSync(path);
 }
