@@ -53,6 +53,7 @@ export class Runtime {
     opts: RuntimeOptions,
     log: Logger,
     registry: FilterRegistry,
+    metrics: PipelineMetrics,
     store: Store | null,
     parts: Parts,
   ) {
@@ -61,14 +62,15 @@ export class Runtime {
     this.registry = registry;
     this.store = store;
     this.parts = parts;
-    this.metrics = new PipelineMetrics(undefined, true);
+    this.metrics = metrics;
     this.source = opts.configText !== undefined ? "(inline)" : (opts.configPath ?? "(embedded quick-start)");
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     // Extra filters replace built-in ones of the same name (tests pin their own instances).
     const extra = opts.extraFilters ?? [];
-    const builtins = builtinFilters().filter((f) => !extra.some((e) => e.name === f.name));
+    const metrics = new PipelineMetrics(undefined, true);
+    const builtins = builtinFilters(metrics.registry).filter((f) => !extra.some((e) => e.name === f.name));
     const registry = new FilterRegistry([...builtins, ...extra]);
     const config = await readConfig(opts, registry);
     const log =
@@ -77,7 +79,7 @@ export class Runtime {
     const sqlitePath = config.store.startsWith("sqlite:") ? config.store.slice(7) : null;
     const open = mode === "always" || (mode === "if-exists" && sqlitePath !== null && existsSync(sqlitePath));
     const store = open ? await openStore(config.store) : null;
-    return new Runtime(opts, log, registry, store, makeParts(config, registry, store));
+    return new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
   }
 
   get config(): Config {

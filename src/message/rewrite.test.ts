@@ -19,6 +19,11 @@ describe("header edits", () => {
     );
   });
 
+  it("deletes only the n-th field of a name when an index is given", () => {
+    const out = applyEdits(h, [{ op: "delete", name: "X-Spam-Flag", index: 2 }]);
+    expect(out.all("X-Spam-Flag").map((f) => f.raw.toString())).toEqual(["X-Spam-Flag: NO\r\n"]);
+  });
+
   it("never lets a value inject a new header field", () => {
     const out = applyEdits(h, [{ op: "add", name: "X-Test", value: "a\r\nBcc: victim@x\nEvil: 1\rz" }]);
     expect(out.all("Bcc")).toEqual([]);

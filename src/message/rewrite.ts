@@ -17,7 +17,10 @@ export function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): H
   for (const e of edits) {
     const lower = e.name.toLowerCase();
     if (e.op === "delete") {
-      fields = fields.filter((f) => f.name.toLowerCase() !== lower);
+      let n = 0;
+      fields = fields.filter(
+        (f) => f.name.toLowerCase() !== lower || (e.index !== undefined && ++n !== e.index),
+      );
       continue;
     }
     const field = parseHeaderSection(fieldBytes(e.name, e.value ?? "")).fields[0]!;

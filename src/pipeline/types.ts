@@ -53,14 +53,16 @@ export interface Action {
 
 /**
  * A header change for one recipient's copy. add: append (prepend for trace headers such as
- * Received and Authentication-Results when `top` is set); delete: every field of that name;
- * set: replace the first field's value in place (added when missing).
+ * Received and Authentication-Results when `top` is set); delete: every field of that name,
+ * or only the `index`-th (1-based among fields of that name); set: replace the first field's
+ * value in place (added when missing).
  */
 export interface HeaderEdit {
   op: "add" | "delete" | "set";
   name: string;
   value?: string;
   top?: boolean;
+  index?: number;
 }
 
 export interface RecipientResult {
@@ -87,6 +89,8 @@ export interface FilterContext {
   options: Record<string, unknown>;
   /** Symbols produced so far in this message by other filters (for filters that use them). */
   earlier: readonly SymbolHit[];
+  /** The same, for one recipient of this call (their policy may allow different filters). */
+  earlierFor(address: string): readonly SymbolHit[];
   signal: AbortSignal;
   log: Logger;
 }

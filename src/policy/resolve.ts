@@ -14,6 +14,7 @@ export class PolicyResolver {
   private readonly filters: readonly Filter[];
   private readonly directory: Directory;
   private readonly tenantByDomain = new Map<string, TenantConfig>();
+  private readonly bases = new Map<string, Base>();
 
   constructor(config: Config, filters: readonly Filter[], directory: Directory) {
     this.config = config;
@@ -47,7 +48,11 @@ export class PolicyResolver {
     return [this.config.policy, ...(role ? [role] : []), ...(tenant?.policy ? [tenant.policy] : [])];
   }
 
-  private build(address: string, tenant: TenantConfig | null, user: User | null): RecipientPolicy {
+  /** Tenant-level settings (filter options parsed once per configuration, not per message). */
+  private base(tenant: TenantConfig | null): Base {
+    const key = tenant?.id ?? "";
+    let b = this.bases.get(key);
+    if (b) return b;
     const layers = this.layers(tenant);
     const pick = <T>(get: (p: PolicySpec) => T | undefined, fallback: T): T => {
       let v = fallback;
@@ -57,25 +62,12 @@ export class PolicyResolver {
       }
       return v;
     };
-    const thresholds: Thresholds = {
-      tag: pick((p) => p.thresholds?.tag, 5 as number | null),
-      quarantine: pick((p) => p.thresholds?.quarantine, 10 as number | null),
-      reject: pick((p) => p.thresholds?.reject, null as number | null),
-    };
-    if (user) Object.assign(thresholds, stripUndefined(user.thresholds));
-    const spamOn = user?.spamFilter ?? pick((p) => p.spam_filter, true);
     const onError = pick((p) => p.on_error, "tempfail" as const);
-    const filters: Record<string, FilterSettings> = {};
+    const filters: Base["filters"] = {};
     for (const f of this.filters) {
-      const enabled = pick((p) => p.filters?.[f.name]?.enabled, f.enabledByDefault);
-      let offReason: string | null = enabled ? null : "disabled by policy";
-      if (enabled && f.group === "spam" && !spamOn) {
-        offReason =
-          user?.spamFilter === false ? "spam filter OFF for this user" : "spam filter OFF by policy";
-      }
       filters[f.name] = {
-        enabled: offReason === null,
-        offReason,
+        group: f.group,
+        enabled: pick((p) => p.filters?.[f.name]?.enabled, f.enabledByDefault),
         priority: pick((p) => p.filters?.[f.name]?.priority, f.priority),
         timeoutMs: pick((p) => p.filters?.[f.name]?.timeout_ms, DEFAULT_TIMEOUT_MS),
         onError: pick((p) => p.filters?.[f.name]?.on_error, onError),
@@ -84,6 +76,47 @@ export class PolicyResolver {
     }
     const scores: Record<string, number> = {};
     for (const l of layers) Object.assign(scores, l.scores ?? {});
+    b = {
+      thresholds: {
+        tag: pick((p) => p.thresholds?.tag, 5 as number | null),
+        quarantine: pick((p) => p.thresholds?.quarantine, 10 as number | null),
+        reject: pick((p) => p.thresholds?.reject, null as number | null),
+      },
+      spamOn: pick((p) => p.spam_filter, true),
+      filters,
+      scores,
+      maxEntries: pick((p) => p.lists?.max_entries, 20),
+      blacklistAction: pick((p) => p.lists?.blacklist_action, "reject" as const),
+      tag: {
+        subjectPrefix: pick((p) => p.tag?.subject_prefix, "[SPAM] "),
+        headers: pick((p) => p.tag?.headers, true),
+      },
+    };
+    this.bases.set(key, b);
+    return b;
+  }
+
+  private build(address: string, tenant: TenantConfig | null, user: User | null): RecipientPolicy {
+    const b = this.base(tenant);
+    const thresholds: Thresholds = { ...b.thresholds };
+    if (user) Object.assign(thresholds, stripUndefined(user.thresholds));
+    const spamOn = user?.spamFilter ?? b.spamOn;
+    const filters: Record<string, FilterSettings> = {};
+    for (const [name, f] of Object.entries(b.filters)) {
+      let offReason: string | null = f.enabled ? null : "disabled by policy";
+      if (f.enabled && f.group === "spam" && !spamOn) {
+        offReason =
+          user?.spamFilter === false ? "spam filter OFF for this user" : "spam filter OFF by policy";
+      }
+      filters[name] = {
+        enabled: offReason === null,
+        offReason,
+        priority: f.priority,
+        timeoutMs: f.timeoutMs,
+        onError: f.onError,
+        options: f.options,
+      };
+    }
     return {
       address,
       tenant,
@@ -92,19 +125,26 @@ export class PolicyResolver {
       splitMixed: tenant?.split_mixed_policies ?? "fanout",
       thresholds,
       filters,
-      scores,
+      scores: b.scores,
       lists: {
         whitelist: user?.whitelist ?? [],
         blacklist: user?.blacklist ?? [],
-        maxEntries: pick((p) => p.lists?.max_entries, 20),
-        blacklistAction: pick((p) => p.lists?.blacklist_action, "reject" as const),
+        maxEntries: b.maxEntries,
+        blacklistAction: b.blacklistAction,
       },
-      tag: {
-        subjectPrefix: pick((p) => p.tag?.subject_prefix, "[SPAM] "),
-        headers: pick((p) => p.tag?.headers, true),
-      },
+      tag: b.tag,
     };
   }
+}
+
+interface Base {
+  thresholds: Thresholds;
+  spamOn: boolean;
+  filters: Record<string, Omit<FilterSettings, "offReason"> & { group: string }>;
+  scores: Record<string, number>;
+  maxEntries: number;
+  blacklistAction: "reject" | "quarantine";
+  tag: { subjectPrefix: string; headers: boolean };
 }
 
 function mergeOptions(parts: (Record<string, unknown> | undefined)[]): Record<string, unknown> {

@@ -32,7 +32,7 @@ const fakeSpam: Filter = {
   },
 };
 
-let hash: string;
+let hash: string | undefined;
 
 function config(sinkPort: number, extra = "") {
   return (dir: string) => `
@@ -537,5 +537,69 @@ describe.skipIf(!enabled)("SMTP proxy with real peers", () => {
       `127.0.0.1:${inbound()}`,
     ]);
     expect(sink.messages().length).toBe(before + 50);
+  });
+});
+
+describe.skipIf(!enabled)("Sieve through submission", () => {
+  it("holds an outbound message with an attachment to an outside domain (shipped mis-delivery script)", async () => {
+    hash ??= await hashPassword("s3cret");
+    const sink = await startSink();
+    const script = new URL("../../examples/sieve/misdelivery-hold.sieve", import.meta.url).pathname;
+    const p = await startProxy((d) =>
+      config(sink.port)(d).replace(
+        "policy:\n",
+        `policy:\n  filters:\n    sieve: { options: { outbound: [${JSON.stringify(script)}] } }\n`,
+      ),
+    );
+    try {
+      const r = await swaks([
+        "-s",
+        "127.0.0.1",
+        "-p",
+        String(p.port("submission")),
+        "-tls",
+        "-a",
+        "PLAIN",
+        "-au",
+        "alice@example.com",
+        "-ap",
+        "s3cret",
+        "-f",
+        "alice@example.com",
+        "-t",
+        "partner@other.org",
+        "--attach",
+        "@/etc/hostname",
+      ]);
+      expect(r.out).toMatch(/250 2\.0\.0 Ok: queued as ([0-9A-Z]{16})/);
+      const ref = /queued as ([0-9A-Z]{16})/.exec(r.out)![1]!;
+      const held = await p.runtime.store!.listHolds({ state: "held" });
+      expect(held.map((h) => h.id)).toEqual([`${ref}-H1`]);
+      expect(held[0]!.reason).toBe("attachment to an external recipient");
+      expect(held[0]!.releaseAt.getTime() - Date.now()).toBeGreaterThan(4 * 60_000);
+      expect(sink.messages()).toEqual([]);
+      const plain = await swaks([
+        "-s",
+        "127.0.0.1",
+        "-p",
+        String(p.port("submission")),
+        "-tls",
+        "-a",
+        "PLAIN",
+        "-au",
+        "alice@example.com",
+        "-ap",
+        "s3cret",
+        "-f",
+        "alice@example.com",
+        "-t",
+        "partner@other.org",
+      ]);
+      expect(plain.out).toMatch(/250 2\.0\.0 Ok/);
+      expect(sink.messages().length).toBe(1);
+    } finally {
+      await p.close();
+      await sink.stop();
+    }
   });
 });

@@ -1,0 +1,114 @@
+// The Sieve filter: runs the admin scripts of the recipient's policy (inbound scripts for mail
+// from outside, outbound scripts for mail from authenticated senders) and maps Sieve actions
+// onto pipeline actions. Scripts are compiled when the configuration loads (parseOptions).
+import { z } from "zod";
+import libmime from "libmime";
+import type { Action, Filter, HeaderEdit, RecipientResult } from "../../pipeline/types.ts";
+import { runSieve, SieveRuntimeError, type SieveAction, type SieveResult } from "../../sieve/index.ts";
+import { domainOf } from "../../message/envelope.ts";
+import { parseFilterOptions } from "../options.ts";
+import { loadScript } from "./scripts.ts";
+import { readMessage, sieveEnvironment } from "./environment.ts";
+
+const Options = z
+  .object({
+    inbound: z.array(z.string().min(1)).default([]),
+    outbound: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+type Options = z.infer<typeof Options>;
+
+function parse(raw: unknown): Record<string, unknown> {
+  const o = parseFilterOptions(Options, raw) as Options;
+  // Compile now: a broken script must stop the configuration, not a message.
+  for (const path of [...o.inbound, ...o.outbound]) loadScript(path);
+  return o;
+}
+
+function mapAction(a: SieveAction, script: string): Action | null {
+  switch (a.type) {
+    case "discard":
+      return { type: "discard", reason: `sieve ${script}: discard` };
+    case "fileinto":
+      return a.copy ? null : { type: "quarantine", reason: `sieve ${script}: fileinto ${a.folder}` };
+    case "redirect":
+      return a.copy ? { type: "bcc", address: a.address } : { type: "redirect", address: a.address };
+    case "reject":
+    case "ereject":
+      return {
+        type: "reject",
+        reply: { code: 550, enhanced: "5.7.1", text: a.reason },
+        reason: `sieve ${script}`,
+      };
+    case "hold":
+      return { type: "hold", minutes: a.minutes, reason: a.reason || `sieve ${script}: hold` };
+    case "quarantine":
+      return { type: "quarantine", reason: a.reason || `sieve ${script}: quarantine` };
+    default:
+      return null;
+  }
+}
+
+function encode(value: string): string {
+  return /[^\x20-\x7e\t]/.test(value) ? libmime.encodeWords(value, "Q", 52, "utf-8") : value;
+}
+
+function mapEdits(result: SieveResult): HeaderEdit[] {
+  return result.headerEdits.map((e) =>
+    e.op === "add"
+      ? { op: "add", name: e.name, value: encode(e.value), top: !e.last }
+      : { op: "delete", name: e.name, index: e.occurrence },
+  );
+}
+
+export const sieveFilter: Filter = {
+  name: "sieve",
+  group: "sieve",
+  stages: ["data"],
+  priority: 80,
+  enabledByDefault: true,
+  parseOptions: parse,
+  async check(ctx) {
+    const outbound = ctx.envelope.auth !== null;
+    const todo = ctx.recipients.filter((r) => {
+      const o = r.policy.filters.sieve?.options as Options | undefined;
+      return (outbound ? o?.outbound : o?.inbound)?.length;
+    });
+    if (todo.length === 0) return {};
+    const msg = await readMessage(ctx);
+    const recipients: Record<string, RecipientResult> = {};
+    for (const r of todo) {
+      const o = r.policy.filters.sieve!.options as Options;
+      // The tenant of the message's side: the sender's for outbound mail, the recipient's for inbound.
+      const internal = r.policy.tenant?.domains ?? (outbound ? [domainOf(ctx.envelope.auth ?? "")] : []);
+      const env = sieveEnvironment(ctx, r, msg, internal);
+      const out: RecipientResult = { symbols: [], headers: [] };
+      for (const path of outbound ? o.outbound : o.inbound) {
+        try {
+          const res = runSieve(loadScript(path), env);
+          out.headers!.push(...mapEdits(res));
+          for (const a of res.actions) {
+            if (a.type === "notify") {
+              out.symbols!.push({ name: "SIEVE_NOTIFY", score: 0, detail: `${a.to}:${a.template}` });
+              continue;
+            }
+            const mapped = mapAction(a, path);
+            if (mapped) {
+              out.symbols!.push({ name: `SIEVE_${a.type.toUpperCase()}`, score: 0, detail: path });
+              out.action = mapped.type === "bcc" ? out.action : mapped;
+              if (mapped.type === "bcc")
+                out.symbols!.push({ name: "SIEVE_BCC", score: 0, detail: mapped.address });
+            }
+          }
+        } catch (err) {
+          if (!(err instanceof SieveRuntimeError)) throw err;
+          // RFC 5228 2.10.6: a failing script keeps the message; the error is recorded.
+          out.symbols!.push({ name: "SIEVE_ERROR", score: 0, detail: `${path}: ${err.message}` });
+          ctx.log.warn({ script: path, err: err.message }, "sieve script failed");
+        }
+      }
+      recipients[r.address] = out;
+    }
+    return { recipients };
+  },
+};
