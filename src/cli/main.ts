@@ -9,6 +9,10 @@ import { FilterRegistry } from "../pipeline/registry.ts";
 import { builtinFilters } from "../filters/index.ts";
 import { loadConfigFile } from "../config/load.ts";
 import pino from "pino";
+import { writeFileSync } from "node:fs";
+import { sieveCheck, sieveRun } from "./sieve.ts";
+import { trainModel, DEFAULT_MODEL_PATH } from "../filters/spam/index.ts";
+import { generateDkimKey, txtStrings } from "../filters/auth/keygen.ts";
 
 const program = new Command()
   .name("sluice")
@@ -129,6 +133,55 @@ program
         ? `flushed ${body.flushed} cached entries (${what})\n`
         : "this node's directory has no cache\n",
     );
+  });
+
+const sieve = program.command("sieve").description("Sieve policy scripts");
+sieve
+  .command("check")
+  .description("compile scripts; errors as FILE:LINE:COL: message (exit 2)")
+  .argument("<files...>")
+  .action((files: string[]) => {
+    process.exitCode = sieveCheck(files);
+  });
+sieve
+  .command("run")
+  .description("run a script on a message for one recipient and print the actions")
+  .argument("<script>")
+  .argument("<message>")
+  .option("--from <addr>", "envelope sender")
+  .option("--rcpt <addr>", "envelope recipient")
+  .option("--auth <user>", "authenticated sender (outbound mail)")
+  .action(async (script: string, message: string, o: { from?: string; rcpt?: string; auth?: string }) => {
+    process.exitCode = await sieveRun(script, message, o);
+  });
+
+program
+  .command("train")
+  .description("train the spam classifier from labelled mail (directories of .eml, mbox files or Maildirs)")
+  .requiredOption("--spam <path...>", "spam sources")
+  .requiredOption("--ham <path...>", "ham sources")
+  .option("--model <file>", "model file to write", DEFAULT_MODEL_PATH)
+  .action(async (o: { spam: string[]; ham: string[]; model: string }) => {
+    const res = await trainModel({ spam: o.spam, ham: o.ham, model: o.model });
+    process.stdout.write(`trained on ${res.spam} spam and ${res.ham} ham; model written to ${o.model}\n`);
+  });
+
+const dkim = program.command("dkim").description("DKIM signing keys");
+dkim
+  .command("keygen")
+  .description("create a signing key; prints the DNS TXT record to publish")
+  .argument("<domain>")
+  .argument("<selector>")
+  .addOption(new Option("--type <type>", "key type").choices(["rsa", "ed25519"]).default("rsa"))
+  .option("--out <file>", "write the private key (PEM) here", undefined)
+  .action((domain: string, selector: string, o: { type: "rsa" | "ed25519"; out?: string }) => {
+    const key = generateDkimKey(o.type);
+    const out = o.out ?? `${selector}._domainkey.${domain}.pem`;
+    writeFileSync(out, key.privatePem, { mode: 0o600 });
+    const txt = txtStrings(key.dnsTxt)
+      .map((p) => `"${p}"`)
+      .join(" ");
+    process.stdout.write(`private key written to ${out}\n${selector}._domainkey.${domain}. IN TXT ${txt}\n`);
   });
 
 function collect(value: string, previous: string[]): string[] {
