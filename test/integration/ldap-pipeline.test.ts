@@ -8,7 +8,9 @@ import type { Filter } from "../../src/pipeline/types.ts";
 import { Runtime } from "../../src/runtime.ts";
 import { startWeb } from "../../src/web/server.ts";
 import { run as runCli } from "../helpers/cli.ts";
+import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
+import { serviceDir } from "../helpers/spam-services.ts";
 import {
   SERVICE_DN,
   SERVICE_PW,
@@ -62,7 +64,8 @@ tenants:
 `;
 
 async function send(s: Session, from: string, rcpts: string[], body: string) {
-  await s.connect({ ingress: "scan", address: "192.0.2.1", localName: "mx.test" });
+  // "inbound", not "scan": only real traffic is written to the message log.
+  await s.connect({ ingress: "inbound", address: "192.0.2.1", localName: "mx.test" });
   await s.helo("client.test");
   expect((await s.mail(from, {})).ok).toBe(true);
   const rcptReplies = [];
@@ -100,8 +103,8 @@ describe.skipIf(missing !== null)("pipeline with per-user policy from LDAP", () 
       ].join("\n"),
     );
     rt = await Runtime.create({
-      configText: config(slapd.url),
-      store: "never",
+      configText: `store: "sqlite:${join(serviceDir("ldap-pipeline"), "sluice.db")}"\n` + config(slapd.url),
+      store: "always",
       logger: pino({ level: "silent" }),
       extraFilters: [fakeSpam(calls)],
     });
@@ -135,6 +138,14 @@ describe.skipIf(missing !== null)("pipeline with per-user policy from LDAP", () 
     expect(aliceGroup.edits.filter((e) => "name" in e && /spam/i.test(e.name))).toEqual([]);
     const carolGroup = result!.groups.find((g) => g.recipients.includes("c@example.com"))!;
     expect(carolGroup.edits.filter((e) => "name" in e && /spam/i.test(e.name))).not.toEqual([]);
+    // The message log says the same: no spam filter ran for alice.
+    const logged = await rt.store!.searchLog({ recipient: "alice@example.com" });
+    expect(logged).toHaveLength(1);
+    const aliceLog = logged[0]!.recipients.find((r) => r.address === "alice@example.com")!;
+    expect(aliceLog.trace).toContainEqual(
+      expect.objectContaining({ filter: "fake_spam", ran: false, reason: "spam filter OFF for this user" }),
+    );
+    expect(aliceLog.symbols.map((x) => x.name)).not.toContain("FAKE_SPAM");
     const carol = result!.verdicts.find((v) => v.address === "c@example.com")!;
     expect(carol.symbols.map((s) => s.name)).toContain("FAKE_SPAM");
     expect(carol.action).toBe("quarantine");
