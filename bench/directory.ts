@@ -82,7 +82,7 @@ try {
     );
     if (pool === 4) {
       const cached = new CachedDirectory(ldap, {
-        cache: { ttl_s: 3600, negative_ttl_s: 60, stale_s: 0, max_entries: 100_000 },
+        cache: { ttl_s: 3600, negative_ttl_s: 60, stale_s: 0, max_entries: 100_000, down_retry_s: 2 },
         onUnavailable: "tempfail",
         tenantOf: (a) => ldap.tenantOf(a),
       });

@@ -39,12 +39,12 @@ class Scripted implements Directory {
   }
 }
 
-function setup(onUnavailable: "tempfail" | "defaults" = "tempfail", maxEntries = 100) {
+function setup(onUnavailable: "tempfail" | "defaults" = "tempfail", maxEntries = 100, downRetryS = 0) {
   const inner = new Scripted();
   let t = 1_000_000;
   const fallbacks: string[] = [];
   const d = new CachedDirectory(inner, {
-    cache: { ttl_s: 10, negative_ttl_s: 2, stale_s: 30, max_entries: maxEntries },
+    cache: { ttl_s: 10, negative_ttl_s: 2, stale_s: 30, max_entries: maxEntries, down_retry_s: downRetryS },
     onUnavailable,
     tenantOf: (a) => (a.endsWith("@example.com") ? "t" : null),
     onFallback: (a, kind) => fallbacks.push(`${kind}:${a}`),
@@ -149,6 +149,28 @@ describe("CachedDirectory", () => {
     expect(inner.calls).toBe(0);
     await d.lookup("b@example.com");
     expect(inner.calls).toBe(1);
+  });
+
+  it("after a failure, skips the directory for down_retry_s (stale and fallbacks answer at once), then probes again", async () => {
+    const { inner, d, tick } = setup("tempfail", 100, 5);
+    inner.users.set("a@example.com", user("a@example.com"));
+    await d.lookup("a@example.com");
+    tick(11);
+    inner.down = true;
+    expect((await d.lookup("a@example.com"))?.address).toBe("a@example.com"); // probe fails, stale
+    expect(inner.calls).toBe(2);
+    inner.down = false;
+    tick(1);
+    expect((await d.lookup("a@example.com"))?.address).toBe("a@example.com"); // stale, no probe
+    await expect(d.lookup("b@example.com")).rejects.toThrow(/failed recently/);
+    expect(inner.calls).toBe(2);
+    tick(5);
+    inner.users.set("b@example.com", user("b@example.com"));
+    expect((await d.lookup("b@example.com"))?.address).toBe("b@example.com");
+    expect(inner.calls).toBe(3);
+    // Up again: the window is closed, every miss asks the directory.
+    expect(await d.lookup("c@example.com")).toBeNull();
+    expect(inner.calls).toBe(4);
   });
 
   it("never caches logins", async () => {

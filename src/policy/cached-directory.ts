@@ -40,6 +40,9 @@ export class CachedDirectory implements Directory {
   private readonly counts = { hits: 0, misses: 0, stale: 0, defaults: 0 };
   /** Bumped by flush so a lookup that started before it does not refill the cache. */
   private generation = 0;
+  /** After a failure, misses skip the directory until then: no queue of sessions each waiting
+   * timeout_ms on a dead server, and no reconnect storm against a struggling one. */
+  private downUntil = 0;
 
   constructor(inner: Directory, opts: CachedDirectoryOptions) {
     this.inner = inner;
@@ -72,11 +75,17 @@ export class CachedDirectory implements Directory {
   private async fetch(key: string): Promise<User | null> {
     const gen = this.generation;
     try {
+      if (this.now() < this.downUntil) {
+        throw new DirectoryError(`directory failed recently; next try in ${this.downUntil - this.now()} ms`);
+      }
       const user = await this.inner.lookup(key);
+      this.downUntil = 0;
       if (gen === this.generation) this.store(key, user);
       return user;
     } catch (err) {
       if (!(err instanceof DirectoryError)) throw err;
+      // A failed probe (re)opens the window; failures inside it do not stretch it.
+      if (this.now() >= this.downUntil) this.downUntil = this.now() + this.opts.cache.down_retry_s * 1000;
       const slot = this.slots.get(key);
       // Only a found user is served stale: a stale "unknown" would bounce mail permanently.
       if (slot?.user && this.now() < slot.staleUntil) {

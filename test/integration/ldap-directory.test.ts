@@ -214,7 +214,7 @@ describe.skipIf(missing !== null)("LDAP directory (real slapd)", () => {
       const mk = (onUnavailable: "tempfail" | "defaults") => {
         const ldap = directory({ timeout_ms: 500 });
         return new CachedDirectory(ldap, {
-          cache: { ttl_s: 0.2, negative_ttl_s: 0.2, stale_s: 1, max_entries: 100 },
+          cache: { ttl_s: 0.2, negative_ttl_s: 0.2, stale_s: 1, max_entries: 100, down_retry_s: 0 },
           onUnavailable,
           tenantOf: (a) => ldap.tenantOf(a),
         });

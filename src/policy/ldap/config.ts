@@ -38,6 +38,8 @@ export const cacheSchema = z
     /** How long past ttl_s a found user may still be served while the directory is down. */
     stale_s: z.number().min(0).default(3600),
     max_entries: z.number().int().positive().default(100_000),
+    /** After a failure, answer from cache/fallback without asking the directory for this long. */
+    down_retry_s: z.number().min(0).default(2),
   })
   .strict();
 
