@@ -1,6 +1,8 @@
 // The LDAP directory against a real slapd with the shipped schema: lookups, per-tenant base DNs,
 // logins, injection attempts, TLS (ldaps and StartTLS), the cache while slapd is stopped, and a
 // frozen slapd (timeouts). The pipeline end to end is in ldap-pipeline.test.ts.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CachedDirectory } from "../../src/policy/cached-directory.ts";
 import { DirectoryError } from "../../src/policy/directory.ts";
@@ -155,6 +157,20 @@ describe.skipIf(missing !== null)("LDAP directory (real slapd)", () => {
     }
     // {local} = "alice" legitimately matches uid=alice: the template works, only syntax is neutralised.
     expect((await byLocal.lookup("alice@example.com"))?.id).toBe("alice");
+  });
+
+  it("pools connections: many concurrent lookups share pool_size connections, each bound once", async () => {
+    const accepted = () =>
+      (readFileSync(join(slapd.dir, "slapd.log"), "utf8").match(/ ACCEPT from /g) ?? []).length;
+    const d = directory({ pool_size: 2 });
+    const before = accepted();
+    const addresses = ["alice@example.com", "al@example.com", "bob@example.com", "nobody@example.com"];
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => d.lookup(addresses[i % 4]!)));
+    expect(results.map((u) => u?.id ?? null)).toEqual(
+      Array.from({ length: 40 }, (_, i) => ["alice", "alice", "bob", null][i % 4]),
+    );
+    await d.lookup("bob@example.com");
+    expect(accepted() - before).toBe(2);
   });
 
   it("fails with DirectoryError when the service account cannot bind", async () => {
