@@ -5,6 +5,7 @@ import { startWeb } from "../web/server.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { loadTls } from "../smtp/tls.ts";
 import { startSmtpListeners } from "../smtp/listener.ts";
+import { startMilter } from "../milter/start.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -40,6 +41,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const smtp = await startSmtpListeners(runtime, tls, log);
   for (const [kind, address] of Object.entries(smtp.addresses))
     log.info({ listener: kind, address }, "listening");
+  const milter = await startMilter(runtime, log);
   log.info({ pid: process.pid }, "ready");
 
   const stopping = new Promise<void>((resolve) => {
@@ -60,6 +62,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       });
   });
   await stopping;
+  await milter?.close();
   await smtp.close();
   await web.close();
   await runtime.close();

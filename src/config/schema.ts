@@ -153,6 +153,30 @@ export const smtpSchema = z
   })
   .strict();
 
+const milterSocket = z
+  .string()
+  .regex(
+    /^(inet:[^\s]+|inet6:[^\s]+|unix:\/.+)$/,
+    "expected inet:HOST:PORT, inet6:[ADDR]:PORT or unix:/path",
+  );
+
+export const milterSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    listen: z.array(milterSocket).min(1).default(["inet:127.0.0.1:8899"]),
+    /** store: Sluice's own quarantine; mta: the MTA's hold queue (Postfix) for wholly quarantined mail. */
+    quarantine_mode: z.enum(["store", "mta"]).default("store"),
+    /** A milter-less MTA listener for copies whose outcome differs (e.g. smtp://127.0.0.1:10026). */
+    reinject: z
+      .string()
+      .regex(/^smtp:\/\/[^\s/:]+:\d{1,5}$/, "expected smtp://HOST:PORT")
+      .optional(),
+    progress_interval_ms: z.number().int().min(0).default(5000),
+    /** Postfix {daemon_name} → ingress, so submission traffic is treated as outbound. */
+    daemon_ingress: z.record(z.string(), z.enum(["inbound", "submission", "submissions"])).default({}),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     node: z
@@ -186,6 +210,7 @@ export const configSchema = z
       .default({ message_bytes: 52_428_800, header_bytes: 1_048_576 }),
     delivery: deliveryTarget.default("maildir:./var/maildir"),
     smtp: smtpSchema.prefault({}),
+    milter: milterSchema.prefault({}),
     policy: policySchema.default({}),
     roles: z.record(z.string(), z.object({ policy: policySchema.default({}) }).strict()).default({}),
     tenants: z.array(tenantSchema).default([]),

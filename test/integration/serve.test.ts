@@ -56,11 +56,13 @@ describe("sluice serve", () => {
     const dir = mkdtempSync(join(tmpdir(), "sluice-serve-"));
     const port = await freePort();
     const cfg = join(dir, "sluice.yaml");
-    const listeners = `smtp:\n  listeners:\n    inbound: { listen: "127.0.0.1:0" }\n    submission: { listen: "127.0.0.1:0" }\n    submissions: { listen: "127.0.0.1:0" }\n`;
+    const listeners = `smtp:\n  listeners:\n    inbound: { listen: "127.0.0.1:0" }\n    submission: { listen: "127.0.0.1:0" }\n    submissions: { listen: "127.0.0.1:0" }\nmilter:\n  listen: ["inet:127.0.0.1:0"]\n`;
     const good = `web: { listen: "127.0.0.1:${port}" }\n${listeners}store: sqlite:${dir}/s.db\ntenants:\n  - id: a\n    domains: [a.example]\n`;
     writeFileSync(cfg, good);
     const node = start(["--config", cfg], dir);
     await node.waitFor((l) => l.msg === "ready");
+    const milter = node.lines.find((l) => l.listener === "milter");
+    expect(milter?.port).toBeGreaterThan(0);
     const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
     expect(health).toMatchObject({ status: "ok", store: "open" });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
