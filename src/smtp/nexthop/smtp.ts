@@ -29,16 +29,53 @@ function replyFromText(text: string | undefined, fallback: SmtpReply): SmtpReply
 
 const DOWN: SmtpReply = { code: 451, enhanced: "4.4.1", text: "Next hop not reachable, try again later" };
 
+const MAX_IDLE = 32;
+const IDLE_MS = 10_000;
+
+interface Idle {
+  conn: SMTPConnection;
+  timer: NodeJS.Timeout;
+}
+
 export class SmtpNextHop implements NextHop {
   readonly target: string;
   private readonly opts: SmtpHopOptions;
+  /** Connections kept open between messages (after RSET), like Postfix's connection cache. */
+  private readonly idle: Idle[] = [];
 
   constructor(opts: SmtpHopOptions) {
     this.opts = opts;
     this.target = `${opts.lmtp ? "lmtp" : "smtp"}://${opts.host}:${opts.port}`;
   }
 
+  private take(): SMTPConnection | null {
+    const i = this.idle.pop();
+    if (!i) return null;
+    clearTimeout(i.timer);
+    return i.conn;
+  }
+
+  private give(conn: SMTPConnection): void {
+    conn.reset((err) => {
+      if (err || this.idle.length >= MAX_IDLE) return conn.quit();
+      const entry: Idle = {
+        conn,
+        timer: setTimeout(() => {
+          this.idle.splice(this.idle.indexOf(entry), 1);
+          conn.quit();
+        }, IDLE_MS),
+      };
+      entry.timer.unref();
+      this.idle.push(entry);
+    });
+  }
+
   async deliver(req: DeliveryRequest): Promise<DeliveryResult> {
+    const pooled = this.take();
+    if (pooled) {
+      const res = await this.send(pooled, req, true);
+      if (res !== "stale") return res;
+    }
     const conn = new SMTPConnection({
       host: this.opts.host,
       port: this.opts.port,
@@ -60,6 +97,16 @@ export class SmtpNextHop implements NextHop {
       conn.close();
       return allFailed(req, DOWN, false);
     }
+    conn.on("error", () => undefined);
+    return (await this.send(conn, req, false)) as DeliveryResult;
+  }
+
+  /** One transaction on a connection; "stale" when a pooled connection died before answering. */
+  private async send(
+    conn: SMTPConnection,
+    req: DeliveryRequest,
+    pooled: boolean,
+  ): Promise<DeliveryResult | "stale"> {
     const p = req.from.params;
     const first = req.recipients[0]?.params ?? {};
     const dsn = {
@@ -83,17 +130,17 @@ export class SmtpNextHop implements NextHop {
         );
       });
       const rejectedErrors = (info as { rejectedErrors?: NodemailerErr[] }).rejectedErrors ?? [];
+      this.give(conn);
       return {
         accepted: info.accepted.map(String),
         failed: info.rejected.map((a, i) => failure(String(a), rejectedErrors[i])),
       };
     } catch (err) {
       const e = err as NodemailerErr;
-      if (!e.responseCode) return allFailed(req, DOWN, false);
+      conn.close();
+      if (!e.responseCode) return pooled ? "stale" : allFailed(req, DOWN, false);
       const reply = replyFromText(e.response, DOWN);
       return allFailed(req, reply, reply.code >= 500);
-    } finally {
-      conn.quit();
     }
   }
 }
