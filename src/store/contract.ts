@@ -115,6 +115,153 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.getHold("H1")).toBeNull();
     });
 
+    const quarantineQ = async (id: string, rcpts: string[]) =>
+      store.putQuarantine({
+        id,
+        tenant: "example",
+        envelope: emptyEnvelope("inbound"),
+        score: 10,
+        symbols: [],
+        subject: null,
+        message: Buffer.from("Subject: x\r\n\r\nb\r\n"),
+        recipients: rcpts.map((address) => ({ address, reason: "spam" })),
+      });
+
+    it("filters the quarantine by creation time", async () => {
+      const t0 = new Date(Date.now() - 1000);
+      await quarantineQ("QT", ["a@example.com"]);
+      expect((await store.listQuarantine({ since: t0 })).map((q) => q.id)).toEqual(["QT"]);
+      expect(await store.listQuarantine({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+      expect(await store.listQuarantine({ before: t0 })).toEqual([]);
+      expect((await store.listQuarantine({ before: new Date(Date.now() + 60_000) })).length).toBe(1);
+    });
+
+    it("claims a quarantine release once per key and per recipient", async () => {
+      await quarantineQ("QR", ["a@example.com", "b@example.com", "c@example.com"]);
+      const c1 = await store.claimRelease({
+        key: "k1",
+        kind: "quarantine",
+        itemId: "QR",
+        recipients: ["A@example.com", "b@example.com"],
+        actor: "admin",
+      });
+      expect(c1.recipients).toEqual(["a@example.com", "b@example.com"]);
+      expect(c1.state).toBe("claimed");
+      // Same key: the same claim; another key: only what is still free.
+      expect((await store.claimRelease({ ...c1, recipients: "all" })).recipients).toEqual(c1.recipients);
+      const c2 = await store.claimRelease({
+        key: "k2",
+        kind: "quarantine",
+        itemId: "QR",
+        recipients: "all",
+        actor: "x",
+      });
+      expect(c2.recipients).toEqual(["c@example.com"]);
+      expect((await store.openReleases()).map((c) => c.key)).toEqual(["k1", "k2"]);
+      await store.recordReleaseDelivery(
+        "k1",
+        ["a@example.com"],
+        [{ address: "b@example.com", reason: "451" }],
+      );
+      expect((await store.getRelease("k1"))?.state).toBe("delivered");
+      await store.finishRelease("k1");
+      await store.finishRelease("k1");
+      const q = await store.getQuarantine("QR");
+      expect(q?.recipients.map((r) => `${r.address}:${r.state}`)).toEqual([
+        "a@example.com:released",
+        "b@example.com:quarantined",
+        "c@example.com:quarantined",
+      ]);
+      // b is free again; a is not; c is still reserved by k2 until it finishes.
+      const c3 = await store.claimRelease({
+        key: "k3",
+        kind: "quarantine",
+        itemId: "QR",
+        recipients: "all",
+        actor: "x",
+      });
+      expect(c3.recipients).toEqual(["b@example.com"]);
+      await store.finishRelease("k2");
+      expect((await store.getRelease("k2"))?.state).toBe("done");
+      expect(
+        (await store.getQuarantine("QR"))?.recipients.find((r) => r.address === "c@example.com")?.state,
+      ).toBe("quarantined");
+      const none = await store.claimRelease({
+        key: "k4",
+        kind: "quarantine",
+        itemId: "QR",
+        recipients: ["a@example.com"],
+        actor: "x",
+      });
+      expect(none.recipients).toEqual([]);
+      expect(none.state).toBe("done");
+      expect((await store.openReleases()).map((c) => c.key)).toEqual(["k3"]);
+    });
+
+    it("claims a hold release once and keeps approval and notice marks", async () => {
+      const env = emptyEnvelope("submission");
+      env.recipients = [{ address: "x@other.org", params: {} }];
+      await store.putHold({
+        id: "HC",
+        tenant: "example",
+        envelope: env,
+        reason: "r",
+        releaseAt: new Date(),
+        message: Buffer.from("m"),
+      });
+      const h0 = await store.getHold("HC");
+      expect([h0?.approver, h0?.approvedBy, h0?.noticeSentAt]).toEqual([null, null, null]);
+      const at = new Date(Date.now() + 3_600_000);
+      expect(
+        await store.updateHold("HC", {
+          approver: "boss@example.com",
+          releaseAt: at,
+          noticeSentAt: new Date(),
+        }),
+      ).toBe(true);
+      const h1 = await store.getHold("HC");
+      expect(h1?.approver).toBe("boss@example.com");
+      expect(h1?.releaseAt.getTime()).toBe(at.getTime());
+      expect(h1?.noticeSentAt).toBeInstanceOf(Date);
+      const c = await store.claimRelease({
+        key: "hk1",
+        kind: "hold",
+        itemId: "HC",
+        recipients: "all",
+        actor: "timer",
+      });
+      expect(c.recipients).toEqual(["x@other.org"]);
+      const other = await store.claimRelease({
+        key: "hk2",
+        kind: "hold",
+        itemId: "HC",
+        recipients: "all",
+        actor: "timer",
+      });
+      expect(other.recipients).toEqual([]);
+      // Nothing accepted: the hold stays held and can be claimed again.
+      await store.recordReleaseDelivery("hk1", [], [{ address: "x@other.org", reason: "451" }]);
+      await store.finishRelease("hk1");
+      expect((await store.getHold("HC"))?.state).toBe("held");
+      await store.claimRelease({ key: "hk3", kind: "hold", itemId: "HC", recipients: "all", actor: "timer" });
+      await store.recordReleaseDelivery("hk3", ["x@other.org"], []);
+      await store.finishRelease("hk3");
+      expect((await store.getHold("HC"))?.state).toBe("released");
+      expect(await store.updateHold("HC", { approvedBy: "boss@example.com" })).toBe(false);
+    });
+
+    it("consumes a token once and keeps job cursors", async () => {
+      const exp = new Date(Date.now() + 60_000);
+      expect(await store.consumeToken("t1", exp)).toBe(true);
+      expect(await store.consumeToken("t1", exp)).toBe(false);
+      expect(await store.consumeToken("t2", exp)).toBe(true);
+      expect(await store.getCursor("digest:example")).toBeNull();
+      const at = new Date("2025-01-06T10:00:00Z");
+      await store.setCursor("digest:example", at);
+      await store.setCursor("digest:example", new Date(at.getTime() + 1));
+      expect((await store.getCursor("digest:example"))?.getTime()).toBe(at.getTime() + 1);
+    });
+
     it("logs messages and finds them by recipient, sender and tenant", async () => {
       const at = new Date();
       await store.logMessage({

@@ -78,4 +78,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX message_log_rcpt_address ON message_log_rcpt(address);
   `,
+  // 2: release claims (exactly-once release), hold approval and notice marks, single-use
+  // tokens, job cursors
+  `
+  ALTER TABLE quarantine_rcpt ADD COLUMN release_key TEXT;
+  ALTER TABLE hold ADD COLUMN release_key TEXT;
+  ALTER TABLE hold ADD COLUMN approver TEXT;
+  ALTER TABLE hold ADD COLUMN approved_by TEXT;
+  ALTER TABLE hold ADD COLUMN notice_sent_at INTEGER;
+  CREATE TABLE release_claim (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('quarantine','hold')),
+    item_id TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('claimed','delivered','done')),
+    accepted TEXT NOT NULL DEFAULT '[]',
+    failed TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX release_claim_open ON release_claim(state);
+  CREATE TABLE once_token (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+  CREATE TABLE job_cursor (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
+  `,
 ];

@@ -9,6 +9,9 @@ import {
   ListLimitError,
   type HoldInput,
   type HoldItem,
+  type HoldPatch,
+  type ReleaseClaim,
+  type ReleaseClaimInput,
   type HoldState,
   type ListKind,
   type LogEntry,
@@ -21,6 +24,9 @@ import {
 } from "./types.ts";
 
 type Row = Record<string, SQLInputValue>;
+
+const HOLD_COLS =
+  "id, tenant, created_at, release_at, state, reason, envelope, size, approver, approved_by, notice_sent_at";
 
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
@@ -214,6 +220,8 @@ export class SqliteStore implements Store {
     tenant?: string;
     recipient?: string;
     state?: QuarantineState;
+    since?: Date;
+    before?: Date;
     limit?: number;
   }): Promise<QuarantineItem[]> {
     const where: string[] = [];
@@ -221,6 +229,14 @@ export class SqliteStore implements Store {
     if (q.tenant !== undefined) {
       where.push("q.tenant = ?");
       args.push(q.tenant);
+    }
+    if (q.since !== undefined) {
+      where.push("q.created_at >= ?");
+      args.push(q.since.getTime());
+    }
+    if (q.before !== undefined) {
+      where.push("q.created_at < ?");
+      args.push(q.before.getTime());
     }
     if (q.recipient !== undefined || q.state !== undefined) {
       const sub: string[] = [];
@@ -300,15 +316,14 @@ export class SqliteStore implements Store {
       reason: String(row.reason),
       envelope: JSON.parse(String(row.envelope)),
       size: Number(row.size),
+      approver: (row.approver as string | null) ?? null,
+      approvedBy: (row.approved_by as string | null) ?? null,
+      noticeSentAt: row.notice_sent_at === null ? null : new Date(Number(row.notice_sent_at)),
     };
   }
 
   async getHold(id: string): Promise<HoldItem | null> {
-    const row = this.db
-      .prepare(
-        "SELECT id, tenant, created_at, release_at, state, reason, envelope, size FROM hold WHERE id = ?",
-      )
-      .get(id) as Row | undefined;
+    const row = this.db.prepare(`SELECT ${HOLD_COLS} FROM hold WHERE id = ?`).get(id) as Row | undefined;
     return row ? this.holdFromRow(row) : null;
   }
 
@@ -326,7 +341,7 @@ export class SqliteStore implements Store {
     args.push(q.limit ?? 100);
     const rows = this.db
       .prepare(
-        `SELECT id, tenant, created_at, release_at, state, reason, envelope, size FROM hold ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY release_at, id LIMIT ?`,
+        `SELECT ${HOLD_COLS} FROM hold ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY release_at, id LIMIT ?`,
       )
       .all(...args) as Row[];
     return rows.map((r) => this.holdFromRow(r));
@@ -342,6 +357,165 @@ export class SqliteStore implements Store {
     return (
       this.db.prepare("UPDATE hold SET state = ? WHERE id = ? AND state = ?").run(to, id, from).changes > 0
     );
+  }
+
+  async updateHold(id: string, patch: HoldPatch): Promise<boolean> {
+    const sets: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (patch.releaseAt !== undefined) {
+      sets.push("release_at = ?");
+      args.push(patch.releaseAt.getTime());
+    }
+    if (patch.approver !== undefined) {
+      sets.push("approver = ?");
+      args.push(patch.approver);
+    }
+    if (patch.approvedBy !== undefined) {
+      sets.push("approved_by = ?");
+      args.push(patch.approvedBy);
+    }
+    if (patch.noticeSentAt !== undefined) {
+      sets.push("notice_sent_at = ?");
+      args.push(patch.noticeSentAt.getTime());
+    }
+    if (!sets.length) return (await this.getHold(id))?.state === "held";
+    const r = this.db
+      .prepare(`UPDATE hold SET ${sets.join(", ")} WHERE id = ? AND state = 'held'`)
+      .run(...args, id);
+    return r.changes > 0;
+  }
+
+  // ---- release claims ----
+
+  async claimRelease(c: ReleaseClaimInput): Promise<ReleaseClaim> {
+    return this.tx(() => {
+      const existing = this.claimRow(c.key);
+      if (existing) return existing;
+      const now = Date.now();
+      let recipients: string[] = [];
+      if (c.kind === "quarantine") {
+        const rows = this.db
+          .prepare(
+            "SELECT address FROM quarantine_rcpt WHERE id = ? AND state = 'quarantined' AND release_key IS NULL ORDER BY address",
+          )
+          .all(c.itemId) as { address: string }[];
+        const wanted = c.recipients === "all" ? null : new Set(c.recipients.map((r) => r.toLowerCase()));
+        recipients = rows.map((r) => r.address).filter((a) => !wanted || wanted.has(a));
+        const mark = this.db.prepare(
+          "UPDATE quarantine_rcpt SET release_key = ? WHERE id = ? AND address = ?",
+        );
+        for (const a of recipients) mark.run(c.key, c.itemId, a);
+      } else {
+        const row = this.db
+          .prepare("SELECT envelope FROM hold WHERE id = ? AND state = 'held' AND release_key IS NULL")
+          .get(c.itemId) as { envelope: string } | undefined;
+        if (row) {
+          this.db.prepare("UPDATE hold SET release_key = ? WHERE id = ?").run(c.key, c.itemId);
+          recipients = (JSON.parse(row.envelope) as { recipients: { address: string }[] }).recipients.map(
+            (r) => r.address,
+          );
+        }
+      }
+      this.db
+        .prepare(
+          "INSERT INTO release_claim (key, kind, item_id, recipients, actor, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+        )
+        .run(
+          c.key,
+          c.kind,
+          c.itemId,
+          JSON.stringify(recipients),
+          c.actor,
+          recipients.length ? "claimed" : "done",
+          now,
+          now,
+        );
+      return this.claimRow(c.key)!;
+    });
+  }
+
+  private claimRow(key: string): ReleaseClaim | null {
+    const row = this.db.prepare("SELECT * FROM release_claim WHERE key = ?").get(key) as Row | undefined;
+    return row ? claimFromRow(row) : null;
+  }
+
+  async recordReleaseDelivery(
+    key: string,
+    accepted: string[],
+    failed: { address: string; reason: string }[],
+  ): Promise<void> {
+    this.db
+      .prepare(
+        "UPDATE release_claim SET state = 'delivered', accepted = ?, failed = ?, updated_at = ? WHERE key = ? AND state = 'claimed'",
+      )
+      .run(JSON.stringify(accepted), JSON.stringify(failed), Date.now(), key);
+  }
+
+  async finishRelease(key: string): Promise<void> {
+    this.tx(() => {
+      const c = this.claimRow(key);
+      if (!c || c.state === "done") return;
+      const accepted = c.state === "delivered" ? c.accepted.map((a) => a.toLowerCase()) : [];
+      const now = Date.now();
+      if (c.kind === "quarantine") {
+        const rel = this.db.prepare(
+          "UPDATE quarantine_rcpt SET state = 'released', updated_at = ? WHERE id = ? AND address = ? AND release_key = ? AND state = 'quarantined'",
+        );
+        for (const a of accepted) rel.run(now, c.itemId, a, key);
+        this.db
+          .prepare(
+            "UPDATE quarantine_rcpt SET release_key = NULL WHERE id = ? AND release_key = ? AND state = 'quarantined'",
+          )
+          .run(c.itemId, key);
+      } else if (accepted.length) {
+        this.db
+          .prepare("UPDATE hold SET state = 'released' WHERE id = ? AND release_key = ? AND state = 'held'")
+          .run(c.itemId, key);
+      } else {
+        this.db
+          .prepare("UPDATE hold SET release_key = NULL WHERE id = ? AND release_key = ?")
+          .run(c.itemId, key);
+      }
+      this.db.prepare("UPDATE release_claim SET state = 'done', updated_at = ? WHERE key = ?").run(now, key);
+    });
+  }
+
+  async getRelease(key: string): Promise<ReleaseClaim | null> {
+    return this.claimRow(key);
+  }
+
+  async openReleases(): Promise<ReleaseClaim[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM release_claim WHERE state != 'done' ORDER BY created_at, key")
+      .all() as Row[];
+    return rows.map(claimFromRow);
+  }
+
+  // ---- single-use tokens and job cursors ----
+
+  async consumeToken(key: string, expiresAt: Date): Promise<boolean> {
+    return this.tx(() => {
+      this.db.prepare("DELETE FROM once_token WHERE expires_at < ?").run(Date.now());
+      return (
+        this.db
+          .prepare("INSERT OR IGNORE INTO once_token (key, expires_at) VALUES (?, ?)")
+          .run(key, expiresAt.getTime()).changes > 0
+      );
+    });
+  }
+
+  async getCursor(name: string): Promise<Date | null> {
+    const row = this.db.prepare("SELECT at FROM job_cursor WHERE name = ?").get(name) as
+      { at: number } | undefined;
+    return row ? new Date(Number(row.at)) : null;
+  }
+
+  async setCursor(name: string, at: Date): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO job_cursor (name, at) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET at = excluded.at",
+      )
+      .run(name, at.getTime());
   }
 
   // ---- message log ----
@@ -414,4 +588,18 @@ export class SqliteStore implements Store {
       .all(...args) as Row[];
     return rows.map((r) => this.logFromRow(r));
   }
+}
+
+function claimFromRow(row: Row): ReleaseClaim {
+  return {
+    key: String(row.key),
+    kind: row.kind as ReleaseClaim["kind"],
+    itemId: String(row.item_id),
+    recipients: JSON.parse(String(row.recipients)),
+    actor: String(row.actor),
+    state: row.state as ReleaseClaim["state"],
+    accepted: JSON.parse(String(row.accepted)),
+    failed: JSON.parse(String(row.failed)),
+    createdAt: new Date(Number(row.created_at)),
+  };
 }

@@ -52,6 +52,41 @@ export interface HoldItem extends Omit<HoldInput, "message"> {
   createdAt: Date;
   state: HoldState;
   size: number;
+  /** Approval mode: who must approve before it leaves (null: released by time alone). */
+  approver: string | null;
+  approvedBy: string | null;
+  /** When the sender's hold notice went out (null: not yet). */
+  noticeSentAt: Date | null;
+}
+
+export interface HoldPatch {
+  releaseAt?: Date;
+  approver?: string | null;
+  approvedBy?: string | null;
+  noticeSentAt?: Date;
+}
+
+/**
+ * A release in flight (quarantine → next hop, or hold → next hop), keyed by an idempotency
+ * key: claimed (recipients reserved, nothing sent) → delivered (the next hop's answer is
+ * recorded) → done (item states updated). An open claim found at start-up is resumed.
+ */
+export interface ReleaseClaimInput {
+  key: string;
+  kind: "quarantine" | "hold";
+  itemId: string;
+  /** Quarantine: the recipients to release ("all": every quarantined one). Hold: ignored. */
+  recipients: string[] | "all";
+  actor: string;
+}
+
+export interface ReleaseClaim extends Omit<ReleaseClaimInput, "recipients"> {
+  /** What this claim reserved (empty: nothing was left to release). */
+  recipients: string[];
+  state: "claimed" | "delivered" | "done";
+  accepted: string[];
+  failed: { address: string; reason: string }[];
+  createdAt: Date;
 }
 
 export interface LogRecipient {
@@ -100,6 +135,9 @@ export interface Store {
     tenant?: string;
     recipient?: string;
     state?: QuarantineState;
+    /** Created at or after / strictly before. */
+    since?: Date;
+    before?: Date;
     limit?: number;
   }): Promise<QuarantineItem[]>;
   quarantineMessage(id: string): Promise<Buffer | null>;
@@ -120,6 +158,36 @@ export interface Store {
   listHolds(q: { tenant?: string; state?: HoldState; limit?: number }): Promise<HoldItem[]>;
   holdMessage(id: string): Promise<Buffer | null>;
   setHoldState(id: string, from: HoldState, to: HoldState): Promise<boolean>;
+  /** Change a held entry's schedule, approval or notice mark; false if it is no longer held. */
+  updateHold(id: string, patch: HoldPatch): Promise<boolean>;
+
+  /**
+   * Reserve what a release will send, atomically: quarantine recipients still quarantined and
+   * not reserved by another key; a hold still held and unreserved. The same key again returns
+   * the existing claim unchanged (idempotent).
+   */
+  claimRelease(c: ReleaseClaimInput): Promise<ReleaseClaim>;
+  /** claimed → delivered, with the next hop's answer. */
+  recordReleaseDelivery(
+    key: string,
+    accepted: string[],
+    failed: { address: string; reason: string }[],
+  ): Promise<void>;
+  /**
+   * → done: accepted quarantine recipients become released, the others are unreserved (still
+   * quarantined); a hold with any accepted recipient becomes released, else is unreserved.
+   * A claim finished without a recorded delivery releases nothing.
+   */
+  finishRelease(key: string): Promise<void>;
+  getRelease(key: string): Promise<ReleaseClaim | null>;
+  /** Claims not done (to resume after a crash). */
+  openReleases(): Promise<ReleaseClaim[]>;
+
+  /** Single-use tokens: true the first time a key is consumed (until it expires), then false. */
+  consumeToken(key: string, expiresAt: Date): Promise<boolean>;
+  /** Named high-water marks for periodic jobs (e.g. the last digest of a tenant). */
+  getCursor(name: string): Promise<Date | null>;
+  setCursor(name: string, at: Date): Promise<void>;
 
   logMessage(entry: LogEntry): Promise<void>;
   getLog(id: string): Promise<LogEntry | null>;
