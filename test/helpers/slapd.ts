@@ -2,7 +2,7 @@
 // schema) on free loopback ports, plain + ldaps with a self-signed certificate, for integration
 // tests and the benchmark. Not a production setup: root runs it, passwords are fixed.
 import { execFile, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { freePort, missingPackage, serviceDir, start, stop, waitFor } from "./spam-services.ts";
@@ -30,7 +30,7 @@ export interface Slapd {
   /** ldapsearch -LLL as the admin; returns the LDIF text. */
   ldapsearch(base: string, filter: string, attrs?: string[]): Promise<string>;
   /** SIGSTOP / SIGCONT: the port stays open but nothing answers. */
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
   stop(): Promise<void>;
   /** Start again on the same ports with the same data. */
@@ -199,7 +199,11 @@ export async function startSlapd(): Promise<Slapd> {
       ]);
       return r.stdout;
     },
-    pause: () => process.kill(child.pid!, "SIGSTOP"),
+    async pause() {
+      process.kill(child.pid!, "SIGSTOP");
+      // kill() returns before every thread has stopped: wait until /proc shows them all stopped.
+      await waitFor("slapd to stop", 5000, async () => threadStates(child.pid!).every((st) => st === "T"));
+    },
     resume: () => process.kill(child.pid!, "SIGCONT"),
     async stop() {
       // A paused slapd handles SIGTERM only once continued.
@@ -208,6 +212,13 @@ export async function startSlapd(): Promise<Slapd> {
     },
     restart: launch,
   };
+}
+
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((t) => {
+    const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  });
 }
 
 /** LDIF for one test user (inetOrgPerson + sluiceUser + sluiceMailRecipient). */

@@ -212,7 +212,7 @@ describe.skipIf(missing !== null)("LDAP directory (real slapd)", () => {
     it("slapd frozen (SIGSTOP): lookups and logins fail within timeout_ms, then recover", async () => {
       const d = directory({ timeout_ms: 400, pool_size: 1 });
       expect(await d.lookup("alice@example.com")).not.toBeNull(); // pooled connection open
-      slapd.pause();
+      await slapd.pause();
       try {
         const t0 = Date.now();
         await expect(d.lookup("bob@example.com")).rejects.toBeInstanceOf(DirectoryError);
