@@ -230,7 +230,7 @@ describe.skipIf(missing !== null)("LDAP directory (real slapd)", () => {
       const mk = (onUnavailable: "tempfail" | "defaults") => {
         const ldap = directory({ timeout_ms: 500 });
         return new CachedDirectory(ldap, {
-          cache: { ttl_s: 0.2, negative_ttl_s: 0.2, stale_s: 1, max_entries: 100, down_retry_s: 0 },
+          cache: { ttl_s: 0.2, negative_ttl_s: 0.2, stale_s: 1.5, max_entries: 100, down_retry_s: 0 },
           onUnavailable,
           tenantOf: (a) => ldap.tenantOf(a),
         });
@@ -254,7 +254,7 @@ describe.skipIf(missing !== null)("LDAP directory (real slapd)", () => {
           spamFilter: null,
           blacklist: [],
         });
-        await new Promise((r) => setTimeout(r, 1000)); // past stale_s
+        await new Promise((r) => setTimeout(r, 1500)); // past stale_s
         await expect(tempfail.lookup("alice@example.com")).rejects.toBeInstanceOf(DirectoryError);
       } finally {
         await slapd.restart();

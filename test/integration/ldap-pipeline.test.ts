@@ -44,7 +44,7 @@ function fakeSpam(calls: string[][]): Filter {
   };
 }
 
-const config = (url: string, ttl = 1) => `
+const config = (url: string, ttl = 2) => `
 policy:
   thresholds: { tag: 5, quarantine: 10, reject: 30 }
   filters:
@@ -160,7 +160,7 @@ describe.skipIf(missing !== null)("pipeline with per-user policy from LDAP", () 
     const before = await send(rt.newSession(), "s@x.org", ["alice@example.com"], "viagra");
     expect(calls).toEqual([]);
     expect(before.result!.verdicts[0]!.action).toBe("accept");
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100));
     const after = await send(rt.newSession(), "s@x.org", ["alice@example.com"], "viagra");
     expect(calls).toEqual([["alice@example.com"]]);
     expect(after.result!.verdicts[0]!.symbols.map((s) => s.name)).toContain("FAKE_SPAM");
