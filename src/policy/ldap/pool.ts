@@ -61,10 +61,12 @@ export class Conn {
 
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    try {
-      if (this.client.isConnected) await this.client.unbind();
-    } catch {
-      // closing anyway
+    // A polite unbind, but never wait on a server that stopped answering.
+    if (this.client.isConnected) {
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((r) => (timer = setTimeout(r, 1000).unref()));
+      await Promise.race([this.client.unbind().catch(() => undefined), giveUp]);
+      clearTimeout(timer);
     }
     this.destroy();
   }
