@@ -280,5 +280,58 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await store.searchLog({ tenant: "other" })).length).toBe(0);
       expect((await store.getLog("L1"))?.recipients[0]?.action).toBe("accept");
     });
+
+    // ---- web console: accounts, sessions, audit log (src/web/) ----
+    it("keeps console accounts, expiring sessions and an ordered audit log", async () => {
+      const created = new Date("2025-01-06T10:00:00Z");
+      await store.putAccount({
+        login: "op",
+        role: "operator",
+        tenant: null,
+        passwordHash: "scrypt$x",
+        createdAt: created,
+      });
+      await store.putAccount({
+        login: "ta",
+        role: "tenant_admin",
+        tenant: "a",
+        passwordHash: "scrypt$y",
+        createdAt: created,
+      });
+      await store.putAccount({
+        login: "ta",
+        role: "tenant_admin",
+        tenant: "a",
+        passwordHash: "scrypt$z",
+        createdAt: created,
+      });
+      expect((await store.getAccount("ta"))?.passwordHash).toBe("scrypt$z");
+      expect((await store.getAccount("ta"))?.createdAt.getTime()).toBe(created.getTime());
+      expect((await store.listAccounts()).map((a) => a.login)).toEqual(["op", "ta"]);
+      expect(await store.getAccount("nobody")).toBeNull();
+
+      const base = { subject: "ta", role: "tenant_admin" as const, tenant: "a", csrf: "c" };
+      await store.putSession({ id: "s1", ...base, expiresAt: new Date(Date.now() + 60_000) });
+      await store.putSession({ id: "s2", ...base, expiresAt: new Date(Date.now() - 1) });
+      expect((await store.getSession("s1"))?.tenant).toBe("a");
+      expect(await store.getSession("s2")).toBeNull();
+      await store.deleteSession("s1");
+      expect(await store.getSession("s1")).toBeNull();
+
+      const e = { at: new Date(), actor: "op", target: "u@a.example", before: null };
+      await store.appendAudit({ ...e, action: "user.create", tenant: "a", after: { spamFilter: true } });
+      await store.appendAudit({ ...e, action: "user.create", tenant: "b", after: null });
+      await store.appendAudit({
+        ...e,
+        action: "user.update",
+        tenant: "a",
+        before: { x: 1 },
+        after: { x: 2 },
+      });
+      const a = await store.listAudit({ tenant: "a" });
+      expect(a.map((x) => x.action)).toEqual(["user.update", "user.create"]);
+      expect(a[0]).toMatchObject({ actor: "op", target: "u@a.example", before: { x: 1 }, after: { x: 2 } });
+      expect((await store.listAudit({ limit: 2 })).length).toBe(2);
+    });
   });
 }

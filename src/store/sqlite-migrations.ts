@@ -102,4 +102,34 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TABLE once_token (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
   CREATE TABLE job_cursor (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
   `,
+  // 3: web console accounts, sessions and the audit log
+  `
+  CREATE TABLE console_account (
+    login TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('operator','tenant_admin')),
+    tenant TEXT,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE web_session (
+    id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    role TEXT NOT NULL,
+    tenant TEXT,
+    csrf TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX web_session_expiry ON web_session(expires_at);
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    tenant TEXT,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_log_tenant ON audit_log(tenant, seq);
+  `,
 ];

@@ -7,6 +7,9 @@ import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.ts";
 import {
   ListLimitError,
+  type AuditEntry,
+  type ConsoleAccount,
+  type WebSession,
   type HoldInput,
   type HoldItem,
   type HoldPatch,
@@ -588,6 +591,90 @@ export class SqliteStore implements Store {
       .all(...args) as Row[];
     return rows.map((r) => this.logFromRow(r));
   }
+
+  // ---- web console: accounts, sessions, audit log (src/web/) ----
+
+  async getAccount(login: string): Promise<ConsoleAccount | null> {
+    const row = this.db.prepare("SELECT * FROM console_account WHERE login = ?").get(login) as
+      Row | undefined;
+    return row ? accountFromRow(row) : null;
+  }
+
+  async putAccount(a: ConsoleAccount): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO console_account (login, role, tenant, password_hash, created_at) VALUES (?,?,?,?,?)
+         ON CONFLICT(login) DO UPDATE SET role=excluded.role, tenant=excluded.tenant, password_hash=excluded.password_hash`,
+      )
+      .run(a.login, a.role, a.tenant, a.passwordHash, a.createdAt.getTime());
+  }
+
+  async listAccounts(): Promise<ConsoleAccount[]> {
+    return (this.db.prepare("SELECT * FROM console_account ORDER BY login").all() as Row[]).map(
+      accountFromRow,
+    );
+  }
+
+  async putSession(s: WebSession): Promise<void> {
+    this.db.prepare("DELETE FROM web_session WHERE expires_at < ?").run(Date.now());
+    this.db
+      .prepare("INSERT INTO web_session (id, subject, role, tenant, csrf, expires_at) VALUES (?,?,?,?,?,?)")
+      .run(s.id, s.subject, s.role, s.tenant, s.csrf, s.expiresAt.getTime());
+  }
+
+  async getSession(id: string): Promise<WebSession | null> {
+    const row = this.db
+      .prepare("SELECT * FROM web_session WHERE id = ? AND expires_at >= ?")
+      .get(id, Date.now()) as Row | undefined;
+    if (!row) return null;
+    return {
+      id: String(row.id),
+      subject: String(row.subject),
+      role: row.role as WebSession["role"],
+      tenant: (row.tenant as string | null) ?? null,
+      csrf: String(row.csrf),
+      expiresAt: new Date(Number(row.expires_at)),
+    };
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    this.db.prepare("DELETE FROM web_session WHERE id = ?").run(id);
+  }
+
+  async appendAudit(e: AuditEntry): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO audit_log (at, actor, action, target, tenant, before, after) VALUES (?,?,?,?,?,?,?)",
+      )
+      .run(
+        e.at.getTime(),
+        e.actor,
+        e.action,
+        e.target,
+        e.tenant,
+        JSON.stringify(e.before ?? null),
+        JSON.stringify(e.after ?? null),
+      );
+  }
+
+  async listAudit(q: { tenant?: string; limit?: number }): Promise<AuditEntry[]> {
+    const rows = (
+      q.tenant !== undefined
+        ? this.db
+            .prepare("SELECT * FROM audit_log WHERE tenant = ? ORDER BY seq DESC LIMIT ?")
+            .all(q.tenant, q.limit ?? 100)
+        : this.db.prepare("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?").all(q.limit ?? 100)
+    ) as Row[];
+    return rows.map((r) => ({
+      at: new Date(Number(r.at)),
+      actor: String(r.actor),
+      action: String(r.action),
+      target: String(r.target),
+      tenant: (r.tenant as string | null) ?? null,
+      before: JSON.parse(String(r.before ?? "null")),
+      after: JSON.parse(String(r.after ?? "null")),
+    }));
+  }
 }
 
 function claimFromRow(row: Row): ReleaseClaim {
@@ -600,6 +687,16 @@ function claimFromRow(row: Row): ReleaseClaim {
     state: row.state as ReleaseClaim["state"],
     accepted: JSON.parse(String(row.accepted)),
     failed: JSON.parse(String(row.failed)),
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
+function accountFromRow(row: Row): ConsoleAccount {
+  return {
+    login: String(row.login),
+    role: row.role as ConsoleAccount["role"],
+    tenant: (row.tenant as string | null) ?? null,
+    passwordHash: String(row.password_hash),
     createdAt: new Date(Number(row.created_at)),
   };
 }

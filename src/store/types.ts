@@ -192,6 +192,56 @@ export interface Store {
   logMessage(entry: LogEntry): Promise<void>;
   getLog(id: string): Promise<LogEntry | null>;
   searchLog(q: LogQuery): Promise<LogEntry[]>;
+
+  // ---- web console: accounts, sessions, audit log (src/web/) ----
+  getAccount(login: string): Promise<ConsoleAccount | null>;
+  putAccount(account: ConsoleAccount): Promise<void>;
+  listAccounts(): Promise<ConsoleAccount[]>;
+  /** Sessions are keyed by a hash of the cookie token, never the token itself. */
+  putSession(session: WebSession): Promise<void>;
+  /** The session, or null when unknown or expired. */
+  getSession(id: string): Promise<WebSession | null>;
+  deleteSession(id: string): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  listAudit(q: { tenant?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+// ---- web console: accounts, sessions, audit log (src/web/) ----
+
+/** Console roles; end users are not accounts: they log in with their directory credentials. */
+export type ConsoleRole = "operator" | "tenant_admin";
+
+export interface ConsoleAccount {
+  login: string;
+  role: ConsoleRole;
+  /** The tenant a tenant admin manages (null for operators). */
+  tenant: string | null;
+  /** scrypt hash (src/policy/password.ts). */
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface WebSession {
+  /** sha256 of the cookie token. */
+  id: string;
+  /** The account login or the end user's address. */
+  subject: string;
+  role: ConsoleRole | "user";
+  tenant: string | null;
+  csrf: string;
+  expiresAt: Date;
+}
+
+export interface AuditEntry {
+  at: Date;
+  actor: string;
+  /** e.g. "user.update", "quarantine.release". */
+  action: string;
+  target: string;
+  tenant: string | null;
+  before: unknown;
+  after: unknown;
 }
 
 export class ListLimitError extends Error {
