@@ -333,5 +333,61 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(a[0]).toMatchObject({ actor: "op", target: "u@a.example", before: { x: 1 }, after: { x: 2 } });
       expect((await store.listAudit({ limit: 2 })).length).toBe(2);
     });
+
+    // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
+    it("numbers configuration revisions across roles and finds each role's newest", async () => {
+      expect(await store.latestConfigRevision("mx")).toBeNull();
+      const r1 = await store.publishConfig({
+        role: "mx",
+        text: "a: 1\n",
+        author: "op",
+        note: null,
+        rollbackOf: null,
+      });
+      const r2 = await store.publishConfig({
+        role: "sub",
+        text: "b: 2\n",
+        author: "op",
+        note: "n",
+        rollbackOf: null,
+      });
+      const r3 = await store.publishConfig({
+        role: "mx",
+        text: "a: 1\n",
+        author: "x",
+        note: null,
+        rollbackOf: r1.rev,
+      });
+      expect(r2.rev).toBeGreaterThan(r1.rev);
+      expect(r3.rev).toBeGreaterThan(r2.rev);
+      expect(r3.rollbackOf).toBe(r1.rev);
+      expect(r1.createdAt).toBeInstanceOf(Date);
+      expect((await store.latestConfigRevision("mx"))?.rev).toBe(r3.rev);
+      expect((await store.latestConfigRevision("sub"))?.text).toBe("b: 2\n");
+      expect((await store.getConfigRevision(r2.rev))?.note).toBe("n");
+      expect(await store.getConfigRevision(r3.rev + 100)).toBeNull();
+      expect((await store.listConfigRevisions({ role: "mx" })).map((r) => r.rev)).toEqual([r3.rev, r1.rev]);
+      expect((await store.listConfigRevisions({ limit: 2 })).map((r) => r.rev)).toEqual([r3.rev, r2.rev]);
+    });
+
+    it("keeps one heartbeat per node, the latest", async () => {
+      const hb = {
+        name: "n1",
+        role: "mx",
+        version: "0.1.0",
+        startedAt: new Date("2025-01-06T10:00:00Z"),
+        seenAt: new Date("2025-01-06T10:00:05Z"),
+        appliedRev: null,
+        health: "ok" as const,
+        failedRev: null,
+        error: null,
+      };
+      await store.putHeartbeat(hb);
+      await store.putHeartbeat({ ...hb, name: "n0", role: "sub" });
+      await store.putHeartbeat({ ...hb, appliedRev: 3, health: "apply_failed", failedRev: 4, error: "bad" });
+      const all = await store.listHeartbeats();
+      expect(all.map((h) => h.name)).toEqual(["n0", "n1"]);
+      expect(all[1]).toEqual({ ...hb, appliedRev: 3, health: "apply_failed", failedRev: 4, error: "bad" });
+    });
   });
 }

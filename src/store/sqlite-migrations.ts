@@ -132,4 +132,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_tenant ON audit_log(tenant, seq);
   `,
+  // 4: cluster configuration revisions and node heartbeats (src/cluster/)
+  `
+  CREATE TABLE config_revision (
+    rev INTEGER PRIMARY KEY AUTOINCREMENT,
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    author TEXT NOT NULL,
+    note TEXT,
+    rollback_of INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX config_revision_role ON config_revision(role, rev);
+  CREATE TABLE node_heartbeat (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    version TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL,
+    applied_rev INTEGER,
+    health TEXT NOT NULL,
+    failed_rev INTEGER,
+    error TEXT
+  );
+  `,
 ];

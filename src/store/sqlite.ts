@@ -15,6 +15,9 @@ import {
   type HoldPatch,
   type ReleaseClaim,
   type ReleaseClaimInput,
+  type ConfigRevision,
+  type ConfigRevisionInput,
+  type NodeHeartbeat,
   type HoldState,
   type ListKind,
   type LogEntry,
@@ -675,6 +678,89 @@ export class SqliteStore implements Store {
       after: JSON.parse(String(r.after ?? "null")),
     }));
   }
+
+  // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
+
+  async publishConfig(r: ConfigRevisionInput): Promise<ConfigRevision> {
+    const res = this.db
+      .prepare(
+        "INSERT INTO config_revision (role, text, author, note, rollback_of, created_at) VALUES (?,?,?,?,?,?)",
+      )
+      .run(r.role, r.text, r.author, r.note, r.rollbackOf, Date.now());
+    return (await this.getConfigRevision(Number(res.lastInsertRowid)))!;
+  }
+
+  async getConfigRevision(rev: number): Promise<ConfigRevision | null> {
+    const row = this.db.prepare("SELECT * FROM config_revision WHERE rev = ?").get(rev) as Row | undefined;
+    return row ? revisionFromRow(row) : null;
+  }
+
+  async latestConfigRevision(role: string): Promise<ConfigRevision | null> {
+    const row = this.db
+      .prepare("SELECT * FROM config_revision WHERE role = ? ORDER BY rev DESC LIMIT 1")
+      .get(role) as Row | undefined;
+    return row ? revisionFromRow(row) : null;
+  }
+
+  async listConfigRevisions(q: { role?: string; limit?: number }): Promise<ConfigRevision[]> {
+    const rows = (
+      q.role !== undefined
+        ? this.db
+            .prepare("SELECT * FROM config_revision WHERE role = ? ORDER BY rev DESC LIMIT ?")
+            .all(q.role, q.limit ?? 100)
+        : this.db.prepare("SELECT * FROM config_revision ORDER BY rev DESC LIMIT ?").all(q.limit ?? 100)
+    ) as Row[];
+    return rows.map(revisionFromRow);
+  }
+
+  async putHeartbeat(h: NodeHeartbeat): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO node_heartbeat (name, role, version, started_at, seen_at, applied_rev, health, failed_rev, error)
+         VALUES (?,?,?,?,?,?,?,?,?)
+         ON CONFLICT(name) DO UPDATE SET role=excluded.role, version=excluded.version, started_at=excluded.started_at,
+           seen_at=excluded.seen_at, applied_rev=excluded.applied_rev, health=excluded.health,
+           failed_rev=excluded.failed_rev, error=excluded.error`,
+      )
+      .run(
+        h.name,
+        h.role,
+        h.version,
+        h.startedAt.getTime(),
+        h.seenAt.getTime(),
+        h.appliedRev,
+        h.health,
+        h.failedRev,
+        h.error,
+      );
+  }
+
+  async listHeartbeats(): Promise<NodeHeartbeat[]> {
+    const rows = this.db.prepare("SELECT * FROM node_heartbeat ORDER BY name").all() as Row[];
+    return rows.map((r) => ({
+      name: String(r.name),
+      role: String(r.role),
+      version: String(r.version),
+      startedAt: new Date(Number(r.started_at)),
+      seenAt: new Date(Number(r.seen_at)),
+      appliedRev: r.applied_rev === null ? null : Number(r.applied_rev),
+      health: r.health as NodeHeartbeat["health"],
+      failedRev: r.failed_rev === null ? null : Number(r.failed_rev),
+      error: (r.error as string | null) ?? null,
+    }));
+  }
+}
+
+function revisionFromRow(row: Row): ConfigRevision {
+  return {
+    rev: Number(row.rev),
+    role: String(row.role),
+    text: String(row.text),
+    author: String(row.author),
+    note: (row.note as string | null) ?? null,
+    rollbackOf: row.rollback_of === null ? null : Number(row.rollback_of),
+    createdAt: new Date(Number(row.created_at)),
+  };
 }
 
 function claimFromRow(row: Row): ReleaseClaim {

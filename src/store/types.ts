@@ -205,6 +205,57 @@ export interface Store {
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   listAudit(q: { tenant?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
+  /** Store a new revision (numbered across roles, ascending); validation happens before this. */
+  publishConfig(r: ConfigRevisionInput): Promise<ConfigRevision>;
+  getConfigRevision(rev: number): Promise<ConfigRevision | null>;
+  /** The newest revision of a role (what its nodes should run), or null. */
+  latestConfigRevision(role: string): Promise<ConfigRevision | null>;
+  /** Newest first. */
+  listConfigRevisions(q: { role?: string; limit?: number }): Promise<ConfigRevision[]>;
+  putHeartbeat(h: NodeHeartbeat): Promise<void>;
+  /** By node name. */
+  listHeartbeats(): Promise<NodeHeartbeat[]>;
+  /**
+   * Push notice of new revisions where the backend has one (PostgreSQL LISTEN/NOTIFY);
+   * absent: callers poll latestConfigRevision. onState reports the listening link up/down.
+   */
+  watchConfig?(
+    onRevision: (role: string, rev: number) => void,
+    onState?: (up: boolean, err?: Error) => void,
+  ): Promise<{ close(): Promise<void> }>;
+}
+
+// ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
+
+export interface ConfigRevisionInput {
+  role: string;
+  /** The published YAML (cluster sections only: see src/cluster/compose.ts). */
+  text: string;
+  author: string;
+  note: string | null;
+  /** Set when this revision republishes an earlier one. */
+  rollbackOf: number | null;
+}
+
+export interface ConfigRevision extends ConfigRevisionInput {
+  rev: number;
+  createdAt: Date;
+}
+
+export interface NodeHeartbeat {
+  name: string;
+  role: string;
+  version: string;
+  startedAt: Date;
+  seenAt: Date;
+  /** The revision in force (null: the node's local file only). */
+  appliedRev: number | null;
+  /** ok; apply_failed: the last revision was refused (error says why), the applied one stays. */
+  health: "ok" | "apply_failed";
+  failedRev: number | null;
+  error: string | null;
 }
 
 // ---- web console: accounts, sessions, audit log (src/web/) ----
