@@ -13,6 +13,14 @@ import { writeFileSync } from "node:fs";
 import { sieveCheck, sieveRun } from "./sieve.ts";
 import { trainModel, DEFAULT_MODEL_PATH } from "../filters/spam/index.ts";
 import { generateDkimKey, txtStrings } from "../filters/auth/keygen.ts";
+import {
+  quarantineDelete,
+  quarantineList,
+  quarantineRelease,
+  quarantineShow,
+  type ListFilters,
+} from "./quarantine.ts";
+import { holdCancel, holdList, holdRelease } from "./hold.ts";
 
 const program = new Command()
   .name("sluice")
@@ -184,6 +192,93 @@ dkim
     process.stdout.write(`private key written to ${out}\n${selector}._domainkey.${domain}. IN TXT ${txt}\n`);
   });
 
+/** Quarantine and hold commands open the configured store; the node need not be running. */
+async function withStore<T>(configPath: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await Runtime.create({ configPath, logger: pino({ level: "warn" }, pino.destination(2)) });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+const listOptions = (c: Command) =>
+  c
+    .option("-c, --config <file>", "configuration file (default: embedded quick-start)")
+    .option("--tenant <id>", "only this tenant")
+    .option("--recipient <addr>", "only entries for this recipient")
+    .option("--since <when>", "created since an ISO date, or 30m / 12h / 7d ago")
+    .option("--state <state>", "only entries in this state")
+    .option("--limit <n>", "at most this many", "100")
+    .option("--json", "one JSON object per line");
+
+const quarantineCmd = program
+  .command("quarantine")
+  .description("the quarantine (stored copies of held-back mail)");
+listOptions(quarantineCmd.command("list").description("list quarantine entries, newest first")).action(
+  async (o: ListFilters & { config?: string }) => {
+    process.stdout.write(await withStore(o.config, (rt) => quarantineList(rt, o)));
+  },
+);
+quarantineCmd
+  .command("show")
+  .description("show one entry (or its raw message)")
+  .argument("<id>")
+  .option("-c, --config <file>", "configuration file")
+  .option("--raw", "print the stored message")
+  .action(async (id: string, o: { config?: string; raw?: boolean }) => {
+    process.stdout.write(await withStore(o.config, (rt) => quarantineShow(rt, id, o)));
+  });
+quarantineCmd
+  .command("release")
+  .description("re-inject to the next hop, once, for all quarantined recipients or --rcpt ones")
+  .argument("<id>")
+  .option("-c, --config <file>", "configuration file")
+  .addOption(new Option("--rcpt <addr>", "recipient to release, repeatable").argParser(collect).default([]))
+  .option("--learn-ham", "also teach the spam classifier that this is ham")
+  .option("--actor <name>", "who releases (for the log)", `cli:${process.env.USER ?? "unknown"}`)
+  .action(async (id: string, o: { config?: string; rcpt: string[]; learnHam?: boolean; actor: string }) => {
+    const res = await withStore(o.config, (rt) => quarantineRelease(rt, id, o));
+    process.stdout.write(res.text);
+    if (!res.ok) process.exitCode = 1;
+  });
+quarantineCmd
+  .command("delete")
+  .description("mark quarantined recipients deleted (all, or --rcpt ones)")
+  .argument("<id>")
+  .option("-c, --config <file>", "configuration file")
+  .addOption(new Option("--rcpt <addr>", "recipient, repeatable").argParser(collect).default([]))
+  .option("--actor <name>", "who deletes (for the log)", `cli:${process.env.USER ?? "unknown"}`)
+  .action(async (id: string, o: { config?: string; rcpt: string[]; actor: string }) => {
+    process.stdout.write(await withStore(o.config, (rt) => quarantineDelete(rt, id, o)));
+  });
+
+const holdCmd = program.command("hold").description("the hold queue (outbound mail waiting to be sent)");
+listOptions(holdCmd.command("list").description("list hold entries by release time")).action(
+  async (o: ListFilters & { config?: string }) => {
+    process.stdout.write(await withStore(o.config, (rt) => holdList(rt, o)));
+  },
+);
+holdCmd
+  .command("release")
+  .description("send a held message now (--approve: as its approver, in approval mode)")
+  .argument("<id>")
+  .option("-c, --config <file>", "configuration file")
+  .option("--approve", "approve it (the actor must be one of the tenant's approvers)")
+  .option("--actor <name>", "who releases or approves", `cli:${process.env.USER ?? "unknown"}`)
+  .action(async (id: string, o: { config?: string; approve?: boolean; actor: string }) => {
+    process.stdout.write(await withStore(o.config, (rt) => holdRelease(rt, id, o)));
+  });
+holdCmd
+  .command("cancel")
+  .description("cancel a held message (it is never sent)")
+  .argument("<id>")
+  .option("-c, --config <file>", "configuration file")
+  .option("--actor <name>", "who cancels", `cli:${process.env.USER ?? "unknown"}`)
+  .action(async (id: string, o: { config?: string; actor: string }) => {
+    process.stdout.write(await withStore(o.config, (rt) => holdCancel(rt, id, o)));
+  });
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -197,6 +292,10 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  if (err instanceof Error && ["CliUsageError", "ReleaseError", "HoldError"].includes(err.name)) {
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exit(2);
   }
   if (err instanceof ConfigError) {
     process.stderr.write(err.message + "\n");

@@ -6,6 +6,7 @@ import { ConfigError, formatIssue } from "../config/errors.ts";
 import { loadTls } from "../smtp/tls.ts";
 import { startSmtpListeners } from "../smtp/listener.ts";
 import { startMilter } from "../milter/start.ts";
+import { startQuarantineJobs } from "../quarantine/index.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -42,6 +43,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   for (const [kind, address] of Object.entries(smtp.addresses))
     log.info({ listener: kind, address }, "listening");
   const milter = await startMilter(runtime, log);
+  // Hold release, digests and quarantine expiry; interrupted releases are resumed first.
+  const jobs = await startQuarantineJobs(runtime);
   log.info({ pid: process.pid }, "ready");
 
   const stopping = new Promise<void>((resolve) => {
@@ -62,6 +65,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       });
   });
   await stopping;
+  await jobs.stop();
   await milter?.close();
   await smtp.close();
   await web.close();

@@ -87,6 +87,55 @@ export const userSchema = z
   })
   .strict();
 
+const templatePair = z.object({ subject: z.string().max(900), body: z.string().max(20_000) }).strict();
+const templatesByLanguage = z.object({ en: templatePair.optional(), ja: templatePair.optional() }).strict();
+
+/** Per-tenant quarantine settings (src/quarantine/): retention and the per-user digest. */
+export const tenantQuarantineSchema = z
+  .object({
+    retention_days: z.number().positive().max(3650).default(30),
+    /** Entries with no quarantined recipient left are deleted this long after creation. */
+    purge_after_days: z.number().positive().max(3650).default(60),
+    digest: z
+      .object({
+        enabled: z.boolean().default(false),
+        interval_minutes: z.number().int().min(5).max(44_640).default(1440),
+        /** Base URL of the console's link handler; links are BASE?t=TOKEN. */
+        link_base: z.string().url(),
+        link_ttl_hours: z
+          .number()
+          .positive()
+          .max(24 * 60)
+          .default(72),
+        from: address.optional(),
+        templates: templatesByLanguage.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Per-tenant hold queue settings (src/quarantine/): sender notice, approval mode. */
+export const tenantHoldSchema = z
+  .object({
+    notify_sender: z.boolean().default(true),
+    /** Base URL of the console's link handler for "send now" / "cancel" (absent: no links). */
+    link_base: z.string().url().optional(),
+    from: address.optional(),
+    notice_templates: templatesByLanguage.optional(),
+    /** Added as Bcc to every held message when it is released. */
+    supervisor_bcc: z.array(address).default([]),
+    approval: z
+      .object({
+        approvers: z.array(address).min(1),
+        max_wait_minutes: z.number().int().positive().max(43_200).default(1440),
+        on_timeout: z.enum(["cancel", "release"]).default("cancel"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const tenantSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "tenant ids are lower-case letters, digits, - and _"),
@@ -97,6 +146,8 @@ export const tenantSchema = z
     verify_recipients: z.boolean().default(true),
     delivery: deliveryTarget.optional(),
     policy: policySchema.optional(),
+    quarantine: tenantQuarantineSchema.optional(),
+    hold: tenantHoldSchema.optional(),
     users: z.array(userSchema).default([]),
   })
   .strict();
@@ -180,7 +231,12 @@ export const milterSchema = z
 export const configSchema = z
   .object({
     node: z
-      .object({ name: z.string().min(1).optional(), role: z.string().min(1).default("default") })
+      .object({
+        name: z.string().min(1).optional(),
+        role: z.string().min(1).default("default"),
+        /** HMAC key of digest and hold links: node-local, never published with the tenant config. */
+        link_secret: z.string().min(32, "at least 32 characters").optional(),
+      })
       .strict()
       .default({ role: "default" }),
     store: z.string().default("sqlite:./var/sluice.db"),
@@ -223,4 +279,6 @@ export type Config = z.infer<typeof configSchema>;
 export type SmtpConfig = z.infer<typeof smtpSchema>;
 export type PolicySpec = z.infer<typeof policySchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
+export type TenantQuarantineConfig = z.infer<typeof tenantQuarantineSchema>;
+export type TenantHoldConfig = z.infer<typeof tenantHoldSchema>;
 export type UserConfig = z.infer<typeof userSchema>;

@@ -8,6 +8,7 @@ import { authFilters } from "./auth/index.ts";
 import { spamFilters } from "./spam/index.ts";
 import { virusFilters } from "./virus/index.ts";
 import { sieveFilter } from "./sieve/sieve-filter.ts";
+import { holdOptionsFilter } from "../quarantine/hold-options.ts";
 
 /** Filters that keep metrics register them on the node's registry (absent: a private one). */
 export function builtinFilters(registry?: Registry): Filter[] {
@@ -19,5 +20,6 @@ export function builtinFilters(registry?: Registry): Filter[] {
     ...virusFilters({ registry }),
     ...spamFilters(),
     sieveFilter,
+    holdOptionsFilter,
   ];
 }

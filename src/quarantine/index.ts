@@ -1,0 +1,209 @@
+// Quarantine and hold queue operations (issue 9): what the console, the CLI and signed links
+// call — release (exactly once, see release.ts), delete, report spam, and the hold's send-now,
+// cancel and approve. Trusts its caller to have authenticated `actor`; checks approvers itself.
+// Not for scheduling (hold-scheduler.ts, jobs.ts) nor for choosing what to hold (hold-options.ts).
+import type { Runtime } from "../runtime.ts";
+import type { Routes } from "../smtp/nexthop/route.ts";
+import { claimStep, newKey, ReleaseError, routesFor, runClaim, storeOf } from "./release.ts";
+import { releaseHoldNow } from "./hold-scheduler.ts";
+import { linkSecret, verifyLink } from "./links.ts";
+
+export { verifyDigestLink, verifyHoldLink, signLink } from "./links.ts";
+export { RELEASED_HEADER, ReleaseError, resumeReleases } from "./release.ts";
+export { startQuarantineJobs, type QuarantineJobs } from "./jobs.ts";
+export { holdOptionsFilter } from "./hold-options.ts";
+
+export class HoldError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HoldError";
+  }
+}
+
+/** Feeds a classifier with a user's judgement ("release and learn as ham", "report as spam"). */
+export interface SpamLearner {
+  learn(message: Buffer, label: "spam" | "ham", user: string): Promise<void>;
+}
+
+export interface QuarantineOps {
+  release(
+    id: string,
+    recipients: string[] | "all",
+    opts: { actor: string; learnAsHam?: boolean },
+  ): Promise<{ released: string[]; failed: { address: string; reason: string }[] }>;
+  remove(id: string, recipients: string[] | "all", opts: { actor: string }): Promise<void>;
+  reportSpam(id: string, opts: { actor: string }): Promise<void>;
+  releaseHold(id: string, opts: { actor: string }): Promise<void>; // "send now"
+  cancelHold(id: string, opts: { actor: string }): Promise<void>;
+  approveHold(id: string, opts: { actor: string }): Promise<void>;
+}
+
+export interface OpsDeps {
+  routes?: Routes;
+  learner?: SpamLearner;
+}
+
+export function createQuarantineOps(runtime: Runtime, deps: OpsDeps = {}): QuarantineOps {
+  const routes = deps.routes ?? routesFor(runtime);
+  const log = runtime.log;
+
+  const learn = async (id: string, label: "spam" | "ham", actor: string) => {
+    const raw = await storeOf(runtime).quarantineMessage(id);
+    if (!raw) return;
+    if (!deps.learner) {
+      log.info({ id, label, actor }, "no spam learner on this node: feedback not used");
+      return;
+    }
+    await deps.learner.learn(raw, label, actor);
+  };
+
+  const heldOrThrow = async (id: string) => {
+    const h = await storeOf(runtime).getHold(id);
+    if (!h) throw new HoldError(`no hold entry ${id}`);
+    if (h.state !== "held") throw new HoldError(`hold entry ${id} is already ${h.state}`);
+    return h;
+  };
+
+  return {
+    async release(id, recipients, opts) {
+      return releaseQuarantine(runtime, routes, id, recipients, opts.actor, newKey("release"), async () => {
+        if (opts.learnAsHam) await learn(id, "ham", opts.actor);
+      });
+    },
+
+    async remove(id, recipients, opts) {
+      const store = storeOf(runtime);
+      const q = await store.getQuarantine(id);
+      if (!q) throw new ReleaseError(`no quarantine entry ${id}`);
+      const want = recipients === "all" ? null : new Set(recipients.map((r) => r.toLowerCase()));
+      for (const r of q.recipients) {
+        if (want && !want.has(r.address)) continue;
+        if (await store.setQuarantineState(id, r.address, "quarantined", "deleted"))
+          log.info({ id, rcpt: r.address, actor: opts.actor }, "quarantine deleted");
+      }
+    },
+
+    async reportSpam(id, opts) {
+      if (!(await storeOf(runtime).getQuarantine(id))) throw new ReleaseError(`no quarantine entry ${id}`);
+      await learn(id, "spam", opts.actor);
+    },
+
+    async releaseHold(id, opts) {
+      const h = await heldOrThrow(id);
+      if (h.approver && !h.approvedBy)
+        throw new HoldError(`hold entry ${id} waits for approval by ${h.approver}`);
+      if (!(await releaseHoldNow(runtime, routes, id, opts.actor)))
+        throw new HoldError(
+          `hold entry ${id} was not delivered (see the log; it stays queued or quarantined)`,
+        );
+      log.info({ id, actor: opts.actor }, "hold sent now");
+    },
+
+    async cancelHold(id, opts) {
+      await heldOrThrow(id);
+      // A release in flight owns the entry: cancelling now could not stop what is being sent.
+      if ((await storeOf(runtime).openReleases()).some((c) => c.kind === "hold" && c.itemId === id))
+        throw new HoldError(`hold entry ${id} is being released`);
+      if (!(await storeOf(runtime).setHoldState(id, "held", "cancelled")))
+        throw new HoldError(`hold entry ${id} is no longer held`);
+      log.info({ id, actor: opts.actor }, "hold cancelled");
+    },
+
+    async approveHold(id, opts) {
+      const h = await heldOrThrow(id);
+      const tenant = runtime.config.tenants.find((t) => t.id === h.tenant);
+      const approvers = (h.approver ?? "").split(",").filter(Boolean);
+      const allowed = [...approvers, ...(tenant?.hold?.approval?.approvers ?? [])];
+      if (!allowed.includes(opts.actor.toLowerCase()))
+        throw new HoldError(`${opts.actor} may not approve hold entry ${id}`);
+      await storeOf(runtime).updateHold(id, { approvedBy: opts.actor.toLowerCase() });
+      log.info({ id, actor: opts.actor }, "hold approved");
+      if (!(await releaseHoldNow(runtime, routes, id, opts.actor)))
+        throw new HoldError(`hold entry ${id} was approved but not delivered (it stays queued)`);
+    },
+  };
+}
+
+async function releaseQuarantine(
+  runtime: Runtime,
+  routes: Routes,
+  id: string,
+  recipients: string[] | "all",
+  actor: string,
+  key: string,
+  after: () => Promise<void>,
+): Promise<{ released: string[]; failed: { address: string; reason: string }[] }> {
+  const store = storeOf(runtime);
+  const q = await store.getQuarantine(id);
+  if (!q) throw new ReleaseError(`no quarantine entry ${id}`);
+  const claim = await claimStep(runtime, { key, kind: "quarantine", itemId: id, recipients, actor });
+  const asked =
+    recipients === "all"
+      ? q.recipients.filter((r) => r.state === "quarantined").map((r) => r.address)
+      : recipients.map((r) => r.toLowerCase());
+  const notClaimed = asked
+    .filter((a) => !claim.recipients.includes(a))
+    .map((address) => ({
+      address,
+      reason: `not quarantined (${q.recipients.find((r) => r.address === address)?.state ?? "not a recipient"})`,
+    }));
+  if (claim.state === "done" && claim.accepted.length === 0 && claim.recipients.length === 0)
+    return { released: [], failed: notClaimed };
+  const done = await runClaim(runtime, routes, claim);
+  runtime.log.info({ id, actor, key, released: done.accepted, failed: done.failed }, "quarantine release");
+  if (done.accepted.length) await after();
+  return { released: done.accepted, failed: [...done.failed, ...notClaimed] };
+}
+
+/**
+ * A digest or hold-notice link, redeemed without a login: release (single use: the link's
+ * nonce is the release's idempotency key, so a reused link releases nothing more), view
+ * (returns the entry), send now / cancel (single use). null: invalid, expired or tampered.
+ */
+export async function redeemLink(
+  runtime: Runtime,
+  token: string,
+  deps: OpsDeps & { now?: Date } = {},
+): Promise<
+  | { kind: "release"; status: "released" | "used" | "failed"; quarantineId: string; recipient: string }
+  | { kind: "view"; quarantineId: string; recipient: string }
+  | { kind: "send" | "cancel"; status: "done" | "used"; holdId: string }
+  | null
+> {
+  const secret = linkSecret(runtime.config.node);
+  const c = secret ? verifyLink(secret, token, deps.now) : null;
+  if (!c) return null;
+  const store = storeOf(runtime);
+  if (c.kind === "view") return { kind: "view", quarantineId: c.id, recipient: c.recipient };
+  if (c.kind === "release") {
+    const key = `link:${c.nonce}`;
+    const before = await store.getRelease(key);
+    if (before?.state === "done")
+      return { kind: "release", status: "used", quarantineId: c.id, recipient: c.recipient };
+    const res = await releaseQuarantine(
+      runtime,
+      deps.routes ?? routesFor(runtime),
+      c.id,
+      [c.recipient],
+      `link:${c.recipient}`,
+      key,
+      async () => undefined,
+    );
+    const status = res.released.includes(c.recipient)
+      ? "released"
+      : before
+        ? "failed"
+        : res.failed.some((f) => f.reason.startsWith("not quarantined"))
+          ? "used"
+          : "failed";
+    return { kind: "release", status, quarantineId: c.id, recipient: c.recipient };
+  }
+  if (!(await store.consumeToken(`link:${c.nonce}`, c.expiresAt)))
+    return { kind: c.kind, status: "used", holdId: c.id };
+  const hold = await store.getHold(c.id);
+  if (!hold || (hold.envelope.mailFrom?.address ?? "").toLowerCase() !== c.recipient) return null;
+  const ops = createQuarantineOps(runtime, deps);
+  if (c.kind === "send") await ops.releaseHold(c.id, { actor: `link:${c.recipient}` });
+  else await ops.cancelHold(c.id, { actor: `link:${c.recipient}` });
+  return { kind: c.kind, status: "done", holdId: c.id };
+}
