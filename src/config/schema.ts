@@ -145,6 +145,8 @@ export const tenantSchema = z
     /** Refuse unknown local recipients at RCPT (550 5.1.1); off when only the next hop knows them. */
     verify_recipients: z.boolean().default(true),
     delivery: deliveryTarget.optional(),
+    /** Per-domain next hops inside the tenant (a domain not listed uses `delivery`). */
+    routes: z.record(domainName, deliveryTarget).default({}),
     policy: policySchema.optional(),
     quarantine: tenantQuarantineSchema.optional(),
     hold: tenantHoldSchema.optional(),

@@ -27,6 +27,12 @@ export class PolicyResolver {
     return this.tenantByDomain.get(domainOf(address)) ?? null;
   }
 
+  /** The delivery target of a recipient: its domain's route, its tenant's, else the node's. */
+  routeFor(address: string): string {
+    const t = this.tenantFor(address);
+    return t?.routes[domainOf(address)] ?? t?.delivery ?? this.config.delivery;
+  }
+
   isLocal(address: string): boolean {
     return this.tenantByDomain.has(domainOf(address));
   }

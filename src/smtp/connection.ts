@@ -446,7 +446,7 @@ export class SmtpConnection {
       const reply = await commitOutcome(tx, result, trace, {
         store: rt.store,
         routes: this.ctx.routes,
-        routeFor: (a) => rt.resolver.tenantFor(a)?.delivery ?? rt.config.delivery,
+        routeFor: (a) => rt.resolver.routeFor(a),
         tenantFor: (a) => rt.resolver.tenantFor(a)?.id ?? null,
         log: this.log,
       });

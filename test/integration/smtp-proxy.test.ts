@@ -521,6 +521,60 @@ describe.skipIf(!enabled)("SMTP proxy with real peers", () => {
     }
   });
 
+  it("routes a domain to its own next hop over LMTP", async () => {
+    const lmtp = await startSink(["-L"]);
+    const p = await startProxy((d) =>
+      config(sink.port)(d)
+        .replace(
+          "domains: [example.com]",
+          "domains: [example.com, lists.example.com]\n    verify_recipients: false",
+        )
+        .replace(
+          "    users:",
+          `    routes: { lists.example.com: "lmtp://127.0.0.1:${lmtp.port}" }\n    users:`,
+        ),
+    );
+    try {
+      const before = sink.messages().length;
+      const r = await swaks([
+        "-s",
+        "127.0.0.1",
+        "-p",
+        String(p.port("inbound")),
+        "-f",
+        "x@remote.org",
+        "-t",
+        "dev@lists.example.com,bob@example.com",
+      ]);
+      expect(r.out).toMatch(/250 2\.0\.0 Ok/);
+      expect(lmtp.messages()).toHaveLength(1);
+      expect(lmtp.messages()[0]).toContain("X-Rcpt-Args: <dev@lists.example.com>");
+      expect(lmtp.messages()[0]).toMatch(/X-Client-Proto: LMTP/);
+      expect(sink.messages().length).toBe(before + 1);
+    } finally {
+      await p.close();
+      await lmtp.stop();
+    }
+  });
+
+  it("closes a session that sends too many commands", async () => {
+    const p = await startProxy((d) =>
+      config(sink.port)(d).replace(
+        "max_connections_per_ip: 50",
+        "max_connections_per_ip: 50, max_commands: 5",
+      ),
+    );
+    try {
+      const c = await RawClient.open(p.port("inbound"));
+      await c.reply();
+      for (let i = 0; i < 5; i++) expect(await c.cmd("NOOP")).toMatch(/^250/);
+      expect(await c.cmd("NOOP")).toMatch(/^421 4\.7\.0 Too many commands/);
+      c.close();
+    } finally {
+      await p.close();
+    }
+  });
+
   it("carries many messages from smtp-source over concurrent sessions", async () => {
     const before = sink.messages().length;
     await exec("/usr/sbin/smtp-source", [
