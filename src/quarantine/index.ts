@@ -7,6 +7,7 @@ import type { Routes } from "../smtp/nexthop/route.ts";
 import { claimStep, newKey, ReleaseError, routesFor, runClaim, storeOf } from "./release.ts";
 import { releaseHoldNow } from "./hold-scheduler.ts";
 import { linkSecret, verifyLink } from "./links.ts";
+import { SpamFeedback, type FeedbackOutcome } from "../filters/spam/feedback.ts";
 
 export { verifyDigestLink, verifyHoldLink, signLink } from "./links.ts";
 export { RELEASED_HEADER, ReleaseError, resumeReleases } from "./release.ts";
@@ -22,7 +23,25 @@ export class HoldError extends Error {
 
 /** Feeds a classifier with a user's judgement ("release and learn as ham", "report as spam"). */
 export interface SpamLearner {
-  learn(message: Buffer, label: "spam" | "ham", user: string): Promise<void>;
+  /** `recipient`: whose policy names the model; `actor`: who judged (per-user caps). */
+  learn(
+    message: Buffer,
+    label: "spam" | "ham",
+    who: { actor: string; recipient: string },
+  ): Promise<FeedbackOutcome | "no-classifier">;
+}
+
+/** Learns into the classifier model of the recipient's policy (filters/spam/feedback.ts). */
+export function classifierLearner(runtime: Runtime, feedback = new SpamFeedback()): SpamLearner {
+  return {
+    async learn(message, label, who) {
+      const policy = await runtime.resolver.forRecipient(who.recipient);
+      const f = policy.filters["spam-classifier"];
+      const model = (f?.options as { model?: string } | undefined)?.model;
+      if (!f?.enabled || !model) return "no-classifier";
+      return feedback.learn(model, message, label, who.actor);
+    },
+  };
 }
 
 export interface QuarantineOps {
@@ -47,14 +66,15 @@ export function createQuarantineOps(runtime: Runtime, deps: OpsDeps = {}): Quara
   const routes = deps.routes ?? routesFor(runtime);
   const log = runtime.log;
 
-  const learn = async (id: string, label: "spam" | "ham", actor: string) => {
+  const learner = deps.learner ?? classifierLearner(runtime);
+  const learn = async (id: string, label: "spam" | "ham", actor: string, recipients: string[]) => {
     const raw = await storeOf(runtime).quarantineMessage(id);
-    if (!raw) return;
-    if (!deps.learner) {
-      log.info({ id, label, actor }, "no spam learner on this node: feedback not used");
-      return;
-    }
-    await deps.learner.learn(raw, label, actor);
+    if (!raw || !recipients.length) return;
+    // Learning is advice: a failure is logged, never turned into a failed release.
+    const outcome = await learner
+      .learn(raw, label, { actor, recipient: recipients[0]! })
+      .catch((err: Error) => `error: ${err.message}`);
+    log.info({ id, label, actor, outcome }, "spam feedback");
   };
 
   const heldOrThrow = async (id: string) => {
@@ -66,9 +86,17 @@ export function createQuarantineOps(runtime: Runtime, deps: OpsDeps = {}): Quara
 
   return {
     async release(id, recipients, opts) {
-      return releaseQuarantine(runtime, routes, id, recipients, opts.actor, newKey("release"), async () => {
-        if (opts.learnAsHam) await learn(id, "ham", opts.actor);
-      });
+      return releaseQuarantine(
+        runtime,
+        routes,
+        id,
+        recipients,
+        opts.actor,
+        newKey("release"),
+        async (released) => {
+          if (opts.learnAsHam) await learn(id, "ham", opts.actor, released);
+        },
+      );
     },
 
     async remove(id, recipients, opts) {
@@ -84,8 +112,14 @@ export function createQuarantineOps(runtime: Runtime, deps: OpsDeps = {}): Quara
     },
 
     async reportSpam(id, opts) {
-      if (!(await storeOf(runtime).getQuarantine(id))) throw new ReleaseError(`no quarantine entry ${id}`);
-      await learn(id, "spam", opts.actor);
+      const q = await storeOf(runtime).getQuarantine(id);
+      if (!q) throw new ReleaseError(`no quarantine entry ${id}`);
+      await learn(
+        id,
+        "spam",
+        opts.actor,
+        q.recipients.map((r) => r.address),
+      );
     },
 
     async releaseHold(id, opts) {
@@ -131,7 +165,7 @@ async function releaseQuarantine(
   recipients: string[] | "all",
   actor: string,
   key: string,
-  after: () => Promise<void>,
+  after: (released: string[]) => Promise<void>,
 ): Promise<{ released: string[]; failed: { address: string; reason: string }[] }> {
   const store = storeOf(runtime);
   const q = await store.getQuarantine(id);
@@ -151,7 +185,7 @@ async function releaseQuarantine(
     return { released: [], failed: notClaimed };
   const done = await runClaim(runtime, routes, claim);
   runtime.log.info({ id, actor, key, released: done.accepted, failed: done.failed }, "quarantine release");
-  if (done.accepted.length) await after();
+  if (done.accepted.length) await after(done.accepted);
   return { released: done.accepted, failed: [...done.failed, ...notClaimed] };
 }
 
@@ -189,13 +223,8 @@ export async function redeemLink(
       key,
       async () => undefined,
     );
-    const status = res.released.includes(c.recipient)
-      ? "released"
-      : before
-        ? "failed"
-        : res.failed.some((f) => f.reason.startsWith("not quarantined"))
-          ? "used"
-          : "failed";
+    const gone = res.failed.some((f) => f.address === c.recipient && f.reason.startsWith("not quarantined"));
+    const status = res.released.includes(c.recipient) ? "released" : gone ? "used" : "failed";
     return { kind: "release", status, quarantineId: c.id, recipient: c.recipient };
   }
   if (!(await store.consumeToken(`link:${c.nonce}`, c.expiresAt)))

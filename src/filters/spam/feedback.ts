@@ -1,0 +1,77 @@
+// Incremental learning from users' judgements ("release and learn as ham", "report as spam"):
+// one gradient step on the configured model file, written atomically (the model cache picks
+// it up by mtime). Bounded: deduplicated by message hash and label, at most `perUserPerDay`
+// lessons per user, a ledger of at most `ledgerMax` entries. Never touches the shipped default.
+import { createHash } from "node:crypto";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { DEFAULT_MODEL_PATH } from "./classifier.ts";
+import { FeatureSet } from "./features.ts";
+import { update } from "./learner.ts";
+import { inputFromBytes } from "./message-input.ts";
+import { SpamModel } from "./model.ts";
+import { tokenize } from "./tokenizer.ts";
+
+export type FeedbackOutcome = "learned" | "duplicate" | "capped" | "default-model";
+
+interface LedgerEntry {
+  hash: string;
+  label: "spam" | "ham";
+  user: string;
+  at: number;
+}
+
+export interface FeedbackOptions {
+  perUserPerDay?: number;
+  ledgerMax?: number;
+}
+
+export class SpamFeedback {
+  private readonly perUserPerDay: number;
+  private readonly ledgerMax: number;
+  /** One writer per model file at a time. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(opts: FeedbackOptions = {}) {
+    this.perUserPerDay = opts.perUserPerDay ?? 50;
+    this.ledgerMax = opts.ledgerMax ?? 10_000;
+  }
+
+  learn(modelPath: string, message: Buffer, label: "spam" | "ham", user: string): Promise<FeedbackOutcome> {
+    const prev = this.chains.get(modelPath) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.learnNow(modelPath, message, label, user));
+    this.chains.set(modelPath, next);
+    return next;
+  }
+
+  private async learnNow(
+    modelPath: string,
+    message: Buffer,
+    label: "spam" | "ham",
+    user: string,
+  ): Promise<FeedbackOutcome> {
+    if (modelPath === DEFAULT_MODEL_PATH) return "default-model";
+    const ledgerPath = `${modelPath}.feedback.json`;
+    const ledger: LedgerEntry[] = await readFile(ledgerPath, "utf8")
+      .then((t) => JSON.parse(t) as LedgerEntry[])
+      .catch(() => []);
+    const hash = createHash("sha256").update(message).digest("hex");
+    if (ledger.some((e) => e.hash === hash && e.label === label)) return "duplicate";
+    const dayAgo = Date.now() - 86_400_000;
+    const who = user.toLowerCase();
+    if (ledger.filter((e) => e.user === who && e.at > dayAgo).length >= this.perUserPerDay) return "capped";
+    const model = await SpamModel.load(modelPath);
+    const fs = new FeatureSet(model.meta.bits);
+    tokenize(await inputFromBytes(message), { maxChars: model.meta.maxChars }, fs);
+    update(
+      model,
+      { indices: fs.indices.slice(0, fs.count), spam: label === "spam" },
+      model.meta.trained.learningRate,
+    );
+    await model.save(modelPath);
+    ledger.push({ hash, label, user: who, at: Date.now() });
+    const tmp = `${ledgerPath}.tmp`;
+    await writeFile(tmp, JSON.stringify(ledger.slice(-this.ledgerMax)));
+    await rename(tmp, ledgerPath);
+    return "learned";
+  }
+}
