@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { sieveCheck, sieveRun } from "./sieve.ts";
 import { trainModel, DEFAULT_MODEL_PATH } from "../filters/spam/index.ts";
 import { generateDkimKey, txtStrings } from "../filters/auth/keygen.ts";
+import { registerWebCommands } from "../web/cli.ts";
 import {
   quarantineDelete,
   quarantineList,
@@ -278,6 +279,8 @@ holdCmd
   .action(async (id: string, o: { config?: string; actor: string }) => {
     process.stdout.write(await withStore(o.config, (rt) => holdCancel(rt, id, o)));
   });
+
+registerWebCommands(program);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -1,0 +1,114 @@
+// Message log search with each recipient's decision trace, and the hold queue (list, send
+// now, cancel, approve). Admin views: end users see only their own log lines and no queue.
+import type { FastifyInstance } from "fastify";
+import type { HoldState, LogEntry } from "../../store/types.ts";
+import { assertTenant, requireAuth, requireRole, tenantFilter, type Principal } from "../auth/principal.ts";
+import { notFound } from "../problem.ts";
+import type { ApiContext } from "./context.ts";
+import { idParams, int, obj, str } from "./schema.ts";
+
+export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const own = (p: Principal, e: LogEntry): LogEntry =>
+    p.role === "user" ? { ...e, recipients: e.recipients.filter((r) => r.address === p.subject) } : e;
+
+  app.get<{
+    Querystring: { recipient?: string; sender?: string; since?: string; tenant?: string; limit?: number };
+  }>(
+    "/api/log",
+    {
+      schema: {
+        summary: "Search the message log (newest first) with per-recipient decision traces",
+        tags: ["log"],
+        querystring: obj({
+          recipient: str({ maxLength: 320 }),
+          sender: str({ maxLength: 320 }),
+          since: str({ format: "date-time" }),
+          tenant: str({ maxLength: 64 }),
+          limit: int(1, 1000),
+        }),
+      },
+    },
+    async (req) => {
+      const p = requireAuth(req);
+      const q = req.query;
+      const since = q.since ? new Date(q.since) : undefined;
+      const entries =
+        p.role === "user"
+          ? await ctx.store.searchLog({ recipient: p.subject, sender: q.sender, since, limit: q.limit })
+          : await ctx.store.searchLog({
+              tenant: tenantFilter(p, q.tenant),
+              recipient: q.recipient,
+              sender: q.sender,
+              since,
+              limit: q.limit ?? 100,
+            });
+      return { entries: entries.map((e) => own(p, e)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/log/:id",
+    { schema: { summary: "One message log entry", tags: ["log"], params: idParams } },
+    async (req) => {
+      const p = requireAuth(req);
+      const e = await ctx.store.getLog(req.params.id);
+      if (!e) throw notFound("no such message");
+      if (p.role === "user") {
+        if (!e.recipients.some((r) => r.address === p.subject)) throw notFound("no such message");
+      } else assertTenant(p, e.tenant, "no such message");
+      return own(p, e);
+    },
+  );
+
+  app.get<{ Querystring: { state?: HoldState; tenant?: string; limit?: number } }>(
+    "/api/hold",
+    {
+      schema: {
+        summary: "The hold queue (scheduled and approval-gated mail)",
+        tags: ["hold"],
+        querystring: obj({
+          state: str({ enum: ["held", "released", "cancelled"] }),
+          tenant: str({ maxLength: 64 }),
+          limit: int(1, 1000),
+        }),
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, "operator", "tenant_admin");
+      const items = await ctx.store.listHolds({
+        tenant: tenantFilter(p, req.query.tenant),
+        state: req.query.state,
+        limit: req.query.limit,
+      });
+      return {
+        items: items.map((h) => ({
+          ...h,
+          sender: h.envelope.mailFrom?.address ?? "",
+          recipients: h.envelope.recipients.map((r) => r.address),
+        })),
+      };
+    },
+  );
+
+  const holdAction = (name: "release" | "cancel" | "approve", summary: string) =>
+    app.post<{ Params: { id: string } }>(
+      `/api/hold/:id/${name}`,
+      { schema: { summary, tags: ["hold"], params: idParams } },
+      async (req) => {
+        const p = requireRole(req, "operator", "tenant_admin");
+        const h = await ctx.store.getHold(req.params.id);
+        if (!h) throw notFound("no such hold entry");
+        assertTenant(p, h.tenant, "no such hold entry");
+        const opts = { actor: p.subject };
+        if (name === "release") await ctx.quarantine.releaseHold(h.id, opts);
+        else if (name === "cancel") await ctx.quarantine.cancelHold(h.id, opts);
+        else await ctx.quarantine.approveHold(h.id, opts);
+        const after = await ctx.store.getHold(h.id);
+        await ctx.audit(p, `hold.${name}`, h.id, h.tenant, { state: h.state }, { state: after?.state });
+        return { id: h.id, state: after?.state ?? null };
+      },
+    );
+  holdAction("release", "Send a held message now");
+  holdAction("cancel", "Cancel a held message");
+  holdAction("approve", "Approve a held message (approval mode) and send it");
+}

@@ -1,0 +1,182 @@
+// Authoring tools: Sieve syntax check, notification template preview (per tenant, en/ja,
+// virus notifications' variables filled with sample values) and DKIM key generation for a
+// tenant's domain. Nothing here changes the running configuration.
+import type { FastifyInstance } from "fastify";
+import { generateDkimKey, txtStrings } from "../../filters/auth/keygen.ts";
+import {
+  compileTemplate,
+  DEFAULT_TEMPLATES,
+  NOTIFY_KINDS,
+  NOTIFY_LANGUAGES,
+  NOTIFY_VARIABLES,
+  NotifyTemplateError,
+  type RawTemplates,
+} from "../../notify/index.ts";
+import { compileSieve, SieveCompileError } from "../../sieve/index.ts";
+import type { TenantConfig } from "../../config/schema.ts";
+import { assertTenant, requireRole, type Principal } from "../auth/principal.ts";
+import { badRequest, HttpProblem, notFound } from "../problem.ts";
+import type { ApiContext } from "./context.ts";
+import { obj, str } from "./schema.ts";
+
+const tenantParams = obj({ tenant: str({ maxLength: 64 }) }, ["tenant"]);
+
+export const SAMPLE_VARS: Record<string, string> = {
+  virus: "Eicar-Test-Signature",
+  subject: "Invoice 2024-001",
+  sender: "sender@remote.example",
+  recipient: "user@example.com",
+  date: "2025-01-06T10:00:00Z",
+  quarantine_id: "M8F3K2Q",
+  tenant: "example",
+  action: "quarantine",
+};
+
+export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const tenantOf = (p: Principal, id: string): TenantConfig => {
+    const t = ctx.runtime.config.tenants.find((x) => x.id === id);
+    if (!t) throw notFound("no such tenant");
+    assertTenant(p, t.id, "no such tenant");
+    return t;
+  };
+  const configured = (t: TenantConfig): RawTemplates | undefined => {
+    type Opts = { notify?: { templates?: RawTemplates } } | undefined;
+    const own = t.policy?.filters?.virus?.options as Opts;
+    const global = ctx.runtime.config.policy.filters?.virus?.options as Opts;
+    return own?.notify?.templates ?? global?.notify?.templates;
+  };
+
+  app.post<{ Body: { script: string } }>(
+    "/api/tools/sieve-check",
+    {
+      schema: {
+        summary: "Check a Sieve script's syntax",
+        tags: ["tools"],
+        body: obj({ script: str({ maxLength: 1_000_000 }) }, ["script"]),
+      },
+    },
+    async (req) => {
+      requireRole(req, "operator", "tenant_admin");
+      try {
+        compileSieve(req.body.script, { name: "script" });
+        return { ok: true, errors: [] };
+      } catch (err) {
+        if (err instanceof SieveCompileError) return { ok: false, errors: err.diagnostics };
+        throw err;
+      }
+    },
+  );
+
+  app.get<{ Params: { tenant: string } }>(
+    "/api/tenants/:tenant/templates",
+    {
+      schema: {
+        summary: "The tenant's notification templates (configured, else built-in)",
+        tags: ["templates"],
+        params: tenantParams,
+      },
+    },
+    async (req) => {
+      const t = tenantOf(requireRole(req, "operator", "tenant_admin"), req.params.tenant);
+      const raw = configured(t);
+      const templates: Record<
+        string,
+        Record<string, { subject: string; body: string; configured: boolean }>
+      > = {};
+      for (const kind of NOTIFY_KINDS) {
+        templates[kind] = {};
+        for (const lang of NOTIFY_LANGUAGES) {
+          const given = raw?.[kind]?.[lang];
+          const def = DEFAULT_TEMPLATES[kind][lang];
+          templates[kind][lang] = {
+            subject: given?.subject ?? def.subject,
+            body: given?.body ?? def.body,
+            configured: given !== undefined,
+          };
+        }
+      }
+      return {
+        tenant: t.id,
+        variables: NOTIFY_VARIABLES,
+        sample: { ...SAMPLE_VARS, tenant: t.id },
+        templates,
+      };
+    },
+  );
+
+  app.post<{
+    Params: { tenant: string };
+    Body: { subject: string; body: string; vars?: Record<string, string> };
+  }>(
+    "/api/tenants/:tenant/templates/preview",
+    {
+      schema: {
+        summary: "Render a template with sample values (422 with the position of a mistake)",
+        tags: ["templates"],
+        params: tenantParams,
+        body: obj(
+          {
+            subject: str({ maxLength: 900 }),
+            body: str({ maxLength: 20_000 }),
+            vars: { type: "object", additionalProperties: str({ maxLength: 1000 }) },
+          },
+          ["subject", "body"],
+        ),
+      },
+    },
+    async (req) => {
+      const t = tenantOf(requireRole(req, "operator", "tenant_admin"), req.params.tenant);
+      const vars = { ...SAMPLE_VARS, tenant: t.id, ...req.body.vars };
+      try {
+        const subject = compileTemplate(req.body.subject, NOTIFY_VARIABLES, "subject");
+        const body = compileTemplate(req.body.body, NOTIFY_VARIABLES, "body");
+        return { subject: subject.render(vars).replace(/[\r\n]+/g, " "), body: body.render(vars) };
+      } catch (err) {
+        if (err instanceof NotifyTemplateError)
+          throw new HttpProblem(422, "template error", err.message, { where: err.where });
+        throw err;
+      }
+    },
+  );
+
+  app.post<{
+    Params: { tenant: string };
+    Body: { domain: string; selector: string; type?: "rsa" | "ed25519" };
+  }>(
+    "/api/tenants/:tenant/dkim-keygen",
+    {
+      schema: {
+        summary: "Generate a DKIM key for one of the tenant's domains; returns the PEM and the DNS record",
+        tags: ["dkim"],
+        params: tenantParams,
+        body: obj(
+          {
+            domain: str({ maxLength: 253 }),
+            selector: str({ pattern: "^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$" }),
+            type: str({ enum: ["rsa", "ed25519"] }),
+          },
+          ["domain", "selector"],
+        ),
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, "operator", "tenant_admin");
+      const t = tenantOf(p, req.params.tenant);
+      const domain = req.body.domain.toLowerCase();
+      if (!t.domains.includes(domain)) throw badRequest(`${domain} is not a domain of tenant ${t.id}`);
+      const key = generateDkimKey(req.body.type ?? "rsa");
+      const name = `${req.body.selector}._domainkey.${domain}`;
+      await ctx.audit(p, "dkim.keygen", name, t.id, null, {
+        type: req.body.type ?? "rsa",
+        publicKey: key.publicKey,
+      });
+      return {
+        name,
+        type: req.body.type ?? "rsa",
+        privatePem: key.privatePem,
+        dnsTxt: key.dnsTxt,
+        txtStrings: txtStrings(key.dnsTxt),
+      };
+    },
+  );
+}
