@@ -45,7 +45,7 @@ export class Runtime {
   readonly metrics: PipelineMetrics;
   readonly registry: FilterRegistry;
   readonly store: Store | null;
-  readonly source: string;
+  private _source: string;
   private parts: Parts;
   private readonly opts: RuntimeOptions;
 
@@ -63,7 +63,7 @@ export class Runtime {
     this.store = store;
     this.parts = parts;
     this.metrics = metrics;
-    this.source = opts.configText !== undefined ? "(inline)" : (opts.configPath ?? "(embedded quick-start)");
+    this._source = opts.configText !== undefined ? "(inline)" : (opts.configPath ?? "(embedded quick-start)");
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -80,6 +80,11 @@ export class Runtime {
     const open = mode === "always" || (mode === "if-exists" && sqlitePath !== null && existsSync(sqlitePath));
     const store = open ? await openStore(config.store) : null;
     return new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
+  }
+
+  /** Where the configuration in force came from (file, inline, or a cluster revision). */
+  get source(): string {
+    return this._source;
   }
 
   get config(): Config {
@@ -110,6 +115,19 @@ export class Runtime {
   async reload(): Promise<void> {
     const config = await readConfig(this.opts, this.registry);
     this.parts = makeParts(config, this.registry, this.store);
+    this._source =
+      this.opts.configText !== undefined ? "(inline)" : (this.opts.configPath ?? "(embedded quick-start)");
+  }
+
+  /**
+   * Validate a whole configuration text and swap it in (cluster revisions). On any error the
+   * old configuration stays and the error is thrown. The store is never reopened: it is the
+   * node's own setting. Sessions already open keep the parts they captured.
+   */
+  applyConfigText(text: string, source: string): void {
+    const config = parseConfig(text, source, this.registry);
+    this.parts = makeParts(config, this.registry, this.store);
+    this._source = source;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,193 @@
+// Cluster configuration revisions with a real PostgreSQL and three in-process nodes: publish
+// through the API, live apply within 2 s while an SMTP session is in flight on every node,
+// late joiners, refusal at publish, a node that cannot apply, rollback, heartbeats.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Fastify, { type FastifyInstance } from "fastify";
+import { postgresMissing, startPostgres, type Postgres } from "../helpers/postgres.ts";
+import { SmtpSink } from "../helpers/sink.ts";
+import {
+  localConfig,
+  openSession,
+  sendData,
+  startNode,
+  waitApplied,
+  waitUntil,
+  type Node,
+} from "../helpers/cluster.ts";
+import { registerClusterRoutes } from "../../src/cluster/api.ts";
+import type { Filter } from "../../src/pipeline/types.ts";
+
+const missing = postgresMissing();
+if (missing) console.warn(`skipping cluster tests: ${missing}`);
+
+/** A filter only the newer node A knows: revisions enabling it cannot apply on B and C. */
+const canary: Filter = {
+  name: "canary",
+  group: "canary",
+  stages: ["data"],
+  priority: 90,
+  enabledByDefault: false,
+  parseOptions: () => ({}),
+  check: () => ({ symbols: [] }),
+};
+
+const tenants = (users: string[]) => `
+tenants:
+  - id: example
+    domains: [example.com]
+    users: [${users.map((u) => `{ address: ${u} }`).join(", ")}]
+`;
+
+describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", () => {
+  let pg: Postgres;
+  let url: string;
+  const sink = new SmtpSink();
+  const nodes: Node[] = [];
+  let api: FastifyInstance;
+  let apiBase: string;
+
+  const publish = async (text: string, role = "mx") =>
+    fetch(`${apiBase}/api/cluster/revisions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ role, text, author: "test" }),
+    });
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    url = await pg.database();
+    await sink.start();
+    for (const name of ["a", "b", "c"]) {
+      nodes.push(
+        await startNode(name, localConfig(name, "mx", url, sink.port), {
+          extraFilters: name === "a" ? [canary] : [],
+        }),
+      );
+    }
+    // The API of node A (what the console and `sluice config publish` use).
+    api = Fastify();
+    registerClusterRoutes(api, nodes[0]!.runtime);
+    apiBase = await api.listen({ host: "127.0.0.1", port: 0 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    for (const n of nodes) await n.close();
+    await sink.stop();
+    await pg?.destroy();
+  });
+
+  it("applies a published revision on all three nodes within 2 s while a session is in flight on each", async () => {
+    // Before: carol is unknown everywhere.
+    const probe = await openSession(nodes[1]!.port, "alice@example.com");
+    expect(await probe.cmd("RCPT TO:<carol@example.com>")).toMatch(/^550 5\.1\.1/);
+    probe.close();
+
+    const inFlight = await Promise.all(nodes.map((n) => openSession(n.port, "alice@example.com")));
+    const res = await publish(tenants(["alice@example.com", "carol@example.com"]));
+    expect(res.status).toBe(201);
+    const { rev } = (await res.json()) as { rev: number };
+    const ms = await waitApplied(nodes, rev, 2000);
+    expect(ms).toBeLessThan(2000);
+    for (const n of nodes) expect(n.runtime.source).toBe(`revision ${rev} (role mx)`);
+
+    // The sessions opened before the revision complete normally.
+    const before = sink.count;
+    const replies = await Promise.all(inFlight.map((c, i) => sendData(c, `in flight ${i}`)));
+    for (const r of replies) expect(r).toMatch(/^250 /);
+    await sink.waitFor(before + 3);
+
+    // New sessions run the new revision: carol exists now on every node.
+    for (const n of nodes) {
+      const c = await openSession(n.port, "carol@example.com");
+      expect(await sendData(c, "to carol")).toMatch(/^250 /);
+    }
+  });
+
+  it("reports applied revision, version, uptime and health in heartbeats", async () => {
+    const rev = nodes[0]!.agent.status().appliedRev;
+    await waitUntil("heartbeats", 3000, async () => {
+      const hbs = await nodes[0]!.runtime.store!.listHeartbeats();
+      return hbs.length === 3 && hbs.every((h) => h.appliedRev === rev);
+    });
+    const res = await fetch(`${apiBase}/api/cluster/nodes`);
+    const hbs = (await res.json()) as { name: string; version: string; health: string; uptimeS: number }[];
+    expect(hbs.map((h) => [h.name, h.health])).toEqual([
+      ["a", "ok"],
+      ["b", "ok"],
+      ["c", "ok"],
+    ]);
+    expect(hbs[0]!.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(hbs[0]!.uptimeS).toBeGreaterThanOrEqual(0);
+  });
+
+  it("refuses a bad revision at publish: no revision is created", async () => {
+    const count = (await nodes[0]!.runtime.store!.listConfigRevisions({})).length;
+    const bad = await publish(`${tenants(["alice@example.com"])}policy:\n  thresholds: { tag: "high" }\n`);
+    expect(bad.status).toBe(422);
+    const body = (await bad.json()) as { issues: string[] };
+    expect(body.issues.join("\n")).toMatch(/policy\.thresholds\.tag/);
+    const local = await publish(`store: sqlite:/tmp/x.db\n${tenants(["alice@example.com"])}`);
+    expect(local.status).toBe(422);
+    expect(((await local.json()) as { issues: string[] }).issues.join("\n")).toMatch(/store: node-local/);
+    const sieve = await publish(
+      `${tenants(["alice@example.com"])}policy:\n  filters:\n    sieve: { options: { inbound: "if true { keep " } }\n`,
+    );
+    expect(sieve.status).toBe(422);
+    expect((await nodes[0]!.runtime.store!.listConfigRevisions({})).length).toBe(count);
+  });
+
+  it("a node that cannot apply a revision keeps its last good one and reports the error", async () => {
+    const good = nodes[1]!.agent.status().appliedRev!;
+    const res = await publish(
+      `${tenants(["alice@example.com", "carol@example.com"])}policy:\n  filters:\n    canary: { enabled: true }\n`,
+    );
+    expect(res.status).toBe(201);
+    const { rev } = (await res.json()) as { rev: number };
+    await waitApplied([nodes[0]!], rev, 2000);
+    await waitUntil("B and C refuse", 2000, () =>
+      nodes.slice(1).every((n) => n.agent.status().failedRev === rev),
+    );
+    for (const n of nodes.slice(1)) {
+      expect(n.agent.status().appliedRev).toBe(good);
+      expect(n.agent.status().error).toMatch(/canary/);
+      expect(n.runtime.source).toBe(`revision ${good} (role mx)`);
+      // Still filtering with the last good revision.
+      const c = await openSession(n.port, "carol@example.com");
+      expect(await sendData(c, "still working")).toMatch(/^250 /);
+    }
+    await waitUntil("heartbeat reports the failure", 3000, async () => {
+      const hbs = await nodes[0]!.runtime.store!.listHeartbeats();
+      return hbs.filter((h) => h.health === "apply_failed" && h.failedRev === rev).length === 2;
+    });
+  });
+
+  it("rolls back by republishing an earlier revision, and a late node catches up", async () => {
+    const revs = await nodes[0]!.runtime.store!.listConfigRevisions({ role: "mx" });
+    const first = revs[revs.length - 1]!.rev;
+    const res = await fetch(`${apiBase}/api/cluster/rollback`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ rev: first }),
+    });
+    expect(res.status).toBe(201);
+    const back = (await res.json()) as { rev: number; rollbackOf: number };
+    expect(back.rollbackOf).toBe(first);
+    await waitApplied(nodes, back.rev, 2000);
+    for (const n of nodes) expect(n.agent.status().failedRev).toBeNull();
+
+    const late = await startNode("d", localConfig("d", "mx", url, sink.port));
+    nodes.push(late);
+    expect(late.agent.status().appliedRev).toBe(back.rev);
+    const c = await openSession(late.port, "carol@example.com");
+    expect(await sendData(c, "late")).toMatch(/^250 /);
+  });
+
+  it("leaves nodes of another role alone", async () => {
+    const applied = nodes.map((n) => n.agent.status().appliedRev);
+    const res = await publish(tenants(["alice@example.com"]), "submission");
+    expect(res.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(nodes.map((n) => n.agent.status().appliedRev)).toEqual(applied);
+  });
+});
