@@ -13,7 +13,16 @@ import type { PipelineMetrics } from "./metrics.ts";
 import { buildOutcome } from "./outcome.ts";
 import { errorSymbol, onErrorAction, runFilter } from "./run-filter.ts";
 import type { ConnectInfo, DataResult, Session, StageReply } from "./session.ts";
-import type { Action, Filter, FilterResult, HeaderEdit, RecipientResult, Stage, SymbolHit } from "./types.ts";
+import type {
+  Action,
+  Filter,
+  FilterResult,
+  HeaderEdit,
+  Notification,
+  RecipientResult,
+  Stage,
+  SymbolHit,
+} from "./types.ts";
 import { decide, type RecipientState, type ScoredSymbol } from "./verdict.ts";
 import type { TraceEntry } from "./trace.ts";
 
@@ -176,6 +185,7 @@ export class PipelineSession implements Session {
       symbols: [],
       actions: [],
       headers: [],
+      notify: [],
       skipGroups: new Map(),
       trace: [],
     };
@@ -203,8 +213,12 @@ export class PipelineSession implements Session {
     });
     const outcome = buildOutcome(verdicts, tx.id);
     for (const v of verdicts) this.deps.metrics.messages.inc({ action: v.action.type });
+    const notifications = outcome.reply
+      ? []
+      : verdicts.filter((v) => v.action.type !== "discard").flatMap((v) => v.notify);
     const result: DataResult = {
       ...outcome,
+      notifications: dedupe(notifications),
       verdicts: verdicts.map((v) => ({
         address: v.address,
         action: v.action.type,
@@ -366,13 +380,25 @@ function forRecipient(result: FilterResult, address: string): RecipientResult {
   return {
     symbols: [...(result.symbols ?? []), ...(own.symbols ?? [])],
     headers: [...(result.headers ?? []), ...(own.headers ?? [])],
+    notify: [...(result.notify ?? []), ...(own.notify ?? [])],
     action: own.action ?? result.action,
     skip: [...(result.skip ?? []), ...(own.skip ?? [])],
   };
 }
 
+function dedupe(list: Notification[]): Notification[] {
+  const seen = new Set<string>();
+  return list.filter((n) => {
+    const key = `${n.to.toLowerCase()}\0${n.message.length}\0${n.message.subarray(0, 256).toString("latin1")}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function apply(r: RecipientState, filter: string, res: RecipientResult): void {
   r.symbols.push(...(res.symbols ?? []).map((s): ScoredSymbol => ({ ...s, filter })));
+  r.notify.push(...(res.notify ?? []));
   r.headers.push(...(res.headers ?? []));
   if (res.action) r.actions.push({ ...res.action, filter });
   for (const s of res.skip ?? []) r.skipGroups.set(s.group, s.reason);

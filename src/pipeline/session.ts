@@ -2,7 +2,7 @@
 // per SMTP step. The pipeline implements it (pipeline-session.ts); no filter sees a protocol.
 import type { Ingress } from "../message/envelope.ts";
 import type { MessageWriter, Transaction } from "../message/transaction.ts";
-import type { HeaderEdit, SmtpReply, SymbolHit } from "./types.ts";
+import type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "./types.ts";
 import type { TraceEntry } from "./trace.ts";
 
 export interface ConnectInfo {
@@ -49,6 +49,8 @@ export interface DataResult {
   reply: SmtpReply | null;
   groups: OutcomeGroup[];
   verdicts: RecipientVerdict[];
+  /** To send (from the null sender) once the message is committed; none when refused. */
+  notifications?: Notification[];
 }
 
 export interface Session {

@@ -65,8 +65,16 @@ export interface HeaderEdit {
   index?: number;
 }
 
+/** A rendered notification (RFC 5322 bytes) to send from the null sender once the message is committed. */
+export interface Notification {
+  to: string;
+  message: Buffer;
+}
+
 export interface RecipientResult {
   symbols?: SymbolHit[];
+  /** Notifications this filter wants sent for this recipient if the message is accepted. */
+  notify?: Notification[];
   action?: Action;
   headers?: HeaderEdit[];
   /** Filter groups to skip for this recipient from now on (e.g. "spam" when whitelisted). */

@@ -2,7 +2,7 @@
 // action wins, else the score against the recipient's thresholds (tag / quarantine / reject).
 import { isModifier, stronger } from "./actions.ts";
 import type { RecipientPolicy } from "../policy/types.ts";
-import type { Action, HeaderEdit, SymbolHit } from "./types.ts";
+import type { Action, HeaderEdit, Notification, SymbolHit } from "./types.ts";
 import type { TraceEntry } from "./trace.ts";
 
 export interface ScoredSymbol extends SymbolHit {
@@ -16,6 +16,7 @@ export interface RecipientState {
   symbols: ScoredSymbol[];
   actions: (Action & { filter: string })[];
   headers: HeaderEdit[];
+  notify: Notification[];
   skipGroups: Map<string, string>;
   trace: TraceEntry[];
 }
@@ -27,6 +28,7 @@ export interface Verdict {
   symbols: SymbolHit[];
   edits: HeaderEdit[];
   bcc: string[];
+  notify: Notification[];
   trace: TraceEntry[];
 }
 
@@ -74,7 +76,7 @@ export function decide(state: RecipientState, subject: string | null): Verdict {
     }
   }
   trace.push({ decision: action.type, by: decidedBy });
-  return { address: state.address, action, score, symbols, edits, bcc, trace };
+  return { address: state.address, action, score, symbols, edits, bcc, notify: state.notify, trace };
 }
 
 function subjectTag(prefix: string, subject: string | null): HeaderEdit {

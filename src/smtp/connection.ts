@@ -18,6 +18,8 @@ import { commitOutcome } from "./deliver.ts";
 import { BareLineEndError, LineTooLongError, SmtpInput } from "./input.ts";
 import { ProxyProtocolError, readProxyHeader } from "./proxy-protocol.ts";
 import { receivedHeader } from "./received.ts";
+import { sendAfterCommit } from "./notify-after.ts";
+import { NextHopNotificationSender } from "./nexthop/notification-sender.ts";
 import type { Routes } from "./nexthop/route.ts";
 
 export type ListenerKind = "inbound" | "submission" | "submissions";
@@ -452,6 +454,13 @@ export class SmtpConnection {
       });
       this.log.info({ id: tx.id, reply: `${reply.code} ${reply.enhanced}` }, "data reply");
       this.reply(reply);
+      if (reply.code < 300) {
+        const quarantined = result.groups.some((g) => g.disposition === "quarantine") ? tx.id : null;
+        const sender = new NextHopNotificationSender(this.ctx.routes, (a) => rt.resolver.routeFor(a));
+        // The client has its answer; notifications follow and never change it.
+        this.flush();
+        await sendAfterCommit(tx, result, quarantined, rt.resolver, sender, this.log);
+      }
     } finally {
       await this.resetTransaction();
     }

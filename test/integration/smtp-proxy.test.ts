@@ -631,7 +631,12 @@ describe.skipIf(!enabled)("Sieve through submission", () => {
       expect(held.map((h) => h.id)).toEqual([`${ref}-H1`]);
       expect(held[0]!.reason).toBe("attachment to an external recipient");
       expect(held[0]!.releaseAt.getTime() - Date.now()).toBeGreaterThan(4 * 60_000);
-      expect(sink.messages()).toEqual([]);
+      // The only message out is the notice to the (authenticated) sender, from the null sender.
+      const notices = sink.messages();
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toContain("X-Mail-Args: <>");
+      expect(notices[0]).toContain("X-Rcpt-Args: <alice@example.com>");
+      expect(notices[0]).toMatch(/Subject: Your message is held for 5 minutes/);
       const plain = await swaks([
         "-s",
         "127.0.0.1",
@@ -650,7 +655,7 @@ describe.skipIf(!enabled)("Sieve through submission", () => {
         "partner@other.org",
       ]);
       expect(plain.out).toMatch(/250 2\.0\.0 Ok/);
-      expect(sink.messages().length).toBe(1);
+      expect(sink.messages().length).toBe(2);
     } finally {
       await p.close();
       await sink.stop();

@@ -3,26 +3,56 @@
 // onto pipeline actions. Scripts are compiled when the configuration loads (parseOptions).
 import { z } from "zod";
 import libmime from "libmime";
-import type { Action, Filter, HeaderEdit, RecipientResult } from "../../pipeline/types.ts";
+import type {
+  Action,
+  Filter,
+  FilterContext,
+  HeaderEdit,
+  Notification,
+  RecipientResult,
+} from "../../pipeline/types.ts";
+import type { RecipientPolicy } from "../../policy/types.ts";
+import { renderNotification } from "../../notify/index.ts";
+import { senderIsLocal } from "../virus/notifications.ts";
+import { compileSieveTemplates, TemplatesSchema, type CompiledSieveTemplate } from "./templates.ts";
 import { runSieve, SieveRuntimeError, type SieveAction, type SieveResult } from "../../sieve/index.ts";
 import { domainOf } from "../../message/envelope.ts";
 import { parseFilterOptions } from "../options.ts";
-import { loadScript } from "./scripts.ts";
+import { loadScript, scriptTemplates } from "./scripts.ts";
 import { readMessage, sieveEnvironment } from "./environment.ts";
 
 const Options = z
   .object({
     inbound: z.array(z.string().min(1)).default([]),
     outbound: z.array(z.string().min(1)).default([]),
+    /** notify_template texts by name (en, ja); "misdelivery-hold" is built in. */
+    templates: TemplatesSchema.default({}),
+    /** Where notify_template :to "admin" goes. */
+    admin: z
+      .string()
+      .regex(/^[^\s@]+@[^\s@]+$/, "not a mail address")
+      .optional(),
+    /** Header From of notifications (default postmaster@ the tenant's first domain). */
+    from: z
+      .string()
+      .regex(/^[^\s@]+@[^\s@]+$/, "not a mail address")
+      .optional(),
   })
   .strict();
-type Options = z.infer<typeof Options>;
+type Options = z.infer<typeof Options> & { compiled: Map<string, CompiledSieveTemplate> };
 
 function parse(raw: unknown): Record<string, unknown> {
   const o = parseFilterOptions(Options, raw) as Options;
-  // Compile now: a broken script must stop the configuration, not a message.
-  for (const path of [...o.inbound, ...o.outbound]) loadScript(path);
-  return o;
+  const compiled = compileSieveTemplates(o.templates, "templates");
+  // Compile now: a broken script or an unknown template must stop the configuration, not a message.
+  for (const path of [...o.inbound, ...o.outbound]) {
+    loadScript(path);
+    for (const name of scriptTemplates(path)) {
+      if (!compiled.has(name))
+        throw new Error(`${path}: notify_template "${name}" is not defined in templates`);
+    }
+  }
+  return { ...o, compiled };
 }
 
 function mapAction(a: SieveAction, script: string): Action | null {
@@ -61,6 +91,44 @@ function mapEdits(result: SieveResult): HeaderEdit[] {
   );
 }
 
+/** Render one notify_template action; null when the role has no safe address (no backscatter). */
+async function renderFor(
+  ctx: FilterContext,
+  r: { address: string; policy: RecipientPolicy },
+  o: Options,
+  a: { to: "sender" | "recipient" | "admin"; template: string },
+  res: SieveResult,
+  headers: { name: string; value: string }[],
+): Promise<Notification | null> {
+  const t = o.compiled.get(a.template);
+  const sender = ctx.envelope.mailFrom?.address ?? "";
+  let to: string | null = null;
+  if (a.to === "recipient") to = r.address;
+  else if (a.to === "admin") to = o.admin ?? null;
+  else if (sender && senderIsLocal(ctx.envelope, r.policy)) to = sender;
+  if (!t || !to) return null;
+  const hold = res.actions.find((x) => x.type === "hold");
+  const header = (n: string) => headers.find((h) => h.name.toLowerCase() === n)?.value ?? "";
+  const lang = a.to === "recipient" ? r.policy.language : (r.policy.tenant?.language ?? "en");
+  const domain = r.policy.tenant?.domains[0] ?? domainOf(r.address);
+  const message = await renderNotification({
+    from: o.from ?? `postmaster@${domain}`,
+    to,
+    ...t[lang],
+    vars: {
+      subject: header("subject"),
+      sender,
+      recipient: r.address,
+      date: header("date"),
+      tenant: r.policy.tenant?.id ?? "",
+      reason: hold && hold.type === "hold" ? hold.reason : "",
+      minutes: hold && hold.type === "hold" ? String(hold.minutes) : "",
+      ref: ctx.tx?.id ?? "",
+    },
+  });
+  return { to, message };
+}
+
 export const sieveFilter: Filter = {
   name: "sieve",
   group: "sieve",
@@ -90,6 +158,8 @@ export const sieveFilter: Filter = {
           for (const a of res.actions) {
             if (a.type === "notify") {
               out.symbols!.push({ name: "SIEVE_NOTIFY", score: 0, detail: `${a.to}:${a.template}` });
+              const n = await renderFor(ctx, r, o, a, res, msg.headers);
+              if (n) (out.notify ??= []).push(n);
               continue;
             }
             const mapped = mapAction(a, path);

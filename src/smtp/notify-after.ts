@@ -1,0 +1,49 @@
+// After a message is committed: send the notifications its verdicts asked for (Sieve
+// notify_template, virus notices). Runs after the client's reply; a failure is logged only.
+import type { Logger } from "pino";
+import type { Transaction } from "../message/transaction.ts";
+import type { DataResult } from "../pipeline/session.ts";
+import type { PolicyResolver } from "../policy/resolve.ts";
+import type { ActionType } from "../pipeline/types.ts";
+import type { NotificationSender } from "../notify/index.ts";
+import { notificationsFor } from "../filters/virus/notifications.ts";
+
+export async function sendAfterCommit(
+  tx: Transaction,
+  result: DataResult,
+  quarantineId: string | null,
+  resolver: PolicyResolver,
+  sender: NotificationSender,
+  log: Logger,
+): Promise<void> {
+  const list = [...(result.notifications ?? [])];
+  try {
+    const recipients = await Promise.all(
+      result.verdicts.map(async (v) => ({
+        address: v.address,
+        policy: await resolver.forRecipient(v.address),
+        action: v.action as ActionType,
+        symbols: v.symbols,
+        quarantineId: v.action === "quarantine" ? quarantineId : null,
+      })),
+    );
+    const virus = await notificationsFor({
+      envelope: tx.envelope,
+      message: {
+        subject: tx.headers.decoded("Subject") ?? "",
+        from: tx.headers.decoded("From") ?? "",
+        date: tx.headers.get("Date") ?? "",
+      },
+      recipients,
+    });
+    list.push(...virus.map((n) => ({ to: n.to, message: n.message })));
+  } catch (err) {
+    log.warn({ id: tx.id, err: (err as Error).message }, "could not build virus notifications");
+  }
+  for (const n of list) {
+    await sender.send("", n.to, n.message).then(
+      () => log.info({ id: tx.id, to: n.to }, "notification sent"),
+      (err: Error) => log.warn({ id: tx.id, to: n.to, err: err.message }, "notification failed"),
+    );
+  }
+}
