@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Filter, FilterResult, HeaderEdit } from "../pipeline/types.ts";
 import { domainOf } from "../message/envelope.ts";
+import { parseFilterOptions } from "../filters/options.ts";
 
 const Options = z
   .object({
@@ -44,7 +45,7 @@ export const holdOptionsFilter: Filter = {
   stages: ["data"],
   priority: 85,
   enabledByDefault: false,
-  parseOptions: (raw) => Options.parse(raw ?? {}),
+  parseOptions: (raw) => parseFilterOptions(Options, raw),
   async check(ctx): Promise<FilterResult> {
     const o = ctx.options as Options;
     const tx = ctx.tx;
