@@ -1,7 +1,7 @@
 // The store contract: one behaviour suite that every Store implementation must pass
 // (SQLite now, PostgreSQL in the cluster issue). Imported by each backend's test file.
 import { describe, it, expect, beforeEach, afterEach } from "vitest";
-import { ListLimitError, type Store, type StoredUser } from "./types.ts";
+import { ListLimitError, type DkimKeyRecord, type Store, type StoredUser } from "./types.ts";
 import { emptyEnvelope } from "../message/envelope.ts";
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
@@ -388,6 +388,57 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const all = await store.listHeartbeats();
       expect(all.map((h) => h.name)).toEqual(["n0", "n1"]);
       expect(all[1]).toEqual({ ...hb, appliedRev: 3, health: "apply_failed", failedRev: 4, error: "bad" });
+    });
+
+    // ---- sender authentication: DKIM keys ----
+
+    const dkimKey = (domain: string, selector: string, extra: Partial<DkimKeyRecord> = {}) => ({
+      domain,
+      selector,
+      tenant: "example",
+      algorithm: "ed25519-sha256" as const,
+      publicKey: `pub-${selector}`,
+      sealedKey: Buffer.from([0, 1, 2, 255, selector.length]),
+      createdAt: new Date("2026-01-01T00:00:00Z"),
+      ...extra,
+    });
+
+    it("stores DKIM keys by domain and selector, the sealed blob byte for byte", async () => {
+      await store.putDkimKey!(dkimKey("example.com", "s1"));
+      await store.putDkimKey!(
+        dkimKey("example.com", "s2", { createdAt: new Date("2026-02-01T00:00:00Z"), tenant: null }),
+      );
+      await store.putDkimKey!(dkimKey("other.example", "s1", { tenant: "other", algorithm: "rsa-sha256" }));
+      const got = await store.getDkimKey!("Example.COM", "s1");
+      expect(got).toEqual(dkimKey("example.com", "s1"));
+      expect(Buffer.isBuffer(got!.sealedKey)).toBe(true);
+      // Without a selector: the newest key of the domain.
+      expect((await store.getDkimKey!("example.com"))!.selector).toBe("s2");
+      expect(await store.getDkimKey!("example.com", "nope")).toBeNull();
+      expect(await store.getDkimKey!("nothing.example")).toBeNull();
+      const all = await store.listDkimKeys!({});
+      expect(all.map((k) => `${k.domain}/${k.selector}`)).toEqual([
+        "example.com/s1",
+        "example.com/s2",
+        "other.example/s1",
+      ]);
+      expect((await store.listDkimKeys!({ tenant: "other" })).map((k) => k.domain)).toEqual([
+        "other.example",
+      ]);
+      expect((await store.listDkimKeys!({ domain: "EXAMPLE.com" })).length).toBe(2);
+    });
+
+    it("replaces a DKIM key put again under the same domain and selector", async () => {
+      await store.putDkimKey!(dkimKey("example.com", "s1"));
+      const again = dkimKey("example.com", "s1", {
+        sealedKey: Buffer.from("replaced"),
+        publicKey: "pub-new",
+        algorithm: "rsa-sha256",
+        createdAt: new Date("2026-03-01T00:00:00Z"),
+      });
+      await store.putDkimKey!(again);
+      expect(await store.getDkimKey!("example.com", "s1")).toEqual(again);
+      expect(await store.listDkimKeys!({ domain: "example.com" })).toHaveLength(1);
     });
   });
 }

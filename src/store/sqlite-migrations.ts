@@ -156,4 +156,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     error TEXT
   );
   `,
+  // 5: DKIM signing keys, private key sealed by the caller (src/filters/auth/key-store.ts)
+  `
+  CREATE TABLE dkim_key (
+    domain TEXT NOT NULL,
+    selector TEXT NOT NULL,
+    tenant TEXT,
+    algorithm TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    sealed_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (domain, selector)
+  );
+  CREATE INDEX dkim_key_tenant ON dkim_key(tenant, domain);
+  `,
 ];

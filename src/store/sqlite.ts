@@ -9,6 +9,7 @@ import {
   ListLimitError,
   type AuditEntry,
   type ConsoleAccount,
+  type DkimKeyRecord,
   type WebSession,
   type HoldInput,
   type HoldItem,
@@ -749,6 +750,69 @@ export class SqliteStore implements Store {
       error: (r.error as string | null) ?? null,
     }));
   }
+
+  // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
+
+  async putDkimKey(k: DkimKeyRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO dkim_key (domain, selector, tenant, algorithm, public_key, sealed_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (domain, selector) DO UPDATE SET tenant = excluded.tenant,
+           algorithm = excluded.algorithm, public_key = excluded.public_key,
+           sealed_key = excluded.sealed_key, created_at = excluded.created_at`,
+      )
+      .run(
+        k.domain.toLowerCase(),
+        k.selector,
+        k.tenant,
+        k.algorithm,
+        k.publicKey,
+        k.sealedKey,
+        k.createdAt.getTime(),
+      );
+  }
+
+  async getDkimKey(domain: string, selector?: string): Promise<DkimKeyRecord | null> {
+    const d = domain.toLowerCase();
+    const row = (
+      selector === undefined
+        ? this.db
+            .prepare(
+              "SELECT * FROM dkim_key WHERE domain = ? ORDER BY created_at DESC, selector DESC LIMIT 1",
+            )
+            .get(d)
+        : this.db.prepare("SELECT * FROM dkim_key WHERE domain = ? AND selector = ?").get(d, selector)
+    ) as Row | undefined;
+    return row ? dkimKeyFromRow(row) : null;
+  }
+
+  async listDkimKeys(q: { tenant?: string; domain?: string }): Promise<DkimKeyRecord[]> {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (q.tenant !== undefined) {
+      where.push("tenant = ?");
+      args.push(q.tenant);
+    }
+    if (q.domain !== undefined) {
+      where.push("domain = ?");
+      args.push(q.domain.toLowerCase());
+    }
+    const sql = `SELECT * FROM dkim_key${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY domain, selector`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(dkimKeyFromRow);
+  }
+}
+
+function dkimKeyFromRow(row: Row): DkimKeyRecord {
+  return {
+    domain: String(row.domain),
+    selector: String(row.selector),
+    tenant: (row.tenant as string | null) ?? null,
+    algorithm: row.algorithm as DkimKeyRecord["algorithm"],
+    publicKey: String(row.public_key),
+    sealedKey: Buffer.from(row.sealed_key as Uint8Array),
+    createdAt: new Date(Number(row.created_at)),
+  };
 }
 
 function revisionFromRow(row: Row): ConfigRevision {

@@ -225,6 +225,16 @@ export interface Store {
     onRevision: (role: string, rev: number) => void,
     onState?: (up: boolean, err?: Error) => void,
   ): Promise<{ close(): Promise<void> }>;
+
+  // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
+  // Part of the contract (contract.ts tests them); declared optional only until every backend
+  // has them, so a backend without them compiles and callers fail with a clear error.
+  /** Insert or replace the key of (domain, selector). */
+  putDkimKey?(key: DkimKeyRecord): Promise<void>;
+  /** That selector's key; without a selector the newest key of the domain (the one to sign with). */
+  getDkimKey?(domain: string, selector?: string): Promise<DkimKeyRecord | null>;
+  /** By domain, then selector. */
+  listDkimKeys?(q: { tenant?: string; domain?: string }): Promise<DkimKeyRecord[]>;
 }
 
 // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
@@ -293,6 +303,25 @@ export interface AuditEntry {
   tenant: string | null;
   before: unknown;
   after: unknown;
+}
+
+// ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
+
+/**
+ * A DKIM signing key. The store keeps the private key only as `sealedKey`, an opaque blob
+ * encrypted by the caller (AES-256-GCM under the node's secret key): no backend sees a PEM.
+ */
+export interface DkimKeyRecord {
+  /** Lower-case. */
+  domain: string;
+  selector: string;
+  /** The tenant whose users may sign with it (null: any sender allowed to sign). */
+  tenant: string | null;
+  algorithm: "rsa-sha256" | "ed25519-sha256";
+  /** The p= value published in DNS. */
+  publicKey: string;
+  sealedKey: Buffer;
+  createdAt: Date;
 }
 
 export class ListLimitError extends Error {
