@@ -3,6 +3,8 @@
 // options are checked by each filter at load (load.ts), files and addresses are not opened here.
 import { z } from "zod";
 import { directorySchema } from "../policy/ldap/config.ts";
+import { compileTemplate } from "../notify/template.ts";
+import { DIGEST_VARIABLES, NOTICE_VARIABLES } from "../quarantine/templates.ts";
 
 const domainName = z
   .string()
@@ -78,6 +80,8 @@ export const userSchema = z
     aliases: z.array(address).default([]),
     language: z.enum(["en", "ja"]).optional(),
     spam_filter: z.boolean().optional(),
+    /** false: spam over the quarantine threshold is tagged and delivered instead. */
+    quarantine: z.boolean().optional(),
     thresholds: thresholdsSchema.optional(),
     whitelist: z.array(listEntry).default([]),
     blacklist: z.array(listEntry).default([]),
@@ -88,7 +92,25 @@ export const userSchema = z
   .strict();
 
 const templatePair = z.object({ subject: z.string().max(900), body: z.string().max(20_000) }).strict();
-const templatesByLanguage = z.object({ en: templatePair.optional(), ja: templatePair.optional() }).strict();
+/** Templates compiled at load, so an unknown {variable} fails here with its path, not at send time. */
+const templatesByLanguage = (allowed: readonly string[]) =>
+  z
+    .object({ en: templatePair.optional(), ja: templatePair.optional() })
+    .strict()
+    .superRefine((t, ctx) => {
+      for (const lang of ["en", "ja"] as const) {
+        for (const part of ["subject", "body"] as const) {
+          const src = t[lang]?.[part];
+          if (src === undefined) continue;
+          try {
+            compileTemplate(src, allowed, part);
+          } catch (err) {
+            const message = (err as Error).message.slice(part.length + 2);
+            ctx.addIssue({ code: "custom", path: [lang, part], message });
+          }
+        }
+      }
+    });
 
 /** Per-tenant quarantine settings (src/quarantine/): retention and the per-user digest. */
 export const tenantQuarantineSchema = z
@@ -108,7 +130,7 @@ export const tenantQuarantineSchema = z
           .max(24 * 60)
           .default(72),
         from: address.optional(),
-        templates: templatesByLanguage.optional(),
+        templates: templatesByLanguage(DIGEST_VARIABLES).optional(),
       })
       .strict()
       .optional(),
@@ -122,7 +144,7 @@ export const tenantHoldSchema = z
     /** Base URL of the console's link handler for "send now" / "cancel" (absent: no links). */
     link_base: z.string().url().optional(),
     from: address.optional(),
-    notice_templates: templatesByLanguage.optional(),
+    notice_templates: templatesByLanguage(NOTICE_VARIABLES).optional(),
     /** Added as Bcc to every held message when it is released. */
     supervisor_bcc: z.array(address).default([]),
     approval: z

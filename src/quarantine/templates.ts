@@ -1,7 +1,7 @@
 // Built-in texts of the quarantine digest and the hold notice (en, ja) and their compilation
 // with a tenant's overrides; a typo in a tenant template fails where it is used, with its path.
 // Not for MIME rendering (notify/render.ts).
-import { compileTemplate, type CompiledTemplate } from "../notify/index.ts";
+import { compileTemplate, type CompiledTemplate } from "../notify/template.ts";
 
 export const DIGEST_VARIABLES = ["recipient", "tenant", "count", "items", "date"] as const;
 export const NOTICE_VARIABLES = [
