@@ -22,6 +22,7 @@ import {
   type ListFilters,
 } from "./quarantine.ts";
 import { holdCancel, holdList, holdRelease } from "./hold.ts";
+import { registerClusterCommands } from "../cluster/cli.ts";
 
 const program = new Command()
   .name("sluice")
@@ -92,6 +93,7 @@ config
     await loadConfigFile(file, new FilterRegistry(builtinFilters()));
     process.stdout.write(`${file}: ok\n`);
   });
+registerClusterCommands(config); // publish, history, rollback (src/cluster/cli.ts)
 
 program
   .command("directory")
@@ -296,7 +298,10 @@ try {
   if (err instanceof CommanderError) {
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
-  if (err instanceof Error && ["CliUsageError", "ReleaseError", "HoldError"].includes(err.name)) {
+  if (
+    err instanceof Error &&
+    ["CliUsageError", "ReleaseError", "HoldError", "ClusterError"].includes(err.name)
+  ) {
     process.stderr.write(`sluice: ${err.message}\n`);
     process.exit(2);
   }

@@ -7,6 +7,7 @@ import { loadTls } from "../smtp/tls.ts";
 import { startSmtpListeners } from "../smtp/listener.ts";
 import { startMilter } from "../milter/start.ts";
 import { startQuarantineJobs } from "../quarantine/index.ts";
+import { startClusterAgent } from "../cluster/start.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -30,6 +31,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     );
   }
   log.info({ config: runtime.source, store: cfg.store, role: cfg.node.role }, "configuration loaded");
+  // PostgreSQL store: apply the role's newest published revision before listening, then follow.
+  const cluster = await startClusterAgent(runtime, opts.config);
   const web = await startWeb(runtime, cfg.web.listen);
   log.info({ listener: "web", address: cfg.web.listen, paths: ["/healthz", "/metrics"] }, "listening");
   const tls = await loadTls(cfg.smtp.tls, "./var", cfg.smtp.hostname);
@@ -56,8 +59,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     process.once("SIGINT", () => stop("SIGINT"));
   });
   process.on("SIGHUP", () => {
-    runtime
-      .reload()
+    (cluster ? cluster.reapply() : runtime.reload())
       .then(() => log.info({ config: runtime.source }, "configuration reloaded"))
       .catch((err: unknown) => {
         const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
@@ -66,6 +68,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
   await stopping;
   await jobs.stop();
+  await cluster?.stop();
   await milter?.close();
   await smtp.close();
   await web.close();

@@ -126,11 +126,14 @@ export class ClusterAgent {
 
   /** Re-apply the revision in force over a re-read local file (SIGHUP). */
   reapply(): Promise<void> {
-    this.chain = this.chain.then(async () => {
-      if (this.applied) await this.apply(this.applied);
-      else await this.opts.runtime.reload();
+    const run = this.chain.then(async () => {
+      if (this.applied) {
+        await this.apply(this.applied);
+        if (this.failedRev === this.applied.rev) throw new Error(this.error ?? "apply failed");
+      } else await this.opts.runtime.reload();
     });
-    return this.chain;
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   private async checkNow(): Promise<void> {

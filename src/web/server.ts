@@ -4,10 +4,12 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Runtime } from "../runtime.ts";
 import { CachedDirectory } from "../policy/cached-directory.ts";
 import { registerConsole } from "./api/index.ts";
+import { registerClusterRoutes } from "../cluster/api.ts";
 
 export async function startWeb(runtime: Runtime, listen: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   registerConsole(app, runtime); // console API + assets (src/web/api/); first, for the OpenAPI document
+  registerClusterRoutes(app, runtime); // /api/cluster/{nodes,revisions,rollback}: loopback only
   app.get("/healthz", async () => ({
     status: "ok",
     config: runtime.source,
