@@ -42,6 +42,7 @@ tenants:
       - { address: alice@example.com, spam_filter: true }
       - { address: bob@example.com, spam_filter: false }
       - { address: carol@example.com, spam_filter: true, whitelist: [friend.org], blacklist: ["*@spammer.org"] }
+      - { address: dave@example.com, spam_filter: true, quarantine: false }
 `;
 
 async function runtime(filter: Filter, extra = ""): Promise<Runtime> {
@@ -99,6 +100,13 @@ describe("one scan, per-recipient outcomes", () => {
     expect(result.groups.find((g) => g.recipients.includes("alice@example.com"))!.disposition).toBe(
       "quarantine",
     );
+  });
+
+  it("tags instead of quarantining for a user whose preference is no quarantine", async () => {
+    const rt = await runtime(fakeSpam([]));
+    const { result } = await send(rt.newSession(), "s@x.org", ["dave@example.com"], "buy viagra");
+    expect(result.verdicts[0]!.action).toBe("accept");
+    expect(result.groups[0]!.edits).toContainEqual({ op: "add", name: "X-Spam-Flag", value: "YES" });
   });
 
   it("does not run a spam filter at all when no recipient has it ON", async () => {

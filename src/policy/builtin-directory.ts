@@ -31,6 +31,7 @@ export class BuiltinDirectory implements Directory {
             whitelist: u.whitelist,
             blacklist: u.blacklist,
             sendAs: u.send_as,
+            quarantine: u.quarantine ?? null,
           },
           passwordHash: u.password_hash ?? null,
         };

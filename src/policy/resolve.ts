@@ -106,6 +106,8 @@ export class PolicyResolver {
     const b = this.base(tenant);
     const thresholds: Thresholds = { ...b.thresholds };
     if (user) Object.assign(thresholds, stripUndefined(user.thresholds));
+    // A user who prefers no quarantine gets spam tagged and delivered instead.
+    if (user?.quarantine === false) thresholds.quarantine = null;
     const spamOn = user?.spamFilter ?? b.spamOn;
     const filters: Record<string, FilterSettings> = {};
     for (const [name, f] of Object.entries(b.filters)) {

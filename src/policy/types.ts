@@ -21,6 +21,8 @@ export interface User {
   blacklist: string[];
   /** Addresses this user may send as (besides address and aliases). */
   sendAs: string[];
+  /** Quarantine preference: false = spam over the quarantine threshold is only tagged; null/absent = policy. */
+  quarantine?: boolean | null;
 }
 
 export interface FilterSettings {

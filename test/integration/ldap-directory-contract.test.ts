@@ -46,6 +46,7 @@ function contract(name: string, make: () => Promise<Directory>) {
         whitelist: ["friend.org"],
         blacklist: ["*@spammer.org"],
         sendAs: ["team@example.com"],
+        quarantine: null,
       });
       expect(await d.lookup("AL@EXAMPLE.COM")).toEqual(u);
     });

@@ -100,6 +100,7 @@ describe.skipIf(missing !== null)("LDAP directory (real slapd)", () => {
       whitelist: ["friend.org"],
       blacklist: ["*@spammer.org", "bad@x.org"],
       sendAs: [],
+      quarantine: null,
     });
     expect(await d.lookup("AL@Example.COM")).toEqual(byPrimary);
     expect(await d.lookup("alice@example.net")).toEqual(byPrimary);

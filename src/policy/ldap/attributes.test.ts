@@ -6,6 +6,15 @@ import { entryToUser, requestedAttributes } from "./attributes.ts";
 const MAP = attributeMapSchema.parse({});
 
 describe("entryToUser", () => {
+  it("reads the quarantine preference and warns about a bad value", () => {
+    const base = { dn: "uid=a,dc=x", mail: "a@example.com" };
+    expect(entryToUser({ ...base, sluiceQuarantine: "FALSE" }, MAP, "example")?.user.quarantine).toBe(false);
+    expect(entryToUser({ ...base, sluiceQuarantine: "TRUE" }, MAP, "example")?.user.quarantine).toBe(true);
+    const bad = entryToUser({ ...base, sluiceQuarantine: "maybe" }, MAP, "example");
+    expect(bad?.user.quarantine).toBeNull();
+    expect(bad?.warnings).toEqual(['sluiceQuarantine: expected TRUE or FALSE, got "MAYBE"']);
+  });
+
   it("maps the default attributes", () => {
     const r = entryToUser(
       {
@@ -36,6 +45,7 @@ describe("entryToUser", () => {
         whitelist: ["friend.org", "*@pals.net"],
         blacklist: ["bad@spammer.org"],
         sendAs: ["sales@example.com"],
+        quarantine: null,
       },
       warnings: [],
     });

@@ -62,6 +62,13 @@ export function entryToUser(entry: Entry, map: AttributeMap, tenant: string): Ma
   else if (sf !== undefined)
     warnings.push(`${map.spam_filter}: expected TRUE or FALSE, got ${JSON.stringify(sf)}`);
 
+  let quarantine: boolean | null = null;
+  const q = one(map.quarantine)?.toUpperCase();
+  if (q === "TRUE") quarantine = true;
+  else if (q === "FALSE") quarantine = false;
+  else if (q !== undefined)
+    warnings.push(`${map.quarantine}: expected TRUE or FALSE, got ${JSON.stringify(q)}`);
+
   const lang = one(map.language)?.toLowerCase();
   const language = lang === "en" || lang === "ja" ? lang : null;
   if (lang !== undefined && language === null) warnings.push(`${map.language}: expected en or ja`);
@@ -92,6 +99,7 @@ export function entryToUser(entry: Entry, map: AttributeMap, tenant: string): Ma
       whitelist: list(map.whitelist),
       blacklist: list(map.blacklist),
       sendAs: addresses(map.send_as),
+      quarantine,
     },
     warnings,
   };

@@ -11,6 +11,7 @@ export const attributeMapSchema = z
     aliases: z.string().default("mailAlternateAddress"),
     language: z.string().default("sluiceLanguage"),
     spam_filter: z.string().default("sluiceSpamFilter"),
+    quarantine: z.string().default("sluiceQuarantine"),
     tag_threshold: z.string().default("sluiceSpamTagThreshold"),
     quarantine_threshold: z.string().default("sluiceSpamQuarantineThreshold"),
     reject_threshold: z.string().default("sluiceSpamRejectThreshold"),
