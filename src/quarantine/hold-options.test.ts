@@ -7,6 +7,7 @@ import { emptyEnvelope } from "../message/envelope.ts";
 import { applyEdits } from "../message/rewrite.ts";
 import type { FilterContext } from "../pipeline/types.ts";
 import { headerAddresses, holdOptionsFilter, isInternal } from "./hold-options.ts";
+import { lookalikeOf, skeleton } from "./lookalike.ts";
 
 async function tx(raw: string, rcpts: string[], auth: string | null = "alice@example.com") {
   const env = emptyEnvelope("submission");
@@ -33,6 +34,10 @@ function ctx(t: Transaction, options: unknown): FilterContext {
   };
 }
 
+const base = { internal_domains: ["example.com"] };
+const head =
+  "From: alice@example.com\r\nTo: One <one@x.org>, carol@example.com\r\nCc: two@y.org\r\nSubject: s\r\n\r\nhi\r\n";
+
 describe("hold_options helpers", () => {
   it("parses address lists with display names, quoted commas and groups", () => {
     expect(headerAddresses('"Doe, John" <john@x.org>, b@y.org, Team: c@z.org, d@z.org;')).toEqual([
@@ -49,10 +54,6 @@ describe("hold_options helpers", () => {
 });
 
 describe("hold_options filter", () => {
-  const base = { internal_domains: ["example.com"] };
-  const head =
-    "From: alice@example.com\r\nTo: One <one@x.org>, carol@example.com\r\nCc: two@y.org\r\nSubject: s\r\n\r\nhi\r\n";
-
   it("moves external To/Cc addresses to Bcc only when more than K are visible", async () => {
     const t = await tx(head, ["one@x.org", "two@y.org", "carol@example.com"]);
     const over = await holdOptionsFilter.check(ctx(t, { ...base, external_to_bcc_over: 1 }));
@@ -114,5 +115,30 @@ describe("hold_options filter", () => {
     );
     expect(r.action).toEqual({ type: "bcc", address: "boss@example.com" });
     expect(() => holdOptionsFilter.parseOptions({ minutes: 0 })).toThrow(/^minutes: /);
+  });
+});
+
+describe("look-alike domains", () => {
+  it("folds homoglyphs and small typos onto known domains, never the domain itself", () => {
+    const known = ["example.com", "partner.co.jp"];
+    expect(lookalikeOf("examp1e.com", known)).toBe("example.com");
+    expect(lookalikeOf("exarnple.com", known)).toBe("example.com");
+    expect(lookalikeOf("xn--exmple-4nf.com", known)).toBe("example.com"); // Cyrillic а
+    expect(lookalikeOf("partner.co.jb", known)).toBe("partner.co.jp");
+    expect(lookalikeOf("example.com", known)).toBeNull();
+    expect(lookalikeOf("elsewhere.org", known)).toBeNull();
+    expect(skeleton("RN-0.com")).toBe("mo.com");
+  });
+
+  it("holds with a reason naming both domains", async () => {
+    const t = await tx(head, ["ceo@examp1e.com"]);
+    const r = await holdOptionsFilter.check(ctx(t, { ...base, lookalike: { domains: ["partner.co.jp"] } }));
+    expect(r.action).toMatchObject({
+      type: "hold",
+      reason: "look-alike domain: examp1e.com resembles example.com (recipient ceo@examp1e.com)",
+    });
+    expect(r.symbols?.map((s) => s.name)).toEqual(["HOLD_LOOKALIKE_DOMAIN"]);
+    const fine = await tx(head, ["a@elsewhere.org"]);
+    expect((await holdOptionsFilter.check(ctx(fine, { ...base, lookalike: {} }))).action).toBeUndefined();
   });
 });

@@ -1,11 +1,13 @@
 // The `hold_options` filter (outbound, authenticated senders only): holds mail to recipients
 // outside the internal domains (optionally only with attachments), Bccs a supervisor, and when
 // more than K external addresses are visible in To/Cc rewrites those headers so they travel
-// as Bcc (priority 85: before DKIM signing at 90). Decides only; the store and release do the rest.
+// as Bcc (priority 85: before DKIM signing at 90); holds mail to look-alike domains with a
+// reason naming both. Decides only; the store and release do the rest.
 import { z } from "zod";
 import type { Filter, FilterResult, HeaderEdit } from "../pipeline/types.ts";
 import { domainOf } from "../message/envelope.ts";
 import { parseFilterOptions } from "../filters/options.ts";
+import { lookalikeOf } from "./lookalike.ts";
 
 const Options = z
   .object({
@@ -15,6 +17,15 @@ const Options = z
     minutes: z.number().int().min(1).max(10_080).default(5),
     supervisor_bcc: z.string().email().optional(),
     external_to_bcc_over: z.number().int().min(0).nullable().default(null),
+    /** Hold mail to a domain that imitates an internal or a listed partner domain. */
+    lookalike: z
+      .object({
+        enabled: z.boolean().default(true),
+        domains: z.array(z.string().transform((d) => d.toLowerCase())).default([]),
+        max_distance: z.number().int().min(0).max(3).default(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 type Options = z.infer<typeof Options>;
@@ -85,7 +96,22 @@ export const holdOptionsFilter: Filter = {
     }
 
     let holding = false;
-    if (o.hold_external && external.length) {
+    if (o.lookalike?.enabled) {
+      const known = [...internal, ...o.lookalike.domains];
+      for (const a of external) {
+        const real = lookalikeOf(domainOf(a), known, o.lookalike.max_distance);
+        if (!real) continue;
+        holding = true;
+        result.symbols!.push({ name: "HOLD_LOOKALIKE_DOMAIN", score: 0, detail: `${domainOf(a)} ~ ${real}` });
+        result.action = {
+          type: "hold",
+          minutes: o.minutes,
+          reason: `look-alike domain: ${domainOf(a)} resembles ${real} (recipient ${a})`,
+        };
+        break;
+      }
+    }
+    if (!holding && o.hold_external && external.length) {
       const attached = o.only_with_attachments ? hasAttachment(await tx.spool!.buffer()) : true;
       if (attached) {
         holding = true;
