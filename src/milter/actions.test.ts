@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { DataResult, OutcomeGroup } from "../pipeline/session.ts";
-import { planEom, TOP_HEADERS, type EomContext } from "./actions.ts";
+import type { HeaderEdit } from "../pipeline/types.ts";
+import { parseHeaderSection } from "../message/headers.ts";
+import { applyEdits } from "../message/rewrite.ts";
+import { headerMods, planEom, TOP_HEADERS, type EomContext } from "./actions.ts";
 import { Act } from "./constants.ts";
 
 const group = (recipients: string[], over: Partial<OutcomeGroup> = {}): OutcomeGroup => ({
@@ -62,7 +65,7 @@ describe("planEom", () => {
     });
   });
 
-  it("delete removes every occurrence from the last down, counting earlier adds", () => {
+  it("un-indexed delete removes every occurrence from the last down; a field added then deleted is never sent", () => {
     const p = planEom(
       result(
         group(["a@x"], {
@@ -76,13 +79,111 @@ describe("planEom", () => {
       ctx(["a@x"], { headerCounts: new Map([["x-spam", 2]]) }),
     );
     expect(p.kind === "accept" && p.mods).toEqual([
-      { type: "addheader", name: "X-Spam", value: "old" },
-      { type: "chgheader", index: 3, name: "x-spam", value: "" },
       { type: "chgheader", index: 2, name: "x-spam", value: "" },
       { type: "chgheader", index: 1, name: "x-spam", value: "" },
       { type: "addheader", name: "X-Spam", value: "yes" },
     ]);
   });
+
+  it("an indexed delete is exactly one CHGHEADER with that index and an empty value", () => {
+    const edits: HeaderEdit[] = [{ op: "delete", name: "Received", index: 2 }];
+    const c = ctx(["a@x"], { headerCounts: new Map([["received", 3]]) });
+    expect(headerMods(edits, c)).toEqual([{ type: "chgheader", index: 2, name: "Received", value: "" }]);
+    // Out of range or no such field: nothing, as in the proxy's rewrite.
+    expect(headerMods([{ op: "delete", name: "Received", index: 4 }], c)).toEqual([]);
+    expect(headerMods([{ op: "delete", name: "X-None", index: 1 }], c)).toEqual([]);
+    // Top-added fields do not count: the index still names the MTA's second Received.
+    expect(
+      headerMods(
+        [
+          { op: "add", name: "Received", value: "by us", top: true },
+          { op: "delete", name: "Received", index: 2 },
+        ],
+        c,
+      ),
+    ).toEqual([
+      { type: "chgheader", index: 2, name: "Received", value: "" },
+      { type: "insheader", index: 0, name: "Received", value: "by us" },
+    ]);
+  });
+
+  it("set changes the first field in place, or adds one when there is none", () => {
+    const c = ctx(["a@x"], { headerCounts: new Map([["subject", 1]]) });
+    expect(headerMods([{ op: "set", name: "Subject", value: "[SPAM] hi" }], c)).toEqual([
+      { type: "chgheader", index: 1, name: "Subject", value: "[SPAM] hi" },
+    ]);
+    expect(headerMods([{ op: "set", name: "X-Flag", value: "1" }], c)).toEqual([
+      { type: "addheader", name: "X-Flag", value: "1" },
+    ]);
+  });
+
+  // The MTA's side of CHGHEADER/ADDHEADER/INSHEADER, with or without renumbering after a deletion
+  // (Postfix renumbers, Sendmail counts deleted fields): the result must equal the proxy's rewrite.
+  const original = [
+    "Received: r1",
+    "Received: r2",
+    "X-Spam: s1",
+    "Subject: hello",
+    "Received: r3",
+    "X-Spam: s2",
+    "X-Spam: s3",
+  ];
+  const scenarios: HeaderEdit[][] = [
+    [{ op: "delete", name: "Received", index: 2 }],
+    [
+      { op: "delete", name: "X-Spam", index: 1 },
+      { op: "delete", name: "x-spam", index: 1 },
+      { op: "delete", name: "Received", index: 3 },
+    ],
+    [
+      { op: "add", name: "X-Spam", value: "new" },
+      { op: "delete", name: "X-Spam", index: 1 },
+      { op: "delete", name: "X-Spam", index: 3 },
+      { op: "set", name: "Subject", value: "[SPAM] hello" },
+      { op: "add", name: "Authentication-Results", value: "mx; spf=pass", top: true },
+      { op: "add", name: "Received", value: "by sluice", top: true },
+      { op: "delete", name: "Received", index: 1 },
+      { op: "set", name: "X-Spam", value: "changed" },
+    ],
+    [
+      { op: "delete", name: "Received" },
+      { op: "add", name: "Received", value: "r9" },
+      { op: "delete", name: "Received", index: 1 },
+      { op: "set", name: "X-Spam", value: "first" },
+      { op: "delete", name: "X-Spam", index: 2 },
+    ],
+  ];
+  for (const renumber of [true, false]) {
+    it(`agrees with the proxy's applyEdits (MTA ${renumber ? "renumbers" : "does not renumber"})`, () => {
+      for (const edits of scenarios) {
+        const headers = parseHeaderSection(Buffer.from(original.map((l) => l + "\r\n").join("")));
+        const counts = new Map<string, number>();
+        for (const f of headers.fields)
+          counts.set(f.name.toLowerCase(), (counts.get(f.name.toLowerCase()) ?? 0) + 1);
+        const mods = headerMods(edits, ctx(["a@x"], { headerCounts: counts, topHeaders: new Set() }));
+        const mta = headers.entries().map((e) => ({ ...e, deleted: false }));
+        for (const m of mods) {
+          if (m.type === "addheader") mta.push({ name: m.name, value: m.value, deleted: false });
+          else if (m.type === "insheader")
+            mta.splice(m.index, 0, { name: m.name, value: m.value, deleted: false });
+          else if (m.type === "chgheader") {
+            const same = mta.filter(
+              (h) => h.name.toLowerCase() === m.name.toLowerCase() && !(renumber && h.deleted),
+            );
+            const h = same[m.index - 1];
+            if (!h || h.deleted) throw new Error(`CHGHEADER ${m.name} ${m.index} hits nothing`);
+            if (m.value === "") h.deleted = true;
+            else h.value = m.value;
+          } else throw new Error(`unexpected ${m.type}`);
+        }
+        const got = mta.filter((h) => !h.deleted).map((h) => `${h.name.toLowerCase()}: ${h.value}`);
+        const want = applyEdits(headers, edits)
+          .entries()
+          .map((e) => `${e.name.toLowerCase()}: ${e.value}`);
+        expect(got, JSON.stringify(edits)).toEqual(want);
+      }
+    });
+  }
 
   it("largest deliver group stays; others are re-injected, stored or dropped with DELRCPT as sent", () => {
     const small = group(["c@x"], { edits: [{ op: "add", name: "X-Tag", value: "1" }] });

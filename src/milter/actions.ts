@@ -101,25 +101,92 @@ export function planEom(result: DataResult, ctx: EomContext): EomPlan {
 }
 
 /**
- * Header edits in order, tracking how many headers of each name exist at each step: CHGHEADER
- * indexes are 1-based among headers of that name, and deleting from the last one down keeps
- * the indexes of the ones not yet deleted valid whether or not the MTA renumbers.
+ * Header edits with the SMTP proxy's semantics (src/message/rewrite.ts `applyEdits`): edits apply
+ * in order; delete and set act on the fields present at that point, not on fields added with
+ * `top`; an indexed delete removes the index-th (1-based) such field of that name; set replaces
+ * the first one in place, or adds when there is none.
+ *
+ * The edits are first applied to a model of the MTA's headers, then emitted as: value changes of
+ * the MTA's own fields (CHGHEADER at the original index), deletions of the MTA's fields from the
+ * last index down (CHGHEADER with an empty value), then the fields still added, in order. Since
+ * nothing is added or deleted before a CHGHEADER that is not already below it, every index stays
+ * valid whether or not the MTA renumbers after a deletion (Postfix does, Sendmail does not), and
+ * a field added then deleted never reaches the MTA.
  */
 export function headerMods(edits: readonly HeaderEdit[], ctx: EomContext): Reply[] {
-  const counts = new Map(ctx.headerCounts);
-  const out: Reply[] = [];
+  interface Field {
+    key: string;
+    name: string;
+    value: string;
+    /** 1-based index among the MTA's fields of this name; null for a field we add. */
+    mta: number | null;
+    /** Added at the top (INSHEADER 0) rather than appended. */
+    top: boolean;
+    changed: boolean;
+    deleted: boolean;
+  }
+  const byName = new Map<string, Field[]>(); // fields a later delete/set can reach, in order
+  const all: Field[] = [];
+  const reachable = (name: string): Field[] => {
+    let list = byName.get(name);
+    if (!list) {
+      const n = ctx.headerCounts.get(name) ?? 0;
+      list = Array.from({ length: n }, (_, i) => ({
+        key: name,
+        name,
+        value: "",
+        mta: i + 1,
+        top: false,
+        changed: false,
+        deleted: false,
+      }));
+      all.push(...list);
+      byName.set(name, list);
+    }
+    return list;
+  };
   for (const e of edits) {
     const name = e.name.toLowerCase();
-    const n = counts.get(name) ?? 0;
+    const list = reachable(name);
     if (e.op === "delete") {
-      for (let i = n; i >= 1; i--) out.push({ type: "chgheader", index: i, name: e.name, value: "" });
-      counts.set(name, 0);
+      if (e.index === undefined) {
+        for (const f of list) Object.assign(f, { deleted: true, name: e.name });
+        list.length = 0;
+      } else if (Number.isInteger(e.index) && e.index >= 1 && e.index <= list.length) {
+        Object.assign(list.splice(e.index - 1, 1)[0]!, { deleted: true, name: e.name });
+      }
       continue;
     }
     const value = headerValue(e.value ?? "", ctx.leadSpace);
-    if (ctx.topHeaders.has(name)) out.push({ type: "insheader", index: 0, name: e.name, value });
-    else out.push({ type: "addheader", name: e.name, value });
-    counts.set(name, n + 1);
+    const first = list[0];
+    if (e.op === "set" && first) {
+      Object.assign(first, { value, changed: true, name: e.name });
+      continue;
+    }
+    const f: Field = {
+      key: name,
+      name: e.name,
+      value,
+      mta: null,
+      top: e.top === true || ctx.topHeaders.has(name),
+      changed: false,
+      deleted: false,
+    };
+    all.push(f);
+    if (!e.top) list.push(f);
+  }
+  const out: Reply[] = [];
+  for (const f of all) {
+    if (f.mta !== null && f.changed && !f.deleted)
+      out.push({ type: "chgheader", index: f.mta, name: f.name, value: f.value });
+  }
+  const gone = all.filter((f) => f.mta !== null && f.deleted);
+  gone.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : y.mta! - x.mta!));
+  for (const f of gone) out.push({ type: "chgheader", index: f.mta!, name: f.name, value: "" });
+  for (const f of all) {
+    if (f.mta !== null || f.deleted) continue;
+    if (f.top) out.push({ type: "insheader", index: 0, name: f.name, value: f.value });
+    else out.push({ type: "addheader", name: f.name, value: f.value });
   }
   return out;
 }

@@ -223,8 +223,8 @@ describe("MilterServer", () => {
     const c = await open(h);
     await greet(c);
     expect(await message(c, ["b@y", "c@y", "d@y", "e@y"])).toEqual([
-      "h|X-Sluice| clean 100%",
       "m1:|Subject|",
+      "h|X-Sluice| clean 100%",
       "-|<d@y>",
       "-|<e@y>",
       "+|<archive@y>",
