@@ -1,5 +1,5 @@
 // Test helper: a throwaway PostgreSQL 15 cluster (Debian `postgresql`) in a temp dir on a free
-// loopback port, run as the `postgres` user with fsync off. For tests and the benchmark only:
+// loopback port, run as the `postgres` user with fsync off (on for the benchmark). For tests and the benchmark only:
 // trust authentication, no TLS. `database()` hands each caller a fresh empty database.
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -31,7 +31,8 @@ export function postgresMissing(): string | null {
 const asPostgres = (cmd: string, args: string[]) =>
   run("runuser", ["-u", "postgres", "--", join(BIN, cmd), ...args], { timeout: 60_000 });
 
-export async function startPostgres(): Promise<Postgres> {
+/** fsync: keep it on (the benchmark, to compare with SQLite's synchronous=FULL); tests turn it off. */
+export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<Postgres> {
   const dir = serviceDir("pg");
   chownTo("postgres", dir);
   const data = join(dir, "data");
@@ -45,7 +46,7 @@ export async function startPostgres(): Promise<Postgres> {
           data,
           "-w",
           "-o",
-          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${opts.fsync ? "on" : "off"} -c max_connections=200`,
           "-l",
           join(dir, "pg.log"),
           "start",
