@@ -31,15 +31,21 @@ export interface SpamLearner {
   ): Promise<FeedbackOutcome | "no-classifier">;
 }
 
+/** One feedback writer per runtime, so concurrent lessons on one model file are serialised. */
+const feedbackOf = new WeakMap<Runtime, SpamFeedback>();
+
 /** Learns into the classifier model of the recipient's policy (filters/spam/feedback.ts). */
-export function classifierLearner(runtime: Runtime, feedback = new SpamFeedback()): SpamLearner {
+export function classifierLearner(runtime: Runtime, given?: SpamFeedback): SpamLearner {
+  let feedback = given ?? feedbackOf.get(runtime);
+  if (!feedback) feedbackOf.set(runtime, (feedback = new SpamFeedback()));
+  const fb = feedback;
   return {
     async learn(message, label, who) {
       const policy = await runtime.resolver.forRecipient(who.recipient);
       const f = policy.filters["spam-classifier"];
       const model = (f?.options as { model?: string } | undefined)?.model;
       if (!f?.enabled || !model) return "no-classifier";
-      return feedback.learn(model, message, label, who.actor);
+      return fb.learn(model, message, label, who.actor);
     },
   };
 }
