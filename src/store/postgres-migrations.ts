@@ -151,4 +151,18 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     error text
   );
   `,
+  // 2: DKIM signing keys, private key sealed by the caller (src/filters/auth/key-store.ts)
+  `
+  CREATE TABLE dkim_key (
+    domain text NOT NULL,
+    selector text NOT NULL,
+    tenant text,
+    algorithm text NOT NULL,
+    public_key text NOT NULL,
+    sealed_key bytea NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (domain, selector)
+  );
+  CREATE INDEX dkim_key_tenant ON dkim_key(tenant, domain);
+  `,
 ];

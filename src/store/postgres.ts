@@ -10,6 +10,7 @@ import {
   type ConfigRevision,
   type ConfigRevisionInput,
   type ConsoleAccount,
+  type DkimKeyRecord,
   type HoldInput,
   type HoldItem,
   type HoldPatch,
@@ -757,6 +758,43 @@ export class PostgresStore implements Store {
     }));
   }
 
+  // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
+
+  async putDkimKey(k: DkimKeyRecord): Promise<void> {
+    await this.q(
+      `INSERT INTO dkim_key (domain, selector, tenant, algorithm, public_key, sealed_key, created_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7)
+       ON CONFLICT (domain, selector) DO UPDATE SET tenant = excluded.tenant, algorithm = excluded.algorithm,
+         public_key = excluded.public_key, sealed_key = excluded.sealed_key, created_at = excluded.created_at`,
+      [k.domain.toLowerCase(), k.selector, k.tenant, k.algorithm, k.publicKey, k.sealedKey, k.createdAt],
+    );
+  }
+
+  async getDkimKey(domain: string, selector?: string): Promise<DkimKeyRecord | null> {
+    const d = domain.toLowerCase();
+    const rows =
+      selector === undefined
+        ? await this.q(
+            "SELECT * FROM dkim_key WHERE domain = $1 ORDER BY created_at DESC, selector DESC LIMIT 1",
+            [d],
+          )
+        : await this.q("SELECT * FROM dkim_key WHERE domain = $1 AND selector = $2", [d, selector]);
+    return rows[0] ? dkimKeyFromRow(rows[0]) : null;
+  }
+
+  async listDkimKeys(q: { tenant?: string; domain?: string }): Promise<DkimKeyRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (q.tenant !== undefined) where.push(`tenant = ${arg(q.tenant)}`);
+    if (q.domain !== undefined) where.push(`domain = ${arg(q.domain.toLowerCase())}`);
+    const rows = await this.q(
+      `SELECT * FROM dkim_key${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY domain, selector`,
+      args,
+    );
+    return rows.map(dkimKeyFromRow);
+  }
+
   /**
    * LISTEN on the revision channel over a dedicated connection (not from the pool: LISTEN is
    * per session). Lost connections are retried with backoff until close(); onState says when.
@@ -905,6 +943,18 @@ function revisionFromRow(row: Row): ConfigRevision {
     author: String(row.author),
     note: (row.note as string | null) ?? null,
     rollbackOf: (row.rollback_of as number | null) ?? null,
+    createdAt: row.created_at as Date,
+  };
+}
+
+function dkimKeyFromRow(row: Row): DkimKeyRecord {
+  return {
+    domain: String(row.domain),
+    selector: String(row.selector),
+    tenant: (row.tenant as string | null) ?? null,
+    algorithm: row.algorithm as DkimKeyRecord["algorithm"],
+    publicKey: String(row.public_key),
+    sealedKey: row.sealed_key as Buffer,
     createdAt: row.created_at as Date,
   };
 }

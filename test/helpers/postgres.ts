@@ -1,6 +1,6 @@
 // Test helper: a throwaway PostgreSQL 15 cluster (Debian `postgresql`) in a temp dir on a free
-// loopback port, run as the `postgres` user with fsync off (on for the benchmark). For tests and the benchmark only:
-// trust authentication, no TLS. `database()` hands each caller a fresh empty database.
+// loopback port, run as the `postgres` user (fsync off, except for the benchmark). Tests and
+// benchmarks only: trust authentication, no TLS. `database()` gives a fresh empty database.
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
