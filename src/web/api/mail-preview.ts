@@ -36,6 +36,13 @@ export function sanitizeMailHtml(html: string): string {
     allowedSchemesByTag: { img: ["data"] },
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
+    // Relative image URLs would resolve against the console's origin: keep data: images only.
+    transformTags: {
+      img: (tagName, attribs) => ({
+        tagName,
+        attribs: /^data:/i.test(attribs.src ?? "") ? attribs : { ...attribs, src: "" },
+      }),
+    },
   });
 }
 
