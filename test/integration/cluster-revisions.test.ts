@@ -3,6 +3,9 @@
 // late joiners, refusal at publish, a node that cannot apply, rollback, heartbeats.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Fastify, { type FastifyInstance } from "fastify";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { postgresMissing, startPostgres, type Postgres } from "../helpers/postgres.ts";
 import { SmtpSink } from "../helpers/sink.ts";
 import {
@@ -130,10 +133,14 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
     const local = await publish(`store: sqlite:/tmp/x.db\n${tenants(["alice@example.com"])}`);
     expect(local.status).toBe(422);
     expect(((await local.json()) as { issues: string[] }).issues.join("\n")).toMatch(/store: node-local/);
+    // Sieve scripts are compiled at publish: a broken script refuses the revision.
+    const script = join(mkdtempSync(join(tmpdir(), "sluice-sieve-")), "broken.sieve");
+    writeFileSync(script, 'require "fileinto";\nif header :contains "subject" "x" { fileinto "Junk"\n');
     const sieve = await publish(
-      `${tenants(["alice@example.com"])}policy:\n  filters:\n    sieve: { options: { inbound: "if true { keep " } }\n`,
+      `${tenants(["alice@example.com"])}policy:\n  filters:\n    sieve: { options: { inbound: [${JSON.stringify(script)}] } }\n`,
     );
     expect(sieve.status).toBe(422);
+    expect(((await sieve.json()) as { issues: string[] }).issues.join("\n")).toContain("broken.sieve");
     expect((await nodes[0]!.runtime.store!.listConfigRevisions({})).length).toBe(count);
   });
 
