@@ -68,24 +68,20 @@ export function authResultsValue(authservId: string, clauses: readonly string[])
 }
 
 /**
- * Edits for one copy: incoming Authentication-Results claiming our authserv-id go, ours is
- * prepended. HeaderEdit "delete" removes every field of a name, so when foreign fields sit
- * beside forged ones they are deleted too and re-added on top in their original order
- * (their place among the Received fields is lost; see the report on a `match` edit).
+ * Edits for one copy: incoming Authentication-Results claiming our authserv-id are deleted one
+ * by one (HeaderEdit `index`, 1-based among fields of that name, highest first so the lower
+ * indexes stay valid), foreign ones stay where they are; ours is prepended.
  */
 export function authResultsEdits(headers: HeaderList, authservId: string, value: string): HeaderEdit[] {
-  const fields = headers.all("Authentication-Results");
   const id = authservId.toLowerCase();
-  const ours = fields.filter((f) => authservIdOf(fieldValueFolded(f)) === id);
-  const edits: HeaderEdit[] = [];
-  if (ours.length) {
-    edits.push({ op: "delete", name: "Authentication-Results" });
-    const foreign = fields.filter((f) => !ours.includes(f));
-    // Prepending bottom-up keeps the foreign fields in their original order.
-    for (const f of foreign.reverse()) {
-      edits.push({ op: "add", name: "Authentication-Results", value: fieldValueFolded(f), top: true });
-    }
-  }
-  edits.push({ op: "add", name: "Authentication-Results", value, top: true });
-  return edits;
+  const forged = headers
+    .all("Authentication-Results")
+    .map((f, i) => ({ index: i + 1, id: authservIdOf(fieldValueFolded(f)) }))
+    .filter((f) => f.id === id)
+    .map((f) => f.index)
+    .reverse();
+  return [
+    ...forged.map((index): HeaderEdit => ({ op: "delete", name: "Authentication-Results", index })),
+    { op: "add", name: "Authentication-Results", value, top: true },
+  ];
 }

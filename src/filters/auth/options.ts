@@ -23,6 +23,22 @@ export const dnsOptions = z
   })
   .strict();
 
+export const arcSealOptions = z
+  .object({
+    domain,
+    selector: z.string().regex(/^[a-z0-9._-]+$/i, "not a selector"),
+    /** PEM file; absent: the key of (domain, selector) kept in the store (`sluice dkim keygen`). */
+    private_key_file: z.string().min(1).optional(),
+    /** Fields the ARC-Message-Signature covers (Authentication-Results never: we rewrite them). */
+    headers: z
+      .array(z.string().regex(/^[!-9;-~]+$/, "not a header name"))
+      .refine((h) => !h.some((n) => n.toLowerCase() === "authentication-results"), {
+        message: "Authentication-Results cannot be covered: forged ones are removed after sealing",
+      })
+      .optional(),
+  })
+  .strict();
+
 export const authOptionsSchema = z
   .object({
     /** Our authserv-id (RFC 8601); incoming Authentication-Results claiming it are removed. */
@@ -45,6 +61,8 @@ export const authOptionsSchema = z
     dns: dnsOptions.default({ servers: [], timeout_ms: 3000 }),
     /** Smallest RSA key accepted for DKIM and ARC (bits). */
     min_key_bits: z.number().int().min(512).max(4096).default(1024),
+    /** ARC-seal the mail we verify and pass on (RFC 8617); absent: no sealing. */
+    arc_seal: arcSealOptions.optional(),
   })
   .strict();
 
@@ -54,7 +72,7 @@ const signingKey = z
   .object({
     domain,
     selector: z.string().regex(/^[a-z0-9._-]+$/i, "not a DKIM selector"),
-    /** PEM file (PKCS#8 or PKCS#1); the store takes this over once it keeps keys. */
+    /** PEM file (PKCS#8 or PKCS#1); domains without a file key use the store's (sluice dkim keygen). */
     private_key_file: z.string().min(1),
     algorithm: z.enum(["rsa-sha256", "ed25519-sha256"]).optional(),
   })

@@ -40,6 +40,8 @@ export const AUTH_SYMBOLS: Readonly<Record<string, number>> = {
   ARC_VALID: -0.1,
   ARC_INVALID: 0.5,
   ARC_NONE: 0,
+  ARC_SEALED: 0,
+  ARC_SEAL_SKIPPED: 0,
   SENDERID_PASS: 0,
   SENDERID_FAIL: 1.0,
   SENDERID_SOFTFAIL: 0.3,

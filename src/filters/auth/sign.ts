@@ -1,6 +1,7 @@
 // DKIM signing (RFC 6376, RFC 8463): `signMessage` for any caller, and the `dkim_sign` filter
 // that signs mail from authenticated users or internal networks with the key of the From
-// domain. Keys come from PEM files named in options until the store keeps them; never verifies.
+// domain. Keys come from PEM files named in options, else from the store (sealed, see
+// key-store.ts; a tenant's stored key only for that tenant's senders); never verifies.
 import { readFile, stat } from "node:fs/promises";
 import { BlockList, isIP } from "node:net";
 import type { Readable } from "node:stream";
@@ -10,6 +11,7 @@ import type { Envelope } from "../../message/envelope.ts";
 import type { HeaderList } from "../../message/headers.ts";
 import { parseFilterOptions } from "../options.ts";
 import { DkimKeyError, loadDkimKey, type LoadedKey } from "./keygen.ts";
+import type { KeySource, ResolvedKey } from "./key-store.ts";
 import { signOptionsSchema, type SignOptions } from "./options.ts";
 
 export interface SignRequest {
@@ -110,7 +112,50 @@ export function keyFor(keys: SignOptions["keys"], domain: string): SignOptions["
   return null;
 }
 
-export function createSignFilter(): Filter {
+export interface SignFilterDeps {
+  /** DKIM keys kept in the store (`sluice dkim keygen`); a function when the store opens later. */
+  keys?: KeySource | (() => KeySource | null);
+  /** The tenant of an address (the policy resolver's tenantFor): who may use a tenant's stored key. */
+  tenantOf?: (address: string) => string | null;
+}
+
+/** The address the sender acts as: the SMTP AUTH login when there is one, else MAIL FROM. */
+function senderAddress(envelope: Pick<Envelope, "auth" | "mailFrom">): string {
+  return (envelope.auth ?? envelope.mailFrom?.address ?? "").toLowerCase();
+}
+
+/**
+ * May this sender sign with a stored key? A key without a tenant: anyone allowed to sign. A
+ * tenant's key: only senders of that tenant — by tenantOf when known, otherwise only senders
+ * whose own address is in the key's domain (or below it).
+ */
+export function mayUseKey(
+  key: Pick<ResolvedKey, "domain" | "tenant">,
+  envelope: Pick<Envelope, "auth" | "mailFrom">,
+  tenantOf?: (address: string) => string | null,
+): boolean {
+  if (key.tenant === null) return true;
+  const sender = senderAddress(envelope);
+  if (!sender.includes("@")) return false;
+  if (tenantOf) return tenantOf(sender) === key.tenant;
+  const d = sender.slice(sender.lastIndexOf("@") + 1);
+  return d === key.domain || d.endsWith(`.${key.domain}`);
+}
+
+async function storedKeyFor(source: KeySource, domain: string): Promise<ResolvedKey | null> {
+  for (let d = domain; d.includes("."); d = d.slice(d.indexOf(".") + 1)) {
+    const k = await source.get(d);
+    if (k) return k;
+  }
+  return null;
+}
+
+export function createSignFilter(deps: SignFilterDeps = {}): Filter {
+  const source = (): KeySource | null =>
+    typeof deps.keys === "function" ? deps.keys() : (deps.keys ?? null);
+  const skipped = (detail: string): FilterResult => ({
+    symbols: [{ name: "DKIM_SIGN_SKIPPED", score: 0, detail }],
+  });
   return {
     name: "dkim_sign",
     group: "dkim_sign",
@@ -125,8 +170,7 @@ export function createSignFilter(): Filter {
       const base = ctx.options as SignOptions;
       if (!maySign(ctx.envelope, base.internal_networks)) return {};
       const domain = fromDomain(tx.headers);
-      if (!domain)
-        return { symbols: [{ name: "DKIM_SIGN_SKIPPED", score: 0, detail: "no single From domain" }] };
+      if (!domain) return skipped("no single From domain");
       // Keys may sit in the global policy or in a tenant's; recipients of this message may
       // belong to other tenants, so every key in sight is a candidate for the From domain.
       const keys = [
@@ -136,20 +180,29 @@ export function createSignFilter(): Filter {
         ),
       ];
       const entry = keyFor(keys, domain);
-      if (!entry)
-        return { symbols: [{ name: "DKIM_SIGN_SKIPPED", score: 0, detail: `no key for ${domain}` }] };
-      const key = await keyFromFile(entry.private_key_file);
+      let signer: { domain: string; selector: string; key: LoadedKey; algorithm?: SignRequest["algorithm"] };
+      if (entry) {
+        const key = await keyFromFile(entry.private_key_file);
+        signer = { domain: entry.domain, selector: entry.selector, key, algorithm: entry.algorithm };
+      } else {
+        const src = source();
+        const stored = src ? await storedKeyFor(src, domain) : null;
+        if (!stored) return skipped(`no key for ${domain}`);
+        if (!mayUseKey(stored, ctx.envelope, deps.tenantOf))
+          return skipped(`the key of ${stored.domain} belongs to tenant ${stored.tenant}, not this sender's`);
+        signer = { domain: stored.domain, selector: stored.selector, key: stored };
+      }
       const value = await signMessage(tx.spool.stream(), {
-        domain: entry.domain,
-        selector: entry.selector,
-        privateKeyPem: key.pem,
-        algorithm: entry.algorithm ?? key.algorithm,
+        domain: signer.domain,
+        selector: signer.selector,
+        privateKeyPem: signer.key.pem,
+        algorithm: signer.algorithm ?? signer.key.algorithm,
         canonicalization: base.canonicalization,
         headers: base.headers,
         expireS: base.expire_s,
       });
       return {
-        symbols: [{ name: "DKIM_SIGNED", score: 0, detail: `${entry.domain}/${entry.selector}` }],
+        symbols: [{ name: "DKIM_SIGNED", score: 0, detail: `${signer.domain}/${signer.selector}` }],
         headers: [{ op: "add", name: "DKIM-Signature", value, top: true }],
       };
     },

@@ -162,13 +162,15 @@ async function verifyArc(
   minKeyBits: number,
 ): Promise<{ raw: ARCResult; outcome: ArcOutcome }> {
   const data = (dkimRaw as { arc?: unknown }).arc ?? { chain: false };
-  const raw = await arcVerify(data as never, { resolver: resolver as never, minBitLength: minKeyBits });
   const chain = ((data as { chain?: ArcChainLink[] | false }).chain || []) as ArcChainLink[];
+  // Read the hops before mailauth's arc(): it rewrites the newest hop's parsed
+  // ARC-Authentication-Results in place (dmarc.value moves to dmarc.result).
   const hops = chain.map((link) => ({
     instance: Number(link.i),
     sealer: String(link["arc-seal"]?.parsed?.d?.value ?? "").toLowerCase(),
     dmarc: link["arc-authentication-results"]?.parsed?.dmarc?.value?.toLowerCase() ?? null,
   }));
+  const raw = await arcVerify(data as never, { resolver: resolver as never, minBitLength: minKeyBits });
   const result = raw.status.result === "pass" ? "pass" : raw.status.result === "none" ? "none" : "fail";
   return {
     raw,
