@@ -3,7 +3,7 @@
 // it up by mtime). Bounded: deduplicated by message hash and label, at most `perUserPerDay`
 // lessons per user, a ledger of at most `ledgerMax` entries. Never touches the shipped default.
 import { createHash } from "node:crypto";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, realpath, rename, writeFile } from "node:fs/promises";
 import { DEFAULT_MODEL_PATH } from "./classifier.ts";
 import { FeatureSet } from "./features.ts";
 import { update } from "./learner.ts";
@@ -49,7 +49,8 @@ export class SpamFeedback {
     label: "spam" | "ham",
     user: string,
   ): Promise<FeedbackOutcome> {
-    if (modelPath === DEFAULT_MODEL_PATH) return "default-model";
+    const real = (p: string) => realpath(p).catch(() => p);
+    if ((await real(modelPath)) === (await real(DEFAULT_MODEL_PATH))) return "default-model";
     const ledgerPath = `${modelPath}.feedback.json`;
     const ledger: LedgerEntry[] = await readFile(ledgerPath, "utf8")
       .then((t) => JSON.parse(t) as LedgerEntry[])
