@@ -264,6 +264,15 @@ export const configSchema = z
       .strict()
       .default({ role: "default" }),
     store: z.string().default("sqlite:./var/sluice.db"),
+    /**
+     * Node-local secrets, never published with the cluster configuration. key_file: 32 bytes
+     * (raw, 64 hex digits or base64) encrypting DKIM private keys in the store; absent: the
+     * SLUICE_SECRET_KEY environment variable.
+     */
+    secrets: z
+      .object({ key_file: z.string().min(1).optional() })
+      .strict()
+      .default({}),
     log: z
       .object({
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
