@@ -18,7 +18,26 @@ export function hashPair(a: number, b: number, distance: number): number {
   return fmix(h);
 }
 
-function fmix(h: number): number {
+/** The steps of hashString, for hashing a token while scanning it (no string built). */
+export const FNV_SEED = 0x811c9dc5;
+export function fnvStep(h: number, code: number): number {
+  return Math.imul(h ^ code, 0x01000193);
+}
+export function fnvPrefix(prefix: string): number {
+  let h = FNV_SEED;
+  for (let i = 0; i < prefix.length; i++) h = fnvStep(h, prefix.charCodeAt(i));
+  return h;
+}
+
+/** Hash of four consecutive code units (character 4-grams), salted per section. */
+export function hashGram4(salt: number, a: number, b: number, c: number, d: number): number {
+  let h = Math.imul(a ^ salt, 0x01000193);
+  h = Math.imul(h ^ b, 0x01000193);
+  h = Math.imul(h ^ c, 0x01000193);
+  return fmix(Math.imul(h ^ d, 0x01000193));
+}
+
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

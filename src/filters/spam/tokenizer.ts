@@ -3,9 +3,10 @@
 // URL and MIME-shape tokens. Never reads headers that other hops' filters added (label leaks).
 import { addressDomain, isIpLiteral, registrableDomain } from "./domains.ts";
 import type { FeatureSet } from "./features.ts";
+import { fmix, fnvPrefix, fnvStep, hashGram4 } from "./hash.ts";
 
 /** Bump when tokens change: a model trained with another version must be rebuilt. */
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2;
 
 export interface TokenizerInput {
   /** Header fields, unfolded and RFC 2047-decoded, in message order. */
@@ -41,15 +42,61 @@ export function isExcludedHeader(name: string): boolean {
 }
 
 // Letters/digits that are not CJK make words; CJK runs are cut into character bigrams.
-const TOKEN_RE =
-  /([\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\u30fc\uff66-\uff9f]+)|([[\p{L}\p{N}$€£¥]--[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}]][[\p{L}\p{N}\p{M}$€£¥'’._%@\-]--[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}]]*)/gv;
+// The scanner classifies UTF-16 code units through a table built once from these classes
+// (astral code points through a small cache), hashes words while lowercasing them, and builds
+// strings only when the FeatureSet records names (tests, explain).
+const CJK_RE = /^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\u30fc\uff66-\uff9f]$/u;
+const WORD_START_RE = /^[\p{L}\p{N}$€£¥]$/u;
+const WORD_INNER_RE = /^[\p{M}'’._%@-]$/u;
+const SEP = 0;
+const CJK = 1;
+const START = 2;
+const INNER = 3;
 const URL_RE = /\b(?:https?|ftp):\/\/([^\s/?#"'<>\\:@]+@)?([^\s/?#"'<>\\:]+)/gi;
 const OSB_WINDOW = 4;
 const MAX_WORD = 40;
+/** Character 4-grams of the header section (names and values, as the TREC winners used on raw mail). */
+const HEADER_GRAM_CHARS = 3000;
+const HEADER_GRAM_SALT = 0x7654321;
+
+function classify(ch: string): number {
+  if (CJK_RE.test(ch)) return CJK;
+  if (WORD_START_RE.test(ch)) return START;
+  if (WORD_INNER_RE.test(ch)) return INNER;
+  return SEP;
+}
+
+const CLASS = new Uint8Array(65536);
+const LOWER = new Uint16Array(65536);
+for (let c = 0; c < 65536; c++) {
+  const ch = String.fromCharCode(c);
+  CLASS[c] = c >= 0xd800 && c <= 0xdfff ? SEP : classify(ch);
+  const lo = ch.toLowerCase();
+  LOWER[c] = lo.length === 1 ? lo.charCodeAt(0) : c;
+}
+const astralClass = new Map<number, number>();
+function astral(cp: number): number {
+  let k = astralClass.get(cp);
+  if (k === undefined) astralClass.set(cp, (k = classify(String.fromCodePoint(cp))));
+  return k;
+}
+
+/** Class of the code point at i and its length in code units (2 for a surrogate pair). */
+function classAt(s: string, i: number, n: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdbff || i + 1 >= n) return CLASS[c]!;
+  const d = s.charCodeAt(i + 1);
+  if (d < 0xdc00 || d > 0xdfff) return SEP;
+  return astral((c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000) | 4;
+}
+
+const isTrailing = (c: number) =>
+  c === 0x2e || c === 0x5f || c === 0x25 || c === 0x27 || c === 0x2019 || c === 0x40 || c === 0x2d;
 
 /** Adds the features of one message to `out` (which the caller has reset). */
 export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: FeatureSet): void {
   headerFeatures(input.headers, out);
+  headerGrams(input.headers, out);
   const text = input.text.length > opts.maxChars ? input.text.slice(0, opts.maxChars) : input.text;
   bodyTokens(text, "", out);
   const html = input.html === null ? null : input.html.slice(0, opts.maxChars);
@@ -62,33 +109,92 @@ export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: Fea
   for (const s of input.earlier) out.add(`sym:${s.name}`);
 }
 
+/** Character 4-grams over "name:value\n" of the headers used (excluded ones never). */
+function headerGrams(headers: TokenizerInput["headers"], out: FeatureSet): void {
+  let a = -1;
+  let b = -1;
+  let c = -1;
+  let left = HEADER_GRAM_CHARS;
+  const feed = (d: number) => {
+    if (a >= 0) out.addHash(hashGram4(HEADER_GRAM_SALT, a, b, c, d));
+    a = b;
+    b = c;
+    c = d;
+    left--;
+  };
+  for (const { name, value } of headers) {
+    if (left <= 0) break;
+    if (isExcludedHeader(name)) continue;
+    for (let i = 0; i < name.length && left > 0; i++) feed(LOWER[name.charCodeAt(i)]!);
+    feed(0x3a);
+    for (let i = 0; i < value.length && left > 0; i++) feed(value.charCodeAt(i));
+    feed(0x0a);
+  }
+}
+
 /** Words and OSB pairs (window 5) of a decoded text; `prefix` separates e.g. Subject tokens. */
 export function bodyTokens(text: string, prefix: string, out: FeatureSet): void {
   const ring = new Uint32Array(OSB_WINDOW);
-  const ringNames: string[] = out.names ? new Array<string>(OSB_WINDOW).fill("") : [];
+  const record = out.names !== null;
+  const ringNames: string[] = record ? new Array<string>(OSB_WINDOW).fill("") : [];
+  const seed = fnvPrefix(prefix);
   let n = 0;
-  const push = (token: string) => {
-    const h = out.add(prefix + token);
+  const push = (raw: number, name: string) => {
+    const h = fmix(raw) >>> 0;
+    out.addHash(h, record ? prefix + name : undefined);
     for (let d = 1; d <= OSB_WINDOW && d <= n; d++) {
       const slot = (n - d) % OSB_WINDOW;
-      out.addPair(ring[slot]!, h, d, ringNames[slot], token);
+      out.addPair(ring[slot]!, h, d, ringNames[slot], name);
     }
     ring[n % OSB_WINDOW] = h;
-    if (out.names) ringNames[n % OSB_WINDOW] = token;
+    if (record) ringNames[n % OSB_WINDOW] = name;
     n++;
   };
-  TOKEN_RE.lastIndex = 0;
-  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
-    if (m[1] !== undefined) {
-      const run = m[1];
-      if (run.length === 1) push(run);
-      for (let i = 0; i + 1 < run.length; i++) push(run.slice(i, i + 2));
+  const len = text.length;
+  let i = 0;
+  while (i < len) {
+    const k = classAt(text, i, len);
+    const cls = k & 3;
+    if (cls === CJK) {
+      // A run of CJK code points: bigrams of code units, as the regex version sliced them.
+      const start = i;
+      i += k & 4 ? 2 : 1;
+      while (i < len) {
+        const k2 = classAt(text, i, len);
+        if ((k2 & 3) !== CJK) break;
+        i += k2 & 4 ? 2 : 1;
+      }
+      const runLen = i - start;
+      if (runLen === 1) push(fnvStep(seed, text.charCodeAt(start)), record ? text[start]! : "");
+      for (let j = start; j + 1 < i; j++) {
+        const h = fnvStep(fnvStep(seed, text.charCodeAt(j)), text.charCodeAt(j + 1));
+        push(h, record ? text.slice(j, j + 2) : "");
+      }
       continue;
     }
-    let w = m[2]!.toLowerCase();
-    while (w.length > 1 && /[._%'’@-]$/.test(w)) w = w.slice(0, -1);
-    if (w.length > MAX_WORD) w = `long:${w.slice(0, 12)}`;
-    push(w);
+    if (cls !== START) {
+      i += k & 4 ? 2 : 1;
+      continue;
+    }
+    const start = i;
+    i += k & 4 ? 2 : 1;
+    while (i < len) {
+      const k2 = classAt(text, i, len);
+      const c2 = k2 & 3;
+      if (c2 !== START && c2 !== INNER) break;
+      i += k2 & 4 ? 2 : 1;
+    }
+    let end = i;
+    while (end - start > 1 && isTrailing(text.charCodeAt(end - 1))) end--;
+    let h = seed;
+    if (end - start > MAX_WORD) {
+      h = fnvPrefix(prefix + "long:");
+      for (let j = start; j < start + 12; j++) h = fnvStep(h, LOWER[text.charCodeAt(j)]!);
+      push(h, record ? `long:${text.slice(start, start + 12).toLowerCase()}` : "");
+    } else {
+      for (let j = start; j < end; j++) h = fnvStep(h, LOWER[text.charCodeAt(j)]!);
+      push(h, record ? text.slice(start, end).toLowerCase() : "");
+    }
   }
 }
 
