@@ -370,6 +370,39 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await store.listConfigRevisions({ limit: 2 })).map((r) => r.rev)).toEqual([r3.rev, r2.rev]);
     });
 
+    it("runs shadow candidates: per-node counts, differences, and one ending", async () => {
+      const sh = await store.startShadow({
+        role: "mx",
+        text: "t: 1\n",
+        author: "op",
+        note: null,
+        nodes: ["n1"],
+      });
+      expect(sh.state).toBe("running");
+      expect(sh.nodes).toEqual(["n1"]);
+      await store.startShadow({ role: "sub", text: "t: 2\n", author: "op", note: null, nodes: [] });
+      expect((await store.listShadows({ role: "mx", state: "running" })).map((s) => s.id)).toEqual([sh.id]);
+      const d = {
+        messageId: "M1",
+        at: new Date("2025-01-06T10:00:00Z"),
+        sender: "s@x.org",
+        recipient: "a@example.com",
+        liveAction: "accept",
+        shadowAction: "quarantine",
+      };
+      await store.recordShadow(sh.id, "n1", 3, [d]);
+      await store.recordShadow(sh.id, "n1", 2, [{ ...d, messageId: "M2" }]);
+      await store.recordShadow(sh.id, "n2", 1, []);
+      const rep = await store.shadowReport(sh.id);
+      expect(rep.evaluated).toEqual({ n1: 5, n2: 1 });
+      expect(rep.diffs.map((x) => `${x.node}:${x.messageId}`)).toEqual(["n1:M2", "n1:M1"]);
+      expect(rep.diffs[1]).toEqual({ ...d, node: "n1" });
+      expect(await store.endShadow(sh.id, "discarded")).toBe(true);
+      expect(await store.endShadow(sh.id, "published")).toBe(false);
+      expect((await store.getShadow(sh.id))?.state).toBe("discarded");
+      expect(await store.listShadows({ role: "mx", state: "running" })).toEqual([]);
+    });
+
     it("keeps one heartbeat per node, the latest", async () => {
       const hb = {
         name: "n1",

@@ -165,4 +165,35 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dkim_key_tenant ON dkim_key(tenant, domain);
   `,
+  // 3: shadow rollout of candidate configurations and their per-recipient differences (src/cluster/)
+  `
+  CREATE TABLE config_shadow (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    role text NOT NULL,
+    text text NOT NULL,
+    author text NOT NULL,
+    note text,
+    nodes jsonb NOT NULL,
+    state text NOT NULL CHECK (state IN ('running','published','discarded')),
+    created_at timestamptz NOT NULL
+  );
+  CREATE TABLE shadow_count (
+    shadow_id integer NOT NULL REFERENCES config_shadow(id) ON DELETE CASCADE,
+    node text NOT NULL,
+    evaluated integer NOT NULL,
+    PRIMARY KEY (shadow_id, node)
+  );
+  CREATE TABLE shadow_diff (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    shadow_id integer NOT NULL REFERENCES config_shadow(id) ON DELETE CASCADE,
+    node text NOT NULL,
+    message_id text NOT NULL,
+    at timestamptz NOT NULL,
+    sender text NOT NULL,
+    recipient text NOT NULL,
+    live_action text NOT NULL,
+    shadow_action text NOT NULL
+  );
+  CREATE INDEX shadow_diff_run ON shadow_diff(shadow_id, seq);
+  `,
 ];

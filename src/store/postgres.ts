@@ -19,6 +19,10 @@ import {
   type LogEntry,
   type LogQuery,
   type NodeHeartbeat,
+  type ShadowDiff,
+  type ShadowInput,
+  type ShadowReport,
+  type ShadowRun,
   type QuarantineInput,
   type QuarantineItem,
   type QuarantineState,
@@ -758,6 +762,84 @@ export class PostgresStore implements Store {
     }));
   }
 
+  // Shadow runs notify on the revision channel too (rev 0): agents then re-read what to shadow.
+  async startShadow(x: ShadowInput): Promise<ShadowRun> {
+    return this.tx(async (db) => {
+      const rows = await this.q(
+        "INSERT INTO config_shadow (role, text, author, note, nodes, state, created_at) VALUES ($1,$2,$3,$4,$5,'running',$6) RETURNING *",
+        [x.role, x.text, x.author, x.note, JSON.stringify(x.nodes), new Date()],
+        db,
+      );
+      await db.query("SELECT pg_notify($1, $2)", [CONFIG_CHANNEL, JSON.stringify({ role: x.role, rev: 0 })]);
+      return shadowFromRow(rows[0]!);
+    });
+  }
+
+  async getShadow(id: number): Promise<ShadowRun | null> {
+    const rows = await this.q("SELECT * FROM config_shadow WHERE id = $1", [id]);
+    return rows[0] ? shadowFromRow(rows[0]) : null;
+  }
+
+  async listShadows(q: { role?: string; state?: ShadowRun["state"] }): Promise<ShadowRun[]> {
+    const rows = await this.q(
+      "SELECT * FROM config_shadow WHERE ($1::text IS NULL OR role = $1) AND ($2::text IS NULL OR state = $2) ORDER BY id DESC",
+      [q.role ?? null, q.state ?? null],
+    );
+    return rows.map(shadowFromRow);
+  }
+
+  async endShadow(id: number, state: "published" | "discarded"): Promise<boolean> {
+    return this.tx(async (db) => {
+      const rows = await this.q(
+        "UPDATE config_shadow SET state = $1 WHERE id = $2 AND state = 'running' RETURNING role",
+        [state, id],
+        db,
+      );
+      if (!rows[0]) return false;
+      await db.query("SELECT pg_notify($1, $2)", [
+        CONFIG_CHANNEL,
+        JSON.stringify({ role: rows[0].role, rev: 0 }),
+      ]);
+      return true;
+    });
+  }
+
+  async recordShadow(id: number, node: string, evaluated: number, diffs: ShadowDiff[]): Promise<void> {
+    await this.tx(async (db) => {
+      await db.query(
+        `INSERT INTO shadow_count (shadow_id, node, evaluated) VALUES ($1, $2, $3)
+         ON CONFLICT (shadow_id, node) DO UPDATE SET evaluated = shadow_count.evaluated + excluded.evaluated`,
+        [id, node, evaluated],
+      );
+      for (const d of diffs) {
+        await db.query(
+          "INSERT INTO shadow_diff (shadow_id, node, message_id, at, sender, recipient, live_action, shadow_action) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+          [id, node, d.messageId, d.at, d.sender, d.recipient, d.liveAction, d.shadowAction],
+        );
+      }
+    });
+  }
+
+  async shadowReport(id: number, limit = 1000): Promise<ShadowReport> {
+    const counts = await this.q("SELECT node, evaluated FROM shadow_count WHERE shadow_id = $1", [id]);
+    const diffs = await this.q("SELECT * FROM shadow_diff WHERE shadow_id = $1 ORDER BY seq DESC LIMIT $2", [
+      id,
+      limit,
+    ]);
+    return {
+      evaluated: Object.fromEntries(counts.map((c) => [String(c.node), Number(c.evaluated)])),
+      diffs: diffs.map((d) => ({
+        node: String(d.node),
+        messageId: String(d.message_id),
+        at: d.at as Date,
+        sender: String(d.sender),
+        recipient: String(d.recipient),
+        liveAction: String(d.live_action),
+        shadowAction: String(d.shadow_action),
+      })),
+    };
+  }
+
   // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
 
   async putDkimKey(k: DkimKeyRecord): Promise<void> {
@@ -955,6 +1037,19 @@ function dkimKeyFromRow(row: Row): DkimKeyRecord {
     algorithm: row.algorithm as DkimKeyRecord["algorithm"],
     publicKey: String(row.public_key),
     sealedKey: row.sealed_key as Buffer,
+    createdAt: row.created_at as Date,
+  };
+}
+
+function shadowFromRow(row: Row): ShadowRun {
+  return {
+    id: Number(row.id),
+    role: String(row.role),
+    text: String(row.text),
+    author: String(row.author),
+    note: (row.note as string | null) ?? null,
+    nodes: row.nodes as string[],
+    state: row.state as ShadowRun["state"],
     createdAt: row.created_at as Date,
   };
 }

@@ -170,4 +170,35 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dkim_key_tenant ON dkim_key(tenant, domain);
   `,
+  // 6: shadow rollout of candidate configurations and their per-recipient differences (src/cluster/)
+  `
+  CREATE TABLE config_shadow (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    author TEXT NOT NULL,
+    note TEXT,
+    nodes TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running','published','discarded')),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE shadow_count (
+    shadow_id INTEGER NOT NULL REFERENCES config_shadow(id) ON DELETE CASCADE,
+    node TEXT NOT NULL,
+    evaluated INTEGER NOT NULL,
+    PRIMARY KEY (shadow_id, node)
+  );
+  CREATE TABLE shadow_diff (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    shadow_id INTEGER NOT NULL REFERENCES config_shadow(id) ON DELETE CASCADE,
+    node TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    live_action TEXT NOT NULL,
+    shadow_action TEXT NOT NULL
+  );
+  CREATE INDEX shadow_diff_run ON shadow_diff(shadow_id, seq);
+  `,
 ];

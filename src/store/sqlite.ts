@@ -19,6 +19,10 @@ import {
   type ConfigRevision,
   type ConfigRevisionInput,
   type NodeHeartbeat,
+  type ShadowDiff,
+  type ShadowInput,
+  type ShadowReport,
+  type ShadowRun,
   type HoldState,
   type ListKind,
   type LogEntry,
@@ -750,6 +754,73 @@ export class SqliteStore implements Store {
       error: (r.error as string | null) ?? null,
     }));
   }
+  async startShadow(x: ShadowInput): Promise<ShadowRun> {
+    const r = this.db
+      .prepare(
+        "INSERT INTO config_shadow (role, text, author, note, nodes, state, created_at) VALUES (?,?,?,?,?,'running',?)",
+      )
+      .run(x.role, x.text, x.author, x.note, JSON.stringify(x.nodes), Date.now());
+    return (await this.getShadow(Number(r.lastInsertRowid)))!;
+  }
+
+  async getShadow(id: number): Promise<ShadowRun | null> {
+    const row = this.db.prepare("SELECT * FROM config_shadow WHERE id = ?").get(id) as Row | undefined;
+    return row ? shadowFromRow(row) : null;
+  }
+
+  async listShadows(q: { role?: string; state?: ShadowRun["state"] }): Promise<ShadowRun[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM config_shadow WHERE (? IS NULL OR role = ?) AND (? IS NULL OR state = ?) ORDER BY id DESC",
+      )
+      .all(q.role ?? null, q.role ?? null, q.state ?? null, q.state ?? null) as Row[];
+    return rows.map(shadowFromRow);
+  }
+
+  async endShadow(id: number, state: "published" | "discarded"): Promise<boolean> {
+    return (
+      this.db.prepare("UPDATE config_shadow SET state = ? WHERE id = ? AND state = 'running'").run(state, id)
+        .changes > 0
+    );
+  }
+
+  async recordShadow(id: number, node: string, evaluated: number, diffs: ShadowDiff[]): Promise<void> {
+    this.tx(() => {
+      this.db
+        .prepare(
+          `INSERT INTO shadow_count (shadow_id, node, evaluated) VALUES (?, ?, ?)
+           ON CONFLICT(shadow_id, node) DO UPDATE SET evaluated = evaluated + excluded.evaluated`,
+        )
+        .run(id, node, evaluated);
+      const ins = this.db.prepare(
+        "INSERT INTO shadow_diff (shadow_id, node, message_id, at, sender, recipient, live_action, shadow_action) VALUES (?,?,?,?,?,?,?,?)",
+      );
+      for (const d of diffs) {
+        ins.run(id, node, d.messageId, d.at.getTime(), d.sender, d.recipient, d.liveAction, d.shadowAction);
+      }
+    });
+  }
+
+  async shadowReport(id: number, limit = 1000): Promise<ShadowReport> {
+    const counts = this.db
+      .prepare("SELECT node, evaluated FROM shadow_count WHERE shadow_id = ?")
+      .all(id) as Row[];
+    const diffs = this.db
+      .prepare("SELECT * FROM shadow_diff WHERE shadow_id = ? ORDER BY seq DESC LIMIT ?")
+      .all(id, limit) as Row[];
+    return {
+      evaluated: Object.fromEntries(counts.map((c) => [String(c.node), Number(c.evaluated)])),
+      diffs: diffs.map((d) => ({
+        node: String(d.node),
+        messageId: String(d.message_id),
+        at: new Date(Number(d.at)),
+        sender: String(d.sender),
+        recipient: String(d.recipient),
+        liveAction: String(d.live_action),
+        shadowAction: String(d.shadow_action),
+      })),
+    };
+  }
 
   // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
 
@@ -811,6 +882,19 @@ function dkimKeyFromRow(row: Row): DkimKeyRecord {
     algorithm: row.algorithm as DkimKeyRecord["algorithm"],
     publicKey: String(row.public_key),
     sealedKey: Buffer.from(row.sealed_key as Uint8Array),
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
+function shadowFromRow(row: Row): ShadowRun {
+  return {
+    id: Number(row.id),
+    role: String(row.role),
+    text: String(row.text),
+    author: String(row.author),
+    note: (row.note as string | null) ?? null,
+    nodes: JSON.parse(String(row.nodes)),
+    state: row.state as ShadowRun["state"],
     createdAt: new Date(Number(row.created_at)),
   };
 }

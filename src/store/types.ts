@@ -225,6 +225,16 @@ export interface Store {
     onRevision: (role: string, rev: number) => void,
     onState?: (up: boolean, err?: Error) => void,
   ): Promise<{ close(): Promise<void> }>;
+  /** Shadow rollout: a candidate configuration evaluated beside the live one on chosen nodes. */
+  startShadow(s: ShadowInput): Promise<ShadowRun>;
+  getShadow(id: number): Promise<ShadowRun | null>;
+  /** Newest first. */
+  listShadows(q: { role?: string; state?: ShadowRun["state"] }): Promise<ShadowRun[]>;
+  /** running → published | discarded; false if it was no longer running. */
+  endShadow(id: number, state: "published" | "discarded"): Promise<boolean>;
+  /** Count `evaluated` messages for a node and keep the recipients whose action would change. */
+  recordShadow(id: number, node: string, evaluated: number, diffs: ShadowDiff[]): Promise<void>;
+  shadowReport(id: number, limit?: number): Promise<ShadowReport>;
 
   // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
   // Part of the contract (contract.ts tests them); declared optional only until every backend
@@ -252,6 +262,37 @@ export interface ConfigRevisionInput {
 export interface ConfigRevision extends ConfigRevisionInput {
   rev: number;
   createdAt: Date;
+}
+
+export interface ShadowInput {
+  role: string;
+  text: string;
+  author: string;
+  note: string | null;
+  /** Node names that evaluate it (empty: every node of the role). */
+  nodes: string[];
+}
+
+export interface ShadowRun extends ShadowInput {
+  id: number;
+  state: "running" | "published" | "discarded";
+  createdAt: Date;
+}
+
+export interface ShadowDiff {
+  messageId: string;
+  at: Date;
+  sender: string;
+  recipient: string;
+  liveAction: string;
+  shadowAction: string;
+}
+
+export interface ShadowReport {
+  /** Messages evaluated per node. */
+  evaluated: Record<string, number>;
+  /** Recipients whose action would change, newest first, with the node that saw them. */
+  diffs: (ShadowDiff & { node: string })[];
 }
 
 export interface NodeHeartbeat {
