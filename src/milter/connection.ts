@@ -3,7 +3,7 @@
 // Trusts nothing from the socket: every packet is bounded and order-checked; bad input closes.
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
-import type { ConnectInfo, OutcomeGroup, Session, StageReply } from "../pipeline/session.ts";
+import type { ConnectInfo, DataResult, OutcomeGroup, Session, StageReply } from "../pipeline/session.ts";
 import type { MessageWriter, Transaction } from "../message/transaction.ts";
 import { MessageError } from "../message/errors.ts";
 import { parseEsmtpParams, stripPath, type Ingress } from "../message/envelope.ts";
@@ -17,6 +17,8 @@ import { negotiate, noReplyFlag, type Negotiated, type Wanted } from "./negotiat
 import { encodeReply, type Reply } from "./replies.ts";
 
 export type StoreGroup = (tx: Transaction, group: OutcomeGroup) => Promise<void>;
+/** Work after a message is committed (notifications); runs once the final reply is on its way. */
+export type AfterCommit = (tx: Transaction, result: DataResult) => Promise<void>;
 
 export interface ConnectionOptions {
   newSession: () => Session;
@@ -32,6 +34,8 @@ export interface ConnectionOptions {
   prependTraceHeaders: boolean;
   /** MTA listener name ({daemon_name}) → ingress, e.g. Postfix's "submission" → "submission". */
   daemonIngress: Readonly<Record<string, Ingress>>;
+  /** Called after an accepted end of message once the reply is written; never awaited by the reply. */
+  afterCommit?: AfterCommit;
 }
 
 type State = "negotiate" | "connect" | "conn" | "mail" | "rcpt" | "data" | "headers" | "body" | "closed";
@@ -79,6 +83,8 @@ export class MilterConnection {
   private writer: MessageWriter | null = null;
   private eohWritten = false;
   private writeError: unknown = null;
+  /** Set by an accepted end of message; started once its reply has been written. */
+  private committed: { tx: Transaction; result: DataResult } | null = null;
   private draining = false;
   private released = false;
   /** Resolves once the socket is closed and the session released. */
@@ -204,9 +210,23 @@ export class MilterConnection {
     } finally {
       if (timer) clearInterval(timer);
     }
+    const committed = this.committed;
+    this.committed = null;
     // One write per answer: an end-of-message answer can be many modification packets.
-    if (reply && this.state !== "closed" && out.length > 0)
-      this.socket.write(Buffer.concat(out.map(encodeReply)));
+    if (reply && this.state !== "closed" && out.length > 0) {
+      this.socket.write(Buffer.concat(out.map(encodeReply)), (err) => {
+        // Only once the MTA has its answer; if it never got it, the message is not committed.
+        if (committed && !err) this.startAfterCommit(committed.tx, committed.result);
+      });
+    }
+  }
+
+  private startAfterCommit(tx: Transaction, result: DataResult): void {
+    const hook = this.opts.afterCommit;
+    if (!hook) return;
+    void hook(tx, result).catch((err: unknown) =>
+      this.log.warn({ txId: tx.id, err: (err as Error).message }, "after-commit work failed"),
+    );
   }
 
   private check(cmd: Command): void {
@@ -435,6 +455,7 @@ export class MilterConnection {
         },
         "milter message done",
       );
+      this.committed = { tx, result };
       return [...plan.mods, plan.final];
     } catch (err) {
       return [errorReply(err, this.log)];

@@ -123,6 +123,14 @@ async function message(c: TestMta, rcpts: string[], body = "Hello.\r\n"): Promis
   );
 }
 
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe("MilterServer", () => {
   it("parses socket specs", () => {
     expect(parseSocketSpec("inet:127.0.0.1:8899")).toEqual({ host: "127.0.0.1", port: 8899 });
@@ -302,6 +310,59 @@ describe("MilterServer", () => {
     fail = true;
     expect(await message(c, ["b@y"])).toEqual(["t"]);
     expect(h.logs.some((l) => l.msg === "milter end of message failed, answering tempfail")).toBe(true);
+  });
+
+  it("afterCommit runs after an accepted EOM's reply, never before it, and not after a reject", async () => {
+    const calls: { rcpts: string[]; subject: string | null; groups: string[] }[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let finished = 0;
+    let mode: "deliver" | "reject" | "quarantine" = "deliver";
+    const h = await start(
+      {
+        data: (tx) => {
+          const rcpts = tx.envelope.recipients.map((r) => r.address);
+          if (mode === "reject")
+            return { reply: { code: 550, enhanced: "5.7.1", text: "no" }, verdicts: [], groups: [] };
+          return { reply: null, verdicts: [], groups: [{ ...grp(rcpts), disposition: mode }] };
+        },
+      },
+      {
+        afterCommit: async (tx, result) => {
+          calls.push({
+            rcpts: tx.envelope.recipients.map((r) => r.address),
+            subject: tx.headers.get("Subject"),
+            groups: result.groups.map((g) => g.disposition),
+          });
+          if (calls.length === 1) await gate; // a slow first call must not hold up any reply
+          if (calls.length === 2) throw new Error("next hop down");
+          finished++;
+        },
+      },
+    );
+    const c = await open(h);
+    await greet(c);
+    expect(await message(c, ["b@y"])).toEqual(["c"]);
+    await until(() => calls.length === 1);
+    mode = "reject";
+    expect(await message(c, ["r@y"])).toEqual(["y|550 5.7.1 no"]);
+    mode = "quarantine";
+    expect(await message(c, ["q@y"])).toEqual(["d"]);
+    mode = "deliver";
+    expect(await message(c, ["d@y"])).toEqual(["c"]);
+    await until(() => calls.length === 3);
+    expect(calls).toEqual([
+      { rcpts: ["b@y"], subject: "hi", groups: ["deliver"] },
+      { rcpts: ["q@y"], subject: "hi", groups: ["quarantine"] },
+      { rcpts: ["d@y"], subject: "hi", groups: ["deliver"] },
+    ]);
+    expect(h.logs.some((l) => l.msg === "after-commit work failed" && l.err === "next hop down")).toBe(true);
+    // close() waits for the call still in flight.
+    expect(finished).toBe(1);
+    const closed = h.server.close().then(() => finished);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await closed).toBe(2);
   });
 
   it("several messages on one connection, ABORT mid-message and implicit abort by a new MAIL", async () => {

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { Session } from "../pipeline/session.ts";
 import type { Ingress } from "../message/envelope.ts";
 import type { QuarantineMode } from "./actions.ts";
-import { MilterConnection, type StoreGroup } from "./connection.ts";
+import { MilterConnection, type AfterCommit, type StoreGroup } from "./connection.ts";
 import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
 import { SocketSpecError } from "./errors.ts";
 
@@ -40,6 +40,14 @@ export interface MilterServerOptions {
   prependTraceHeaders?: boolean;
   /** How long close() waits for messages in flight before cutting connections. Default 30000. */
   closeTimeoutMs?: number;
+  /**
+   * Work once a message is committed (accepted end of message: CONTINUE with its modifications,
+   * DISCARD after storing, or QUARANTINE): started after the final reply is written, so it never
+   * delays or changes it, e.g. notifications. The Session has been reset by then: the
+   * transaction's envelope and headers remain, its spool may not. A throw is logged only.
+   * close() waits for the calls in flight (within closeTimeoutMs).
+   */
+  afterCommit?: AfterCommit;
 }
 
 export interface ListenAddress {
@@ -68,6 +76,7 @@ export class MilterServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<MilterConnection>();
   private readonly sockets = new Set<Socket>();
+  private readonly afterCommits = new Set<Promise<void>>();
 
   constructor(opts: MilterServerOptions) {
     this.opts = opts;
@@ -112,6 +121,7 @@ export class MilterServer {
       localName: this.opts.localName ?? "localhost",
       daemonIngress: this.opts.daemonIngress ?? {},
       prependTraceHeaders: this.opts.prependTraceHeaders ?? true,
+      afterCommit: this.opts.afterCommit ? (tx, result) => this.track(tx, result) : undefined,
     });
     this.connections.add(conn);
     this.sockets.add(socket);
@@ -121,13 +131,22 @@ export class MilterServer {
     });
   }
 
+  private track(...args: Parameters<AfterCommit>): Promise<void> {
+    const p = this.opts.afterCommit!(...args).finally(() => this.afterCommits.delete(p));
+    this.afterCommits.add(p);
+    return p;
+  }
+
   /** Stop listening, let messages in flight finish, then close every MTA connection. */
   async close(): Promise<void> {
     // net.Server.close() only calls back once every connection is gone, so do not wait for it here.
     const stopped = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.servers.length = 0;
     for (const c of this.connections) c.drain();
-    const all = Promise.all([...this.connections].map((c) => c.done));
+    // Connections first: a message finishing now may still start after-commit work.
+    const all = Promise.all([...this.connections].map((c) => c.done)).then(() =>
+      Promise.allSettled([...this.afterCommits]),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">(
       (r) => (timer = setTimeout(() => r("timeout"), this.opts.closeTimeoutMs ?? 30000)),
