@@ -12,13 +12,15 @@ import pino from "pino";
 import { writeFileSync } from "node:fs";
 import { sieveCheck, sieveRun } from "./sieve.ts";
 import { trainModel, DEFAULT_MODEL_PATH } from "../filters/spam/index.ts";
-import { generateDkimKey, txtStrings } from "../filters/auth/keygen.ts";
+import { generateDkimKey } from "../filters/auth/keygen.ts";
+import { keygenToStore, listStoredKeys, txtRecordLine } from "../filters/auth/keygen-cli.ts";
 import { registerWebCommands } from "../web/cli.ts";
 import {
   quarantineDelete,
   quarantineList,
   quarantineRelease,
   quarantineShow,
+  CliUsageError,
   type ListFilters,
 } from "./quarantine.ts";
 import { holdCancel, holdList, holdRelease } from "./hold.ts";
@@ -180,19 +182,47 @@ program
 const dkim = program.command("dkim").description("DKIM signing keys");
 dkim
   .command("keygen")
-  .description("create a signing key; prints the DNS TXT record to publish")
+  .description(
+    "create a signing key, store it encrypted (secrets.key_file or SLUICE_SECRET_KEY) and print the DNS TXT record",
+  )
   .argument("<domain>")
   .argument("<selector>")
   .addOption(new Option("--type <type>", "key type").choices(["rsa", "ed25519"]).default("rsa"))
-  .option("--out <file>", "write the private key (PEM) here", undefined)
-  .action((domain: string, selector: string, o: { type: "rsa" | "ed25519"; out?: string }) => {
-    const key = generateDkimKey(o.type);
-    const out = o.out ?? `${selector}._domainkey.${domain}.pem`;
-    writeFileSync(out, key.privatePem, { mode: 0o600 });
-    const txt = txtStrings(key.dnsTxt)
-      .map((p) => `"${p}"`)
-      .join(" ");
-    process.stdout.write(`private key written to ${out}\n${selector}._domainkey.${domain}. IN TXT ${txt}\n`);
+  .option("-c, --config <file>", "configuration file (store, secrets, tenants)")
+  .option("--tenant <id>", "tenant whose senders may use it (default: the tenant owning the domain)")
+  .option("--out <file>", "write the private key (PEM) to this file instead of the store", undefined)
+  .action(
+    async (
+      domain: string,
+      selector: string,
+      o: { type: "rsa" | "ed25519"; out?: string; config?: string; tenant?: string },
+    ) => {
+      if (o.out) {
+        const key = generateDkimKey(o.type);
+        writeFileSync(o.out, key.privatePem, { mode: 0o600 });
+        const line = txtRecordLine(domain, selector, key.dnsTxt);
+        process.stdout.write(`private key written to ${o.out}\n${line}\n`);
+        return;
+      }
+      const text = await withStore(o.config, async (rt) => {
+        if (!rt.store) throw new CliUsageError("no store: check the configuration's store: setting");
+        return keygenToStore(rt.store, rt.config, { domain, selector, type: o.type, tenant: o.tenant });
+      });
+      process.stdout.write(text);
+    },
+  );
+dkim
+  .command("list")
+  .description("list the DKIM keys in the store with their DNS records")
+  .option("-c, --config <file>", "configuration file")
+  .option("--tenant <id>", "only this tenant's keys")
+  .option("--domain <domain>", "only this domain's keys")
+  .action(async (o: { config?: string; tenant?: string; domain?: string }) => {
+    const text = await withStore(o.config, async (rt) => {
+      if (!rt.store) throw new CliUsageError("no store: check the configuration's store: setting");
+      return listStoredKeys(rt.store, { tenant: o.tenant, domain: o.domain });
+    });
+    process.stdout.write(text);
   });
 
 /** Quarantine and hold commands open the configured store; the node need not be running. */
@@ -300,7 +330,7 @@ try {
   }
   if (
     err instanceof Error &&
-    ["CliUsageError", "ReleaseError", "HoldError", "ClusterError"].includes(err.name)
+    ["CliUsageError", "ReleaseError", "HoldError", "ClusterError", "DkimKeyError"].includes(err.name)
   ) {
     process.stderr.write(`sluice: ${err.message}\n`);
     process.exit(2);
