@@ -16,6 +16,7 @@ import { startWeb } from "../../src/web/server.ts";
 import { createAccount } from "../../src/web/auth/accounts.ts";
 import { hashPassword } from "../../src/policy/password.ts";
 import { buildConsoleIfStale } from "../../web/build-if-stale.ts";
+import { signLink } from "../../src/quarantine/index.ts";
 import type { FastifyInstance } from "fastify";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -44,7 +45,9 @@ Content-Type: text/html; charset=utf-8
 <img src="http://127.0.0.1:1/remote.gif">
 `;
 
+const LINK_SECRET = "e2e-link-secret-0123456789abcdefghijkl";
 const config = (dir: string) => `
+node: { name: e2e, link_secret: ${LINK_SECRET} }
 store: sqlite:${dir}/s.db
 delivery: maildir:${dir}/maildir
 policy:
@@ -250,7 +253,7 @@ describe.skipIf(!run)("console in Chromium", { timeout: 60_000 }, () => {
     await page.waitForSelector("text=did you mean {subject}");
     await shot(page, "templates");
 
-    for (const p of ["users", "tenants", "audit", "sieve", "hold", "dkim"]) {
+    for (const p of ["users", "tenants", "audit", "sieve", "hold", "dkim", "nodes", "accounts"]) {
       await page.click(`[data-testid=nav-${p}]`);
       await page.waitForLoadState("networkidle");
       await shot(page, p);
@@ -258,6 +261,30 @@ describe.skipIf(!run)("console in Chromium", { timeout: 60_000 }, () => {
     expect(await page.textContent("main")).toBeTruthy();
     await page.click("[data-testid=nav-audit]");
     await page.waitForSelector("td >> text=quarantine.release");
+    await page.close();
+  });
+
+  it("digest link: the page asks first and releases only on confirmation", async () => {
+    await proxy.runtime.store!.putQuarantine(
+      quarantineInput("QLINK", "example", ["dan@example.com"], "Subject: via link\n\nlink body\n"),
+    );
+    const token = signLink(
+      LINK_SECRET,
+      "release",
+      "QLINK",
+      "dan@example.com",
+      new Date(Date.now() + 3600_000),
+    );
+    await context.clearCookies();
+    const page = await context.newPage();
+    await page.goto(`${base}/quarantine/link?t=${encodeURIComponent(token)}`);
+    await page.waitForSelector("[data-testid=link-confirm]");
+    expect(delivered("dan")).toEqual([]);
+    await shot(page, "link-confirm");
+    await page.click("[data-testid=link-confirm]");
+    await page.waitForSelector('[data-testid=link-status]:text-is("released")');
+    expect(delivered("dan").length).toBe(1);
+    expect(delivered("dan")[0]).toContain("link body");
     await page.close();
   });
 });

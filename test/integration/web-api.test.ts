@@ -8,8 +8,11 @@ import { run } from "../helpers/cli.ts";
 import { ApiClient, quarantineInput, startWebNode, type WebNode } from "../helpers/web.ts";
 import { createAccount } from "../../src/web/auth/accounts.ts";
 import { hashPassword } from "../../src/policy/password.ts";
+import { signLink } from "../../src/quarantine/index.ts";
 
+const LINK_SECRET = "test-link-secret-0123456789abcdefghij";
 const config = (dir: string) => `
+node: { name: web-test, link_secret: ${LINK_SECRET} }
 store: sqlite:${dir}/s.db
 delivery: maildir:${dir}/maildir
 policy:
@@ -457,5 +460,66 @@ describe("console API", () => {
     expect(doc.paths["/api/quarantine/{id}/release"]!.post).toHaveProperty("requestBody");
     expect((await op().get("/api/nothing-here")).status).toBe(404);
     expect((await fetch(node.base + "/healthz")).status).toBe(200);
+  });
+
+  it("redeems a signed digest link only on POST, once; a bad token is 404", async () => {
+    await node.runtime.store!.putQuarantine(
+      quarantineInput("QL1", "a", ["erin@a.example"], "Subject: link\n\nvia link\n"),
+    );
+    const token = signLink(LINK_SECRET, "release", "QL1", "erin@a.example", new Date(Date.now() + 3600_000));
+    // Opening the link (a GET, as a mail scanner would) serves the console page and changes nothing.
+    await (await fetch(`${node.base}/links?t=${encodeURIComponent(token)}`)).text();
+    const dir = join(node.dir, "maildir", "a.example", "erin", "new");
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    const anon = op();
+    const r = await anon.post("/api/links/redeem", { t: token });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ kind: "release", status: "released", recipient: "erin@a.example" });
+    expect(readdirSync(dir).length).toBe(1);
+    expect((await anon.post("/api/links/redeem", { t: token })).body.status).toBe("used");
+    expect(readdirSync(dir).length).toBe(1);
+    const forged = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
+    expect((await anon.post("/api/links/redeem", { t: forged })).status).toBe(404);
+    const view = signLink(LINK_SECRET, "view", "QL1", "erin@a.example", new Date(Date.now() + 3600_000));
+    const v = await anon.post("/api/links/redeem", { t: view });
+    expect((v.body.preview as { text: string }).text).toContain("via link");
+  });
+
+  it("operators manage console accounts and see cluster nodes; learning as spam is recorded", async () => {
+    const made = await opc.post("/api/accounts", {
+      login: "admin-c",
+      role: "tenant_admin",
+      tenant: "b",
+      password: "password-c-123",
+    });
+    expect(made.status).toBe(200);
+    expect(made.body).toEqual({ login: "admin-c", role: "tenant_admin", tenant: "b" });
+    expect(
+      (
+        await opc.post("/api/accounts", {
+          login: "admin-d",
+          role: "tenant_admin",
+          tenant: "nope",
+          password: "password-d-123",
+        })
+      ).status,
+    ).toBe(400);
+    const c = op();
+    expect((await c.login("admin-c", "password-c-123")).body.tenant).toBe("b");
+    expect(
+      (await c.post("/api/accounts", { login: "x", role: "operator", password: "password-x-123" })).status,
+    ).toBe(403);
+    expect(
+      ((await opc.get("/api/accounts")).body.accounts as { login: string }[]).map((a) => a.login),
+    ).toContain("admin-c");
+    const nodes = await opc.get("/api/nodes");
+    expect(nodes.status).toBe(200);
+    expect(Array.isArray(nodes.body.nodes)).toBe(true);
+    expect((await c.get("/api/nodes")).status).toBe(403);
+    expect((await c.post("/api/quarantine/QB1/report-spam", {})).status).toBe(200);
+    expect((await adminA.post("/api/quarantine/QB1/report-spam", {})).status).toBe(404);
+    const audit = (await opc.get("/api/audit?tenant=b")).body.entries as { action: string; actor: string }[];
+    expect(audit.find((e) => e.action === "quarantine.learn-spam")?.actor).toBe("tenant_admin:admin-c");
+    expect((await c.get("/api/log/LB1")).body.id).toBe("LB1");
   });
 });

@@ -15,6 +15,9 @@ import { UsersPage } from "./pages/Users.tsx";
 import { DkimPage } from "./pages/Dkim.tsx";
 import { AuditPage } from "./pages/Audit.tsx";
 import { PortalPage } from "./pages/Portal.tsx";
+import { LinkPage } from "./pages/Link.tsx";
+import { NodesPage } from "./pages/Nodes.tsx";
+import { AccountsPage } from "./pages/Accounts.tsx";
 
 type Page = { key: TextKey; path: string; view: (me: Me) => JSX.Element };
 
@@ -29,6 +32,11 @@ const ADMIN_PAGES: Page[] = [
   { key: "users", path: "users", view: () => <UsersPage /> },
   { key: "dkim", path: "dkim", view: (me) => <DkimPage me={me} /> },
   { key: "audit", path: "audit", view: () => <AuditPage /> },
+];
+
+const OPERATOR_PAGES: Page[] = [
+  { key: "nodes", path: "nodes", view: () => <NodesPage /> },
+  { key: "accounts", path: "accounts", view: () => <AccountsPage /> },
 ];
 
 const USER_PAGES: Page[] = [
@@ -61,7 +69,13 @@ export function App() {
   }, [lang]);
 
   const t = (k: TextKey) => translate(lang, k);
-  const pages = me?.role === "user" ? USER_PAGES : ADMIN_PAGES;
+  const pages =
+    me?.role === "user"
+      ? USER_PAGES
+      : me?.role === "operator"
+        ? [...ADMIN_PAGES, ...OPERATOR_PAGES]
+        : ADMIN_PAGES;
+  const linkToken = new URLSearchParams(location.search).get("t");
   const page = pages.find((p) => p.path === hash) ?? pages[0]!;
 
   return (
@@ -88,7 +102,9 @@ export function App() {
           </>
         )}
       </header>
-      {me === undefined ? null : me === null ? (
+      {linkToken ? (
+        <LinkPage token={linkToken} />
+      ) : me === undefined ? null : me === null ? (
         <Login onLogin={setMe} />
       ) : (
         <div className="layout">

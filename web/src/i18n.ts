@@ -86,6 +86,8 @@ const en = {
   released: "Released",
   failed: "Failed",
   effective: "in effect",
+  nodes: "Cluster nodes",
+  accounts: "Console accounts",
 };
 
 type Texts = typeof en;
@@ -172,6 +174,8 @@ const ja: Partial<Texts> = {
   released: "取り出し済み",
   failed: "失敗",
   effective: "適用中",
+  nodes: "クラスターノード",
+  accounts: "管理アカウント",
 };
 
 export type TextKey = keyof Texts;

@@ -12,6 +12,7 @@ import { adminRoutes } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
 import { auditWriter, type ApiContext } from "./context.ts";
 import { dashboardRoutes } from "./dashboard.ts";
+import { linkRoutes } from "./links.ts";
 import { messageRoutes } from "./messages.ts";
 import { collectOpenApi } from "./openapi.ts";
 import { quarantineRoutes } from "./quarantine.ts";
@@ -52,6 +53,12 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
       reply.header("x-content-type-options", "nosniff").header("cache-control", "no-store");
     }
   });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .type("application/problem+json")
+      .send(problemBody(404, "not found", { detail: `${req.method} ${req.url.split("?")[0]}` })),
+  );
   app.get("/api/openapi.json", { schema: { summary: "This document", tags: ["meta"] } }, async () =>
     openapi(),
   );
@@ -73,5 +80,6 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
   adminRoutes(app, ctx);
   toolRoutes(app, ctx);
   dashboardRoutes(app, ctx);
+  linkRoutes(app, ctx);
   serveConsole(app, opts.assetsDir);
 }
