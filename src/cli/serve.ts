@@ -7,7 +7,7 @@ import { loadTls } from "../smtp/tls.ts";
 import { startSmtpListeners } from "../smtp/listener.ts";
 import { startMilter } from "../milter/start.ts";
 import { startQuarantineJobs } from "../quarantine/index.ts";
-import { startClusterAgent } from "../cluster/start.ts";
+import { frontRuntime, startClusterAgent } from "../cluster/start.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -42,10 +42,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
       "no TLS certificate configured: using a self-signed one (set smtp.tls for production)",
     );
   }
-  const smtp = await startSmtpListeners(runtime, tls, log);
+  const smtp = await startSmtpListeners(frontRuntime(runtime, cluster), tls, log);
   for (const [kind, address] of Object.entries(smtp.addresses))
     log.info({ listener: kind, address }, "listening");
-  const milter = await startMilter(runtime, log);
+  const milter = await startMilter(frontRuntime(runtime, cluster), log);
   // Hold release, digests and quarantine expiry; interrupted releases are resumed first.
   const jobs = await startQuarantineJobs(runtime);
   log.info({ pid: process.pid }, "ready");

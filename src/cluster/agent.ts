@@ -9,6 +9,7 @@ import type { ConfigRevision, NodeHeartbeat, Store } from "../store/types.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { sluiceVersion, type NodeIdentity } from "./identity.ts";
 import { composeConfig } from "./revision.ts";
+import type { ShadowEvaluator } from "./shadow.ts";
 
 export interface ClusterAgentOptions {
   runtime: Runtime;
@@ -21,6 +22,8 @@ export interface ClusterAgentOptions {
   /** Poll interval while LISTEN is up (a safety net) and while it is down (the fallback). */
   pollMs?: number;
   pollDownMs?: number;
+  /** Evaluates shadow runs aimed at this node (absent: this node never shadows). */
+  shadow?: ShadowEvaluator;
 }
 
 export interface ClusterStatus {
@@ -31,10 +34,13 @@ export interface ClusterStatus {
   error: string | null;
   listening: boolean;
   storeReachable: boolean;
+  /** The shadow run evaluated here, if any. */
+  shadow: number | null;
 }
 
 export class ClusterAgent {
   readonly identity: NodeIdentity;
+  readonly shadow: ShadowEvaluator | null;
   private readonly opts: ClusterAgentOptions;
   private readonly startedAt = new Date();
   private applied: ConfigRevision | null = null;
@@ -52,6 +58,7 @@ export class ClusterAgent {
   constructor(opts: ClusterAgentOptions) {
     this.opts = opts;
     this.identity = opts.identity;
+    this.shadow = opts.shadow ?? null;
   }
 
   /** Apply the role's newest revision (if the store answers), then follow new ones. */
@@ -88,6 +95,7 @@ export class ClusterAgent {
     if (this.beatTimer) clearInterval(this.beatTimer);
     await this.watch?.close();
     await this.chain;
+    await this.opts.shadow?.stop();
   }
 
   status(): ClusterStatus {
@@ -99,6 +107,7 @@ export class ClusterAgent {
       error: this.error,
       listening: this.listening,
       storeReachable: this.storeReachable,
+      shadow: this.opts.shadow?.current?.id ?? null,
     };
   }
 
@@ -141,6 +150,10 @@ export class ClusterAgent {
     let latest: ConfigRevision | null;
     try {
       latest = await this.opts.store.latestConfigRevision(this.identity.role);
+      if (this.opts.shadow) {
+        const running = await this.opts.store.listShadows({ role: this.identity.role, state: "running" });
+        await this.opts.shadow.sync(running, await this.opts.localText());
+      }
       if (!this.storeReachable) this.opts.log.info("cluster: store reachable again");
       this.storeReachable = true;
     } catch (err) {

@@ -1,4 +1,4 @@
-// `sluice config publish FILE --role ROLE`, `sluice config history`, `sluice config rollback REV`:
+// `sluice config publish FILE --role ROLE`, `history`, `rollback REV`, `shadow start|list|report|publish|discard`:
 // talk to the cluster's store directly (its URL from --store or the node file's `store:`),
 // validating with this build's filters exactly as the API does. Nodes apply on their own.
 import { readFile } from "node:fs/promises";
@@ -8,7 +8,16 @@ import { builtinFilters } from "../filters/index.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { openStore } from "../store/open.ts";
 import type { Store } from "../store/types.ts";
-import { ClusterError, formatHistory, publishRevision, rollbackTo } from "./publish.ts";
+import {
+  ClusterError,
+  discardShadow,
+  formatHistory,
+  formatShadowReport,
+  publishRevision,
+  publishShadow,
+  rollbackTo,
+  startShadowRun,
+} from "./publish.ts";
 import { userInfo } from "node:os";
 
 interface StoreOpts {
@@ -77,4 +86,67 @@ export function registerClusterCommands(config: Command): void {
     const r = await withStore(o, (s, catalog) => rollbackTo(s, catalog, Number(rev), author()));
     process.stdout.write(`published revision ${r.rev} for role ${r.role} (rollback to ${rev})\n`);
   });
+
+  const shadow = config
+    .command("shadow")
+    .description("run a candidate configuration in shadow on chosen nodes");
+  common(
+    shadow
+      .command("start")
+      .description("validate a candidate and evaluate it beside the live revision (never acting)")
+      .argument("<file>", "YAML with the cluster sections only")
+      .requiredOption("--role <role>", "the role whose live revision it is compared with")
+      .option("--nodes <names>", "comma-separated node names (default: every node of the role)")
+      .option("--note <text>", "why"),
+  ).action(async (file: string, o: StoreOpts & { role: string; nodes?: string; note?: string }) => {
+    const text = await readFile(file, "utf8");
+    const nodes = o.nodes
+      ? o.nodes
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
+    const r = await withStore(o, (s, catalog) =>
+      startShadowRun(s, catalog, { role: o.role, text, nodes, author: author(), note: o.note ?? null }),
+    );
+    process.stdout.write(`shadow run ${r.id} started for role ${r.role}\n`);
+  });
+  common(shadow.command("list").description("shadow runs, newest first")).action(async (o: StoreOpts) => {
+    const runs = await withStore(o, (s) => s.listShadows({}));
+    for (const r of runs) {
+      process.stdout.write(
+        `${r.id}\t${r.role}\t${r.state}\t${r.nodes.join(",") || "all"}\t${r.createdAt.toISOString()}\t${r.note ?? ""}\n`,
+      );
+    }
+  });
+  common(
+    shadow.command("report").description("recipients whose action would change").argument("<id>"),
+  ).action(async (id: string, o: StoreOpts) => {
+    const out = await withStore(o, async (s) => {
+      const run = await s.getShadow(shadowId(id));
+      if (!run) throw new ClusterError(`no shadow run ${id}`);
+      return formatShadowReport(run, await s.shadowReport(run.id));
+    });
+    process.stdout.write(out);
+  });
+  common(
+    shadow
+      .command("publish")
+      .description("publish the candidate as the role's new revision")
+      .argument("<id>"),
+  ).action(async (id: string, o: StoreOpts) => {
+    const r = await withStore(o, (s, catalog) => publishShadow(s, catalog, shadowId(id), author()));
+    process.stdout.write(`published revision ${r.rev} for role ${r.role} (from shadow ${id})\n`);
+  });
+  common(
+    shadow.command("discard").description("end the shadow run without publishing").argument("<id>"),
+  ).action(async (id: string, o: StoreOpts) => {
+    await withStore(o, (s) => discardShadow(s, shadowId(id)));
+    process.stdout.write(`shadow run ${id} discarded\n`);
+  });
+}
+
+function shadowId(id: string): number {
+  if (!/^\d+$/.test(id)) throw new ClusterError(`shadow run id must be a number, got "${id}"`);
+  return Number(id);
 }

@@ -2,7 +2,7 @@
 // nodes). Shared by `sluice config publish/history/rollback` and the /api/cluster routes.
 // Nothing here applies a revision: each node's agent does that for itself.
 import type { FilterCatalog } from "../config/load.ts";
-import type { ConfigRevision, NodeHeartbeat, Store } from "../store/types.ts";
+import type { ConfigRevision, NodeHeartbeat, ShadowReport, ShadowRun, Store } from "../store/types.ts";
 import { validateRevision } from "./revision.ts";
 
 export class ClusterError extends Error {
@@ -70,6 +70,74 @@ export function formatHistory(revs: ConfigRevision[], nodes: NodeHeartbeat[], no
         n.error ? `rev ${n.failedRev}: ${n.error}` : "",
       ].join(" "),
     );
+  }
+  return lines.join("\n") + "\n";
+}
+
+// ---- shadow rollout ----
+
+/** Validate a candidate like a revision, then let the chosen nodes evaluate it beside the live one. */
+export async function startShadowRun(
+  store: Store,
+  catalog: FilterCatalog,
+  p: { role: string; text: string; author: string; nodes: string[]; note?: string | null },
+): Promise<ShadowRun> {
+  if (!ROLE.test(p.role)) throw new ClusterError(`role "${p.role}": lower-case letters, digits, - and _`);
+  validateRevision(p.text, `shadow candidate for role ${p.role}`, catalog);
+  return store.startShadow({
+    role: p.role,
+    text: p.text,
+    author: p.author,
+    nodes: p.nodes,
+    note: p.note ?? null,
+  });
+}
+
+/** Publish a running candidate as the role's new revision and end the shadow run. */
+export async function publishShadow(
+  store: Store,
+  catalog: FilterCatalog,
+  id: number,
+  author: string,
+): Promise<ConfigRevision> {
+  const run = await store.getShadow(id);
+  if (!run) throw new ClusterError(`no shadow run ${id}`);
+  if (run.state !== "running") throw new ClusterError(`shadow run ${id} is ${run.state}`);
+  if (!(await store.endShadow(id, "published"))) throw new ClusterError(`shadow run ${id} ended meanwhile`);
+  return publishRevision(store, catalog, {
+    role: run.role,
+    text: run.text,
+    author,
+    note: `from shadow ${id}`,
+  });
+}
+
+export async function discardShadow(store: Store, id: number): Promise<void> {
+  const run = await store.getShadow(id);
+  if (!run) throw new ClusterError(`no shadow run ${id}`);
+  if (!(await store.endShadow(id, "discarded"))) throw new ClusterError(`shadow run ${id} is ${run.state}`);
+}
+
+export function formatShadowReport(run: ShadowRun, report: ShadowReport): string {
+  const total = Object.values(report.evaluated).reduce((a, b) => a + b, 0);
+  const lines = [
+    `shadow ${run.id} (role ${run.role}, ${run.state}, nodes ${run.nodes.length ? run.nodes.join(",") : "all"})`,
+    `evaluated ${total} messages (${
+      Object.entries(report.evaluated)
+        .map(([n, c]) => `${n} ${c}`)
+        .join(", ") || "none yet"
+    }); ${report.diffs.length} recipient actions would change`,
+  ];
+  if (report.diffs.length) {
+    lines.push(
+      "",
+      "AT                        NODE        MESSAGE            RECIPIENT                       LIVE → SHADOW",
+    );
+    for (const d of report.diffs) {
+      lines.push(
+        `${d.at.toISOString().padEnd(25)} ${d.node.padEnd(11)} ${d.messageId.padEnd(18)} ${d.recipient.padEnd(31)} ${d.liveAction} → ${d.shadowAction}`,
+      );
+    }
   }
   return lines.join("\n") + "\n";
 }

@@ -4,6 +4,7 @@
 import pino from "pino";
 import { Runtime } from "../../src/runtime.ts";
 import { ClusterAgent } from "../../src/cluster/agent.ts";
+import { ShadowEvaluator, shadowedRuntime } from "../../src/cluster/shadow.ts";
 import { nodeIdentity } from "../../src/cluster/identity.ts";
 import { startSmtpListeners, type SmtpListeners } from "../../src/smtp/listener.ts";
 import { loadTls } from "../../src/smtp/tls.ts";
@@ -55,11 +56,20 @@ export async function startNode(
   const logger = pino({ level: process.env.SLUICE_TEST_LOG ?? "silent" });
   const runtime = await Runtime.create({ configText: local, logger, extraFilters: opts.extraFilters });
   const tls = await loadTls(undefined, tlsDir, `${name}.test`);
-  const listeners = await startSmtpListeners(runtime, tls, logger);
+  const identity = nodeIdentity(runtime.config, {});
+  const shadow = new ShadowEvaluator({
+    store: runtime.store!,
+    nodeName: identity.name,
+    log: logger,
+    extraFilters: opts.extraFilters,
+    flushMs: 200,
+  });
+  const listeners = await startSmtpListeners(shadowedRuntime(runtime, shadow), tls, logger);
   const agent = new ClusterAgent({
     runtime,
     store: runtime.store!,
-    identity: nodeIdentity(runtime.config, {}),
+    identity,
+    shadow,
     localText: () => local,
     log: logger,
     heartbeatMs: 500,
