@@ -6,12 +6,18 @@ import { createHash } from "node:crypto";
 import { readFile, realpath, rename, writeFile } from "node:fs/promises";
 import { DEFAULT_MODEL_PATH } from "./classifier.ts";
 import { FeatureSet } from "./features.ts";
-import { update } from "./learner.ts";
 import { inputFromBytes } from "./message-input.ts";
 import { SpamModel } from "./model.ts";
 import { tokenize } from "./tokenizer.ts";
 
-export type FeedbackOutcome = "learned" | "duplicate" | "capped" | "default-model";
+export type FeedbackOutcome = "learned" | "duplicate" | "capped" | "default-model" | "unauthenticated";
+
+/** The actor must be who the caller authenticated; these never count as one. */
+const ANONYMOUS = new Set(["", "anonymous", "unauthenticated", "nobody", "guest"]);
+
+/** Poisoning bound: one lesson moves its own message's log-odds by at most this; the bias never moves. */
+export const MAX_LOGIT_CHANGE = 2;
+const LESSON_RATE = 4;
 
 interface LedgerEntry {
   hash: string;
@@ -36,7 +42,16 @@ export class SpamFeedback {
     this.ledgerMax = opts.ledgerMax ?? 10_000;
   }
 
+  /** The brief's shape bound to one model file: `learn(message, label, { user })`. */
+  forModel(modelPath: string): {
+    learn(message: Buffer, label: "spam" | "ham", opts: { user: string }): Promise<FeedbackOutcome>;
+  } {
+    return { learn: (message, label, opts) => this.learn(modelPath, message, label, opts.user) };
+  }
+
   learn(modelPath: string, message: Buffer, label: "spam" | "ham", user: string): Promise<FeedbackOutcome> {
+    if (ANONYMOUS.has(user.trim().toLowerCase()) || /\s/.test(user.trim()))
+      return Promise.resolve("unauthenticated");
     const prev = this.chains.get(modelPath) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(() => this.learnNow(modelPath, message, label, user));
     this.chains.set(modelPath, next);
@@ -62,12 +77,9 @@ export class SpamFeedback {
     if (ledger.filter((e) => e.user === who && e.at > dayAgo).length >= this.perUserPerDay) return "capped";
     const model = await SpamModel.load(modelPath);
     const fs = new FeatureSet(model.meta.bits);
+    fs.reset();
     tokenize(await inputFromBytes(message), { maxChars: model.meta.maxChars }, fs);
-    update(
-      model,
-      { indices: fs.indices.slice(0, fs.count), spam: label === "spam" },
-      model.meta.trained.learningRate,
-    );
+    applyLesson(model, fs.indices, fs.count, label === "spam" ? 1 : -1);
     await model.save(modelPath);
     ledger.push({ hash, label, user: who, at: Date.now() });
     const tmp = `${ledgerPath}.tmp`;
@@ -75,4 +87,20 @@ export class SpamFeedback {
     await rename(tmp, ledgerPath);
     return "learned";
   }
+}
+
+/**
+ * One capped gradient step toward `sign` (+1 spam, -1 ham) on binary, L2-normalised features:
+ * every feature of the message moves by the same amount, so its log-odds move by at most
+ * MAX_LOGIT_CHANGE (the logistic error times LESSON_RATE); other messages move less.
+ */
+export function applyLesson(model: SpamModel, indices: Uint32Array, count: number, sign: 1 | -1): number {
+  if (count === 0) return 0;
+  const p = model.probability(indices, count);
+  const err = sign === 1 ? 1 - p : -p;
+  const delta = Math.max(-MAX_LOGIT_CHANGE, Math.min(MAX_LOGIT_CHANGE, err * LESSON_RATE));
+  const step = delta / Math.sqrt(count);
+  const w = model.weights;
+  for (let i = 0; i < count; i++) w[indices[i]!]! += step;
+  return delta;
 }

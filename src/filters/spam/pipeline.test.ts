@@ -3,6 +3,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { scanFile } from "../../cli/scan.ts";
 import { Runtime } from "../../runtime.ts";
@@ -64,5 +65,51 @@ describe("spam classifier in the pipeline", () => {
     // The OFF recipient's trace shows the spam filter skipped, not run.
     const skipped = (off.trace ?? []).find((t) => "filter" in t && t.filter === "spam-classifier");
     expect(skipped).toMatchObject({ ran: false });
+  });
+
+  it("with split_mixed_policies: defer, the OFF recipient is deferred, then gets the retry untouched", async () => {
+    const runtime = await Runtime.create({
+      configText: CONFIG.replace(
+        "domains: [example.com]",
+        "domains: [example.com]\n    split_mixed_policies: defer",
+      ),
+      store: "never",
+      logger: pino({ level: "silent" }),
+      extraFilters: spamFilters(),
+    });
+    const raw = Buffer.from(SPAM.replace(/\n/g, "\r\n"));
+    const transaction = async (rcpts: string[]) => {
+      const s = runtime.newSession();
+      await s.connect({ ingress: "scan", address: "203.0.113.9", localName: "mx.test" });
+      await s.helo("cheap-offers.biz");
+      expect((await s.mail("deals@cheap-offers.biz", {})).ok).toBe(true);
+      const replies = [];
+      for (const r of rcpts) replies.push(await s.rcpt(r, {}));
+      const w = s.beginData();
+      await w.write(raw);
+      await w.end();
+      return { replies, result: await s.data() };
+    };
+    try {
+      // First transaction: ON accepted, OFF deferred (its policy differs from the first recipient's).
+      const first = await transaction(["on@example.com", "off@example.com"]);
+      expect(first.replies[0]!.ok).toBe(true);
+      expect(first.replies[1]).toMatchObject({ ok: false, reply: { code: 452, enhanced: "4.5.3" } });
+      expect(first.result.verdicts.map((v) => [v.address, v.action])).toEqual([
+        ["on@example.com", "quarantine"],
+      ]);
+      expect(first.result.verdicts[0]!.symbols.map((x) => x.name)).toContain("BAYES_SPAM");
+      // The sender's retry for the deferred recipient: delivered untouched, not scanned for spam.
+      const retry = await transaction(["off@example.com"]);
+      expect(retry.replies[0]!.ok).toBe(true);
+      const off = retry.result.verdicts[0]!;
+      expect([off.address, off.action]).toEqual(["off@example.com", "accept"]);
+      expect(off.symbols.filter((x) => /^BAYES_/.test(x.name))).toEqual([]);
+      const edits = retry.result.groups.flatMap((g) => g.edits);
+      expect(edits.filter((e) => /spam/i.test(e.name))).toEqual([]);
+      expect(retry.result.groups.flatMap((g) => g.edits).filter((e) => e.name === "Subject")).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
   });
 });
