@@ -9,7 +9,7 @@ import { renderNotification } from "../notify/index.ts";
 import type { Routes } from "../smtp/nexthop/route.ts";
 import { linkSecret, signLink } from "./links.ts";
 import { claimStep, deliverCopy, newKey, runClaim, storeOf } from "./release.ts";
-import { compilePair, NOTICE_DEFAULTS, NOTICE_VARIABLES } from "./templates.ts";
+import { APPROVAL_DEFAULTS, compilePair, NOTICE_DEFAULTS, NOTICE_VARIABLES } from "./templates.ts";
 
 export interface TickReport {
   noticed: string[];
@@ -74,46 +74,62 @@ export async function holdTick(runtime: Runtime, routes: Routes, now = new Date(
 
 async function sendNotice(runtime: Runtime, routes: Routes, h: HoldItem): Promise<void> {
   const sender = h.envelope.mailFrom?.address || h.envelope.auth;
-  if (!sender || !sender.includes("@")) return;
   const tenant = tenantOf(runtime, h);
-  const lang =
-    (await runtime.directory.lookup(sender).catch(() => null))?.language ?? tenant?.language ?? "en";
   const cfg = tenant?.hold;
   const secret = linkSecret(runtime.config.node);
-  const link = (kind: "send" | "cancel") =>
+  const link = (kind: "send" | "cancel", to: string) =>
     cfg?.link_base && secret
-      ? `${cfg.link_base}${cfg.link_base.includes("?") ? "&" : "?"}t=${signLink(secret, kind, h.id, sender, h.releaseAt)}`
+      ? `${cfg.link_base}${cfg.link_base.includes("?") ? "&" : "?"}t=${signLink(secret, kind, h.id, to, h.releaseAt)}`
       : "(ask your administrator)";
-  const pair = compilePair(
-    NOTICE_DEFAULTS[lang],
-    cfg?.notice_templates?.[lang],
-    NOTICE_VARIABLES,
-    `tenants.${tenant?.id ?? "-"}.hold.notice_templates.${lang}`,
-  );
-  const raw = await renderNotification({
-    from: cfg?.from ?? `postmaster@${tenant?.domains[0] ?? runtime.config.smtp.hostname}`,
-    to: sender,
-    ...pair,
-    vars: {
-      sender,
-      recipients: h.envelope.recipients.map((r) => r.address).join(", "),
-      subject: (await subjectOf(runtime, h.id)) ?? "",
-      reason: h.reason,
-      release_at: h.releaseAt.toISOString(),
-      hold_id: h.id,
-      send_now_url: h.approver ? "(needs approval)" : link("send"),
-      cancel_url: link("cancel"),
-      approver: h.approver ?? "",
-    },
-  });
-  const res = await deliverCopy(runtime, routes, {
-    id: h.id,
-    envelope: null,
-    from: "",
-    recipients: [sender],
-    message: raw,
-  });
-  if (!res.accepted.length) throw new Error(res.failed.map((f) => f.reason).join("; "));
+  const vars = {
+    sender: sender ?? "",
+    recipients: h.envelope.recipients.map((r) => r.address).join(", "),
+    subject: (await subjectOf(runtime, h.id)) ?? "",
+    reason: h.reason,
+    release_at: h.releaseAt.toISOString(),
+    hold_id: h.id,
+    approver: h.approver ?? "",
+  };
+  const send = async (to: string, pair: ReturnType<typeof compilePair>, extra: Record<string, string>) => {
+    const raw = await renderNotification({
+      from: cfg?.from ?? `postmaster@${tenant?.domains[0] ?? runtime.config.smtp.hostname}`,
+      to,
+      ...pair,
+      vars: { ...vars, ...extra },
+    });
+    const res = await deliverCopy(runtime, routes, {
+      id: h.id,
+      envelope: null,
+      from: "",
+      recipients: [to],
+      message: raw,
+    });
+    if (!res.accepted.length) throw new Error(res.failed.map((f) => f.reason).join("; "));
+  };
+  const langOf = async (a: string) =>
+    (await runtime.directory.lookup(a).catch(() => null))?.language ?? tenant?.language ?? "en";
+  const where = `tenants.${tenant?.id ?? "-"}.hold`;
+  if (sender && sender.includes("@")) {
+    const lang = await langOf(sender);
+    const pair = compilePair(
+      NOTICE_DEFAULTS[lang],
+      cfg?.notice_templates?.[lang],
+      NOTICE_VARIABLES,
+      `${where}.notice_templates.${lang}`,
+    );
+    await send(sender, pair, {
+      send_now_url: h.approver ? "(needs approval)" : link("send", sender),
+      cancel_url: link("cancel", sender),
+    });
+  }
+  for (const approver of (h.approver ?? "").split(",").filter(Boolean)) {
+    const lang = await langOf(approver);
+    await send(
+      approver,
+      compilePair(APPROVAL_DEFAULTS[lang], undefined, NOTICE_VARIABLES, `${where}.approval.${lang}`),
+      {},
+    );
+  }
 }
 
 async function subjectOf(runtime: Runtime, id: string): Promise<string | null> {

@@ -56,6 +56,7 @@ describe("tenant quarantine and hold settings", () => {
     for (const lang of ["en", "ja"] as const) {
       expect(() => compilePair(DIGEST_DEFAULTS[lang], undefined, DIGEST_VARIABLES, "d")).not.toThrow();
       expect(() => compilePair(NOTICE_DEFAULTS[lang], undefined, NOTICE_VARIABLES, "n")).not.toThrow();
+      expect(() => compilePair(APPROVAL_DEFAULTS[lang], undefined, NOTICE_VARIABLES, "a")).not.toThrow();
     }
   });
 });

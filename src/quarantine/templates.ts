@@ -58,6 +58,24 @@ export const NOTICE_DEFAULTS: Record<Lang, Text> = {
   },
 };
 
+/** To each approver in approval mode (no links: approving needs a login or the CLI). */
+export const APPROVAL_DEFAULTS: Record<Lang, Text> = {
+  en: {
+    subject: "Approval needed: {subject}",
+    body:
+      "{sender} wants to send a message to {recipients} ({reason}).\n" +
+      "It waits for your approval until {release_at}; after that it is not sent.\n\n" +
+      "Approve it in the console, or: sluice hold release --approve --actor <you> {hold_id}\n",
+  },
+  ja: {
+    subject: "送信の承認依頼: {subject}",
+    body:
+      "{sender} さんが {recipients} 宛てにメールを送信しようとしています（{reason}）。\n" +
+      "{release_at} まで承認を待ちます。承認されない場合は送信されません。\n\n" +
+      "管理画面で承認するか、次のコマンドを実行してください: sluice hold release --approve --actor <あなた> {hold_id}\n",
+  },
+};
+
 export function compilePair(
   defaults: Text,
   override: Partial<Text> | undefined,

@@ -161,8 +161,13 @@ describe.skipIf(!enabled)("hold queue (smtp-sink)", () => {
     const h = await rt.store!.getHold(ok);
     expect(h?.approver).toBe("chief@strict.example");
     expect(h!.releaseAt.getTime() - h!.createdAt.getTime()).toBe(60 * MIN);
-    const [notice] = await notices(ok);
+    const [notice, toChief, ...more] = await notices(ok);
+    expect(more).toEqual([]);
     expect(notice?.parsed.subject).toBe(`送信を保留しています: report ${ok}`);
+    expect(notice?.parsed.text).toContain("今すぐ送信: (needs approval)");
+    expect(toChief?.raw).toMatch(/X-Rcpt-Args: <?chief@strict\.example/i);
+    expect(toChief?.parsed.subject).toBe(`送信の承認依頼: report ${ok}`);
+    expect(toChief?.parsed.text).toContain(`sluice hold release --approve --actor <あなた> ${ok}`);
     // The 1-minute delay passing does not send it; neither can the sender.
     expect((await tick(5)).released).toEqual([]);
     await expect(ops.releaseHold(ok, { actor: "dev@strict.example" })).rejects.toThrow(/waits for approval/);
