@@ -1,8 +1,11 @@
 // Benchmark: smtp-source → private Postfix → smtp-sink, (a) without a milter, (b) with Sluice's
-// milter server and a pass-through Session, (c) with the real pipeline (src/runtime.ts).
-// Prints msgs/s, the ratio to (a) and the milter process's peak RSS. Not part of `npm test`.
-//   node bench/milter.ts [--messages 10000] [--sessions 20] [--size 20480] [--only rbc]
-// Needs root and the Debian package `postfix` (smtp-source and smtp-sink come with it).
+// milter running the cheap filters (size, header sanity, lists), (c) with Sluice's full
+// pipeline (src/runtime.ts: SPF/DKIM/DMARC against a local dnsmasq, the spam classifier, the
+// Sieve script examples/sieve/spam-subject-tag.sieve), (d) with Rspamd's milter (proxy worker,
+// self-scan, network checks off). Extra rows on request: (p) a pass-through Session, (r) the
+// protocol floor. Prints msgs/s, b/a, c/a, c/d and the milter's peak RSS. Not part of `npm test`.
+//   node bench/milter.ts [--messages 10000] [--sessions 20] [--size 20480] [--only abcd] [--only abcdpr]
+// Needs root and the Debian packages postfix (smtp-source, smtp-sink), dnsmasq-base, rspamd, redis-server.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { parseArgs, promisify } from "node:util";
 import { availableParallelism } from "node:os";
@@ -15,8 +18,11 @@ import { negotiate, noReplyFlag } from "../src/milter/negotiation.ts";
 import { encodeReply } from "../src/milter/replies.ts";
 import { FakeSession } from "../src/milter/fake-session.ts";
 import type { Session } from "../src/pipeline/session.ts";
+import { fileURLToPath } from "node:url";
 import { startPostfix } from "../test/helpers/postfix.ts";
 import { freePort } from "../test/helpers/ports.ts";
+import { startDnsmasq, type Dnsmasq } from "../test/helpers/dns.ts";
+import { rspamdMilterMissing, startRspamdMilter, type RspamdMilter } from "../test/helpers/rspamd-milter.ts";
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
@@ -25,24 +31,86 @@ const { values: args } = parseArgs({
     sessions: { type: "string", default: "20" },
     size: { type: "string", default: "20480" },
     serve: { type: "string" },
-    pipeline: { type: "boolean", default: false },
-    raw: { type: "boolean", default: false },
-    only: { type: "string" },
+    mode: { type: "string", default: "pass" },
+    dns: { type: "string", default: "" },
+    only: { type: "string", default: "abcd" },
   },
 });
 
-if (args.serve && args.raw) await serveRaw(Number(args.serve));
-else if (args.serve) await serveMilter(Number(args.serve), args.pipeline);
+type Mode = "pass" | "cheap" | "full" | "raw";
+
+const SIEVE = fileURLToPath(new URL("../examples/sieve/spam-subject-tag.sieve", import.meta.url));
+
+if (args.serve && args.mode === "raw") await serveRaw(Number(args.serve));
+else if (args.serve) await serveMilter(Number(args.serve), args.mode as Mode, args.dns);
 else await main();
 
+/**
+ * (b) and (c). Nothing is quarantined or rejected (thresholds tag only), so every message is
+ * delivered and the run measures scanning, not the store.
+ */
+function benchConfig(mode: "cheap" | "full", dns: string): string {
+  const filters =
+    mode === "cheap"
+      ? `    auth: { enabled: false }
+    dkim_sign: { enabled: false }
+    spam-classifier: { enabled: false }
+    sieve: { enabled: false }`
+      : `    auth: { options: { dns: { servers: ["${dns}"], timeout_ms: 1000 } } }
+    sieve: { options: { inbound: [${JSON.stringify(SIEVE)}] } }`;
+  return `
+node: { name: bench }
+store: sqlite:/nonexistent/never-opened.db
+delivery: smtp://127.0.0.1:9
+policy:
+  thresholds: { tag: 5, quarantine: null, reject: null }
+  filters:
+${filters}
+tenants:
+  - id: sink
+    domains: [sink.test]
+    users:
+      - { address: to@sink.test, spam_filter: true }
+`;
+}
+
+interface ChildStats {
+  maxRssKiB: number;
+  cpuSeconds: number;
+  messages?: number;
+  /** Messages on which each filter ran (from the verdict trace), and symbols seen. */
+  filters?: Record<string, number>;
+  symbols?: Record<string, number>;
+}
+
 /** Child mode: run only the milter server, so its RSS is measured alone. */
-async function serveMilter(port: number, realPipeline: boolean): Promise<void> {
+async function serveMilter(port: number, mode: Mode, dns: string): Promise<void> {
   let newSession: () => Session = () => new FakeSession({}, false);
   let close = async () => undefined as void;
-  if (realPipeline) {
+  const seen = { messages: 0, filters: {} as Record<string, number>, symbols: {} as Record<string, number> };
+  if (mode === "cheap" || mode === "full") {
     const { Runtime } = await import("../src/runtime.ts");
-    const rt = await Runtime.create({ store: "never", logger: pino({ level: "warn" }) });
-    newSession = () => rt.newSession();
+    const rt = await Runtime.create({
+      configText: benchConfig(mode, dns),
+      store: "never",
+      logger: pino({ level: "warn" }),
+    });
+    newSession = () => {
+      const s = rt.newSession();
+      const data = s.data.bind(s);
+      // Record which filters ran, so the table shows the pipeline really did its work.
+      s.data = async () => {
+        const r = await data();
+        seen.messages++;
+        const v = r.verdicts[0];
+        for (const t of v?.trace ?? []) {
+          if ("ran" in t && t.ran) seen.filters[t.filter] = (seen.filters[t.filter] ?? 0) + 1;
+        }
+        for (const h of v?.symbols ?? []) seen.symbols[h.name] = (seen.symbols[h.name] ?? 0) + 1;
+        return r;
+      };
+      return s;
+    };
     close = () => rt.close();
   }
   const server = new MilterServer({
@@ -59,7 +127,8 @@ async function serveMilter(port: number, realPipeline: boolean): Promise<void> {
     await close();
     const u = process.resourceUsage();
     const cpuSeconds = (u.userCPUTime + u.systemCPUTime) / 1e6;
-    process.stdout.write(JSON.stringify({ maxRssKiB: u.maxRSS, cpuSeconds }) + "\n");
+    const stats: ChildStats = { maxRssKiB: u.maxRSS, cpuSeconds, ...seen };
+    process.stdout.write(JSON.stringify(stats) + "\n");
     process.exit(0);
   });
 }
@@ -107,86 +176,123 @@ async function serveRaw(port: number): Promise<void> {
 }
 
 interface Result {
+  key: string;
   label: string;
   seconds: number;
   rate: number;
   delivered: number;
+  /** Peak RSS of the milter: Sluice's one process; Rspamd's processes summed (shared pages counted in each). */
   rssMiB: number | null;
-  /** CPU time of the milter process per message (ms). */
+  /** CPU time of the milter process per message (ms); Sluice only. */
   cpuMsPerMsg: number | null;
+  note: string;
 }
+
+type Scenario = readonly [key: string, label: string, milter: Mode | "rspamd" | null];
 
 async function main(): Promise<void> {
   const n = Number(args.messages);
   const sessions = Number(args.sessions);
   const size = Number(args.size);
   console.log(`smtp-source: ${n} messages, ${sessions} sessions, ${size} bytes each`);
-  const results: Result[] = [];
-  const all = [
+  const all: Scenario[] = [
     ["a", "a) Postfix, no milter", null],
     ["r", "r) Postfix + protocol floor (codec only, CONTINUE to all)", "raw"],
-    ["b", "b) Postfix + Sluice milter (pass-through Session)", "pass"],
-    ["c", "c) Postfix + Sluice milter (real pipeline, quick-start config)", "pipeline"],
-  ] as const;
-  for (const [key, label, mode] of all) {
-    if (key === "a" || !args.only || args.only.includes(key)) {
-      results.push(await scenario(label, n, sessions, size, mode));
-    }
+    ["p", "p) Postfix + Sluice milter, pass-through Session", "pass"],
+    ["b", "b) Postfix + Sluice milter, cheap filters", "cheap"],
+    ["c", "c) Postfix + Sluice milter, full pipeline", "full"],
+    ["d", "d) Postfix + Rspamd milter (proxy, self-scan)", "rspamd"],
+  ];
+  const chosen = all.filter(([key]) => key === "a" || args.only.includes(key));
+  if (chosen.some(([k]) => k === "d") && rspamdMilterMissing()) {
+    throw new Error(`(d) needs Rspamd: ${rspamdMilterMissing()}`);
   }
-  const base = results[0]!.rate;
+  // The sender domain's SPF and DMARC records for (c); smtp-source connects from 127.0.0.1.
+  let dns: Dnsmasq | null = null;
+  if (chosen.some(([k]) => k === "c")) {
+    dns = await startDnsmasq({
+      domains: ["bench.test"],
+      txt: { "bench.test": "v=spf1 ip4:127.0.0.0/8 -all", "_dmarc.bench.test": "v=DMARC1; p=none" },
+    });
+  }
+  const results: Result[] = [];
+  try {
+    for (const [key, label, mode] of chosen) {
+      results.push(await scenario(key, label, n, sessions, size, mode, dns?.server ?? ""));
+    }
+  } finally {
+    await dns?.close();
+  }
+  const rate = (k: string) => results.find((r) => r.key === k)?.rate;
+  const base = rate("a")!;
   console.log("");
   console.log(
-    "scenario".padEnd(66) + "msgs/s".padStart(9) + "  ratio/a" + "  delivered" + "  milter peak RSS",
+    "scenario".padEnd(56) + "msgs/s".padStart(9) + "  ratio/a" + "  delivered" + "  peak RSS   cpu/msg",
   );
   for (const r of results) {
     console.log(
-      r.label.padEnd(66) +
+      r.label.padEnd(56) +
         r.rate.toFixed(1).padStart(9) +
         (r.rate / base).toFixed(2).padStart(9) +
-        String(r.delivered).padStart(11) +
-        (r.rssMiB === null ? "  -".padEnd(18) : `  ${r.rssMiB.toFixed(0)} MiB`.padEnd(18)) +
+        `${r.delivered}/${n}`.padStart(11) +
+        (r.rssMiB === null ? "  -".padEnd(11) : `  ${r.rssMiB.toFixed(0)} MiB`.padEnd(11)) +
         (r.cpuMsPerMsg === null ? "  -" : `  ${r.cpuMsPerMsg.toFixed(2)} ms`),
     );
   }
+  console.log("");
+  const ratio = (x: string, y: string, goal: string) => {
+    const a = rate(x);
+    const b = rate(y);
+    console.log(
+      `${x}/${y} = ${a && b ? (a / b).toFixed(2) : "n/a (not run)"}` + (goal ? `   (goal ${goal})` : ""),
+    );
+  };
+  ratio("b", "a", ">= 0.85");
+  ratio("c", "a", "");
+  ratio("c", "d", ">= 1.5");
+  for (const r of results) if (r.note) console.log(`${r.key}: ${r.note}`);
   console.log(
     `machine: ${availableParallelism()} CPUs; Postfix, smtp-source, smtp-sink and the milter share them.`,
   );
-  console.log("Rspamd milter comparison: not run (optional).");
 }
 
 async function scenario(
+  key: string,
   label: string,
   n: number,
   sessions: number,
   size: number,
-  milter: "pass" | "pipeline" | "raw" | null,
+  milter: Mode | "rspamd" | null,
+  dns: string,
 ): Promise<Result> {
   const sinkPort = await freePort();
   const sink = spawn("/usr/sbin/smtp-sink", ["-u", "postfix", `127.0.0.1:${sinkPort}`, "1000"], {
     stdio: "ignore",
   });
   let child: ChildProcess | null = null;
+  let rspamd: RspamdMilter | null = null;
   let milterSpec: string | undefined;
-  if (milter) {
-    const port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        import.meta.filename,
-        "--serve",
-        String(port),
-        ...(milter === "pipeline" ? ["--pipeline"] : milter === "raw" ? ["--raw"] : []),
-      ],
-      { stdio: ["pipe", "pipe", "inherit"] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      child!.stdout!.once("data", () => resolve());
-      child!.once("exit", (code) => reject(new Error(`milter child exited with ${code}`)));
-    });
-    milterSpec = `inet:127.0.0.1:${port}`;
-  }
-  const pf = await startPostfix({ sinkPort, milter: milterSpec });
+  let pf: Awaited<ReturnType<typeof startPostfix>> | null = null;
   try {
+    if (milter === "rspamd") {
+      rspamd = await startRspamdMilter();
+      milterSpec = rspamd.milter;
+    } else if (milter) {
+      const port = await freePort();
+      child = spawn(
+        process.execPath,
+        [import.meta.filename, "--serve", String(port), "--mode", milter, "--dns", dns],
+        {
+          stdio: ["pipe", "pipe", "inherit"],
+        },
+      );
+      await new Promise<void>((resolve, reject) => {
+        child!.stdout!.once("data", () => resolve());
+        child!.once("exit", (code) => reject(new Error(`milter child exited with ${code}`)));
+      });
+      milterSpec = `inet:127.0.0.1:${port}`;
+    }
+    pf = await startPostfix({ sinkPort, milter: milterSpec });
     const t0 = process.hrtime.bigint();
     await run(
       "/usr/sbin/smtp-source",
@@ -210,6 +316,7 @@ async function scenario(
     const rate = n / seconds;
     let rssMiB: number | null = null;
     let cpuMsPerMsg: number | null = null;
+    let note = "";
     if (child) {
       const out = new Promise<string>((resolve) => {
         let buf = "";
@@ -218,20 +325,37 @@ async function scenario(
       });
       child.stdin!.end();
       const line = (await out).trim().split("\n").pop() ?? "{}";
-      const stats = JSON.parse(line) as { maxRssKiB: number; cpuSeconds: number };
+      const stats = JSON.parse(line) as ChildStats;
       rssMiB = stats.maxRssKiB / 1024;
       cpuMsPerMsg = (stats.cpuSeconds * 1000) / n;
+      if (stats.filters) {
+        const f = Object.entries(stats.filters).map(([k, v]) => `${k} ${v}`);
+        const top = Object.entries(stats.symbols ?? {})
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 8)
+          .map(([k, v]) => `${k} ${v}`);
+        note = `${stats.messages} scanned; filters ran: ${f.join(", ")}; symbols: ${top.join(", ")}`;
+      }
+    }
+    if (rspamd) {
+      const peak = rspamd.peakRssKiB();
+      rssMiB = peak.rspamd / 1024;
+      note =
+        `${await rspamd.scanned()} scanned (controller /stat); peak RSS summed over ${peak.processes} ` +
+        `Rspamd processes (max single ${(peak.maxSingle / 1024).toFixed(0)} MiB), PSS now ` +
+        `${(rspamd.pssKiB() / 1024).toFixed(0)} MiB; Redis ${(peak.redis / 1024).toFixed(0)} MiB apart`;
     }
     const log = await pf.maillog();
-    const milterErrors = (log.match(/milter/g) ?? []).length;
+    const milterLines = (log.match(/milter/g) ?? []).length;
     console.log(
       `${label}: ${seconds.toFixed(1)} s, ${rate.toFixed(1)} msgs/s, delivered ${delivered}/${n}` +
-        (milter ? `, maillog milter lines ${milterErrors}` : ""),
+        (milter ? `, maillog milter lines ${milterLines}` : ""),
     );
-    return { label, seconds, rate, delivered, rssMiB, cpuMsPerMsg };
+    return { key, label, seconds, rate, delivered, rssMiB, cpuMsPerMsg, note };
   } finally {
     child?.kill();
-    await pf.stop();
+    await pf?.stop();
+    await rspamd?.close();
     sink.kill();
   }
 }
