@@ -5,6 +5,7 @@ import { parseConfig } from "../config/load.ts";
 import { FilterRegistry } from "../pipeline/registry.ts";
 import { builtinFilters } from "../filters/index.ts";
 import {
+  APPROVAL_DEFAULTS,
   compilePair,
   DIGEST_DEFAULTS,
   DIGEST_VARIABLES,
