@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../src/message/headers.ts";
 import { applyEdits } from "../../src/message/rewrite.ts";
 import { verifyMessage } from "../../src/filters/auth/verify.ts";
+import { createStoredKey, StoreKeySource } from "../../src/filters/auth/key-store.ts";
+import { SqliteStore } from "../../src/store/sqlite.ts";
 import { Runtime } from "../../src/runtime.ts";
 import { createAuthFilter, generateDkimKey, signMessage } from "../../src/filters/auth/index.ts";
 import { fakeZone } from "../../src/filters/auth/fake-zone.ts";
@@ -17,7 +19,18 @@ const key = generateDkimKey("rsa");
 const arcKey = generateDkimKey("rsa");
 const arcKeyFile = join(mkdtempSync(join(tmpdir(), "sluice-arc-")), "arc.pem");
 writeFileSync(arcKeyFile, arcKey.privatePem);
+// The third tenant seals with a key kept (sealed) in a store rather than a file.
+const keyStore = new SqliteStore(join(mkdtempSync(join(tmpdir(), "sluice-arcstore-")), "s.db"));
+await keyStore.migrate();
+const SECRET = Buffer.alloc(32, 3);
+const stored = await createStoredKey(keyStore, SECRET, {
+  domain: "seal.example",
+  selector: "arcstore",
+  tenant: null,
+  type: "rsa",
+});
 const zone = fakeZone({
+  "arcstore._domainkey.seal.example": [{ type: "TXT", value: stored.pair.dnsTxt }],
   "sel._domainkey.bank.example": [{ type: "TXT", value: key.dnsTxt }],
   "arc._domainkey.example.net": [{ type: "TXT", value: arcKey.dnsTxt }],
   "_dmarc.bank.example": [{ type: "TXT", value: "v=DMARC1; p=reject" }],
@@ -49,6 +62,26 @@ tenants:
           options:
             authserv_id: mx.example.org
             arc_seal: { domain: example.net, selector: arc, private_key_file: "${arcKeyFile}" }
+  - id: storesealer
+    domains: [example.com]
+    users:
+      - address: dave@example.com
+    policy:
+      filters:
+        auth:
+          options:
+            authserv_id: mx.example.com
+            arc_seal: { domain: seal.example, selector: arcstore }
+  - id: brokenseal
+    domains: [example.info]
+    users:
+      - address: erin@example.info
+    policy:
+      filters:
+        auth:
+          options:
+            authserv_id: mx.example.info
+            arc_seal: { domain: seal.example, selector: missing }
 `;
 
 let runtime: Runtime;
@@ -56,11 +89,20 @@ beforeAll(async () => {
   runtime = await Runtime.create({
     configText: CONFIG,
     store: "never",
-    extraFilters: [createAuthFilter({ resolver: () => zone.resolve, random: () => 0 })],
+    extraFilters: [
+      createAuthFilter({
+        resolver: () => zone.resolve,
+        random: () => 0,
+        keys: () => new StoreKeySource(keyStore, SECRET),
+      }),
+    ],
     logger: (await import("pino")).default({ level: "silent" }),
   });
 });
-afterAll(async () => runtime?.close());
+afterAll(async () => {
+  await runtime?.close();
+  await keyStore.close();
+});
 
 function message(extra = ""): Buffer {
   return Buffer.from(
@@ -134,8 +176,8 @@ describe("auth filter in the pipeline", () => {
 });
 
 describe("ARC sealing in the pipeline", () => {
-  async function sealedCopy(incoming: Buffer) {
-    const r = await deliver("203.0.113.9", "alerts@bank.example", incoming, "carol@example.org");
+  async function sealedCopy(incoming: Buffer, rcpt = "carol@example.org") {
+    const r = await deliver("203.0.113.9", "alerts@bank.example", incoming, rcpt);
     expect(r.reply).toBeNull();
     const head = incoming.subarray(0, incoming.indexOf("\r\n\r\n") + 2);
     const edited = applyEdits(parseHeaderSection(head), r.groups[0]!.edits);
@@ -178,6 +220,42 @@ describe("ARC sealing in the pipeline", () => {
     );
     expect(o.arc).toMatchObject({ result: "pass", instance: 1 });
     expect(o.arc.hops).toEqual([{ instance: 1, sealer: "example.net", dmarc: "pass" }]);
+  });
+
+  it("seals with a key from the store when arc_seal names no file", async () => {
+    const unsigned = message();
+    const sig = await signMessage(unsigned, {
+      domain: "bank.example",
+      selector: "sel",
+      privateKeyPem: key.privatePem,
+    });
+    const { r, edited, o } = await sealedCopy(
+      Buffer.concat([Buffer.from(`DKIM-Signature: ${sig}\r\n`), unsigned]),
+      "dave@example.com",
+    );
+    expect(r.verdicts[0]!.symbols).toContainEqual({
+      name: "ARC_SEALED",
+      score: 0,
+      detail: "seal.example/arcstore",
+    });
+    expect(edited.get("ARC-Seal")).toMatch(/a=rsa-sha256/);
+    expect(o.arc).toMatchObject({ result: "pass", instance: 1 });
+    expect(o.arc.hops).toEqual([{ instance: 1, sealer: "seal.example", dmarc: "pass" }]);
+  });
+
+  it("a sealing fault (no such key) is reported, not a tempfail: the verdict and A-R still go out", async () => {
+    const r = await deliver("203.0.113.9", "phish@evil.example", message(), "erin@example.info");
+    expect(r.reply).toMatchObject({ code: 550, enhanced: "5.7.1" });
+    const ok = await deliver("198.51.100.7", "alerts@bank.example", message(), "erin@example.info");
+    expect(ok.reply).toBeNull();
+    expect(ok.verdicts[0]!.symbols).toContainEqual({
+      name: "ARC_SEAL_FAILED",
+      score: 0,
+      detail: "no ARC key missing._domainkey.seal.example in the store",
+    });
+    const edits = ok.groups[0]!.edits;
+    expect(edits.some((e) => e.name === "Authentication-Results" && e.op === "add")).toBe(true);
+    expect(edits.some((e) => e.name.startsWith("ARC-"))).toBe(false);
   });
 
   it("adds no set to a chain whose newest seal says cv=fail", async () => {

@@ -66,6 +66,11 @@ export async function arcSeal(
   // With no chain the only honest cv is none; with one, "none" would be a lie (5.1.2 step 2).
   const cv = last ? (req.cv === "none" ? "fail" : req.cv) : "none";
   const key = loadDkimKey(req.privateKeyPem, `ARC key ${req.selector}._domainkey.${req.domain}`);
+  // RFC 8617 4.1.3 defines rsa-sha256 only (RFC 8463 added Ed25519 to DKIM, not to ARC).
+  if (key.algorithm !== "rsa-sha256")
+    throw new ArcSealError(
+      `ARC key ${req.selector}._domainkey.${req.domain} is ${key.algorithm}: ARC seals with rsa-sha256 only (RFC 8617)`,
+    );
   const out = await sealMessage(message, {
     signingDomain: req.domain,
     selector: req.selector,

@@ -108,13 +108,22 @@ export function createAuthFilter(deps: AuthFilterDeps = {}): Filter {
         if (o.arc_seal) {
           const id = JSON.stringify([o.arc_seal, value]);
           if (!seals.has(id)) seals.set(id, sealEdits(tx, o.arc_seal, value, outcome.arc.result, keys));
-          const sealed = await seals.get(id)!;
-          if (sealed.length) headers.push(...sealed);
-          symbols.push({
-            name: sealed.length ? "ARC_SEALED" : "ARC_SEAL_SKIPPED",
-            score: 0,
-            detail: sealed.length ? `${o.arc_seal.domain}/${o.arc_seal.selector}` : "chain already failed",
-          });
+          const sealed = await seals.get(id)!.then(
+            (edits) => ({ edits, error: null }),
+            (err: Error) => ({ edits: [] as HeaderEdit[], error: err }),
+          );
+          // A sealing fault (missing or unusable key) must not hold the verification back.
+          if (sealed.error) {
+            ctx.log.error({ err: sealed.error.message }, "ARC sealing failed");
+            symbols.push({ name: "ARC_SEAL_FAILED", score: 0, detail: sealed.error.message });
+          } else if (sealed.edits.length) {
+            headers.push(...sealed.edits);
+            symbols.push({
+              name: "ARC_SEALED",
+              score: 0,
+              detail: `${o.arc_seal.domain}/${o.arc_seal.selector}`,
+            });
+          } else symbols.push({ name: "ARC_SEAL_SKIPPED", score: 0, detail: "chain already failed" });
         }
         recipients[r.address] = {
           symbols,

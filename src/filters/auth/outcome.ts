@@ -42,6 +42,7 @@ export const AUTH_SYMBOLS: Readonly<Record<string, number>> = {
   ARC_NONE: 0,
   ARC_SEALED: 0,
   ARC_SEAL_SKIPPED: 0,
+  ARC_SEAL_FAILED: 0,
   SENDERID_PASS: 0,
   SENDERID_FAIL: 1.0,
   SENDERID_SOFTFAIL: 0.3,

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { fieldValueFolded, parseHeaderSection, unfold } from "../../../message/headers.ts";
 import { authservIdOf } from "../auth-results.ts";
 import { arcSeal } from "../arc-seal.ts";
+import { generateDkimKey } from "../keygen.ts";
 import { fakeZone } from "../fake-zone.ts";
 import { verifyMessage } from "../verify.ts";
 import { loadArcSigning, type ArcSigningCase } from "./arc-suite.ts";
@@ -188,4 +189,39 @@ describe("ValiMail arc-draft-sign-tests.yml", () => {
       if (ar.cv !== "fail") expect(o.arc.instance).toBe(Number(wantAs.get("i")));
     });
   }
+});
+
+describe("arcSeal refusals", () => {
+  it("refuses an Ed25519 key: ARC defines rsa-sha256 only", async () => {
+    const c = cases[0]!;
+    const headers = parseHeaderSection(c.message.subarray(0, c.message.indexOf("\r\n\r\n") + 2));
+    const ed = generateDkimKey("ed25519");
+    await expect(
+      arcSeal(c.message, headers, {
+        domain: "example.org",
+        selector: "ed",
+        privateKeyPem: ed.privatePem,
+        authResults: "x.example; arc=none",
+        cv: "none",
+        headers: ["from"],
+      }),
+    ).rejects.toThrow(/rsa-sha256 only/);
+  });
+
+  it("adds nothing once the chain holds 50 sets", async () => {
+    const seals = Array.from(
+      { length: 50 },
+      (_, i) => `ARC-Seal: i=${i + 1}; cv=${i ? "pass" : "none"}; d=x; s=y; b=\r\n`,
+    );
+    const msg = Buffer.from(`${seals.join("")}From: a@b.example\r\n\r\nx\r\n`);
+    const set = await arcSeal(msg, parseHeaderSection(msg.subarray(0, msg.indexOf("\r\n\r\n") + 2)), {
+      domain: cases[0]!.domain,
+      selector: cases[0]!.selector,
+      privateKeyPem: cases[0]!.privateKey,
+      authResults: "x.example; arc=pass",
+      cv: "pass",
+      headers: ["from"],
+    });
+    expect(set).toBeNull();
+  });
 });
