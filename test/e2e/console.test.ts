@@ -253,7 +253,7 @@ describe.skipIf(!run)("console in Chromium", { timeout: 60_000 }, () => {
     await page.waitForSelector("text=did you mean {subject}");
     await shot(page, "templates");
 
-    for (const p of ["users", "tenants", "audit", "sieve", "hold", "dkim", "nodes", "accounts"]) {
+    for (const p of ["users", "tenants", "audit", "sieve", "hold", "dkim", "nodes", "accounts", "config"]) {
       await page.click(`[data-testid=nav-${p}]`);
       await page.waitForLoadState("networkidle");
       await shot(page, p);

@@ -522,4 +522,26 @@ describe("console API", () => {
     expect(audit.find((e) => e.action === "quarantine.learn-spam")?.actor).toBe("tenant_admin:admin-c");
     expect((await c.get("/api/log/LB1")).body.id).toBe("LB1");
   });
+
+  it("operators publish configuration revisions (validated first, issues listed), tenant admins cannot", async () => {
+    const bad = await opc.post("/api/config/revisions", {
+      role: "default",
+      text: "tenants:\n  - id: a\n    domains: ['bad domain']\n",
+    });
+    expect(bad.status).toBe(422);
+    expect((bad.body.issues as string[]).join("\n")).toContain("not a domain name");
+    expect((await opc.get("/api/config/revisions")).body.revisions).toEqual([]);
+    const text =
+      "tenants:\n  - id: a\n    domains: [a.example, a2.example]\n  - id: b\n    domains: [b.example]\n";
+    const ok = await opc.post("/api/config/revisions", { role: "default", text, note: "add a2.example" });
+    expect(ok.status).toBe(200);
+    const rev = ok.body.rev as number;
+    expect((await opc.get(`/api/config/revisions/${rev}`)).body.text).toBe(text);
+    expect((await adminA.post("/api/config/revisions", { role: "default", text })).status).toBe(403);
+    expect((await adminA.get("/api/config/revisions")).status).toBe(403);
+    const audit = (await opc.get("/api/audit")).body.entries as { action: string; after: { rev?: number } }[];
+    expect(audit.find((e) => e.action === "config.publish")?.after.rev).toBe(rev);
+    const back = await opc.post("/api/config/rollback", { rev });
+    expect(back.body.rev).toBeGreaterThan(rev);
+  });
 });

@@ -18,6 +18,7 @@ import { PortalPage } from "./pages/Portal.tsx";
 import { LinkPage } from "./pages/Link.tsx";
 import { NodesPage } from "./pages/Nodes.tsx";
 import { AccountsPage } from "./pages/Accounts.tsx";
+import { ConfigPage } from "./pages/Config.tsx";
 
 type Page = { key: TextKey; path: string; view: (me: Me) => JSX.Element };
 
@@ -35,6 +36,7 @@ const ADMIN_PAGES: Page[] = [
 ];
 
 const OPERATOR_PAGES: Page[] = [
+  { key: "config", path: "config", view: () => <ConfigPage /> },
   { key: "nodes", path: "nodes", view: () => <NodesPage /> },
   { key: "accounts", path: "accounts", view: () => <AccountsPage /> },
 ];

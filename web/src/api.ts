@@ -6,11 +6,14 @@ export class ApiError extends Error {
   readonly status: number;
   readonly title: string;
   readonly detail: string | undefined;
-  constructor(status: number, title: string, detail?: string) {
+  /** The problem's other members (e.g. issues of a refused configuration). */
+  readonly extra: Record<string, unknown>;
+  constructor(status: number, title: string, detail?: string, extra: Record<string, unknown> = {}) {
     super(detail ? `${title}: ${detail}` : title);
     this.status = status;
     this.title = title;
     this.detail = detail;
+    this.extra = extra;
   }
 }
 

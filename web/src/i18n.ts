@@ -87,6 +87,7 @@ const en = {
   failed: "Failed",
   effective: "in effect",
   nodes: "Cluster nodes",
+  config: "Configuration",
   accounts: "Console accounts",
 };
 
@@ -175,6 +176,7 @@ const ja: Partial<Texts> = {
   failed: "失敗",
   effective: "適用中",
   nodes: "クラスターノード",
+  config: "設定の配布",
   accounts: "管理アカウント",
 };
 

@@ -11,6 +11,7 @@ import { serveConsole } from "../static.ts";
 import { adminRoutes } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
 import { auditWriter, type ApiContext } from "./context.ts";
+import { configRoutes } from "./config.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { linkRoutes } from "./links.ts";
 import { messageRoutes } from "./messages.ts";
@@ -81,5 +82,6 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
   toolRoutes(app, ctx);
   dashboardRoutes(app, ctx);
   linkRoutes(app, ctx);
+  configRoutes(app, ctx);
   serveConsole(app, opts.assetsDir);
 }
