@@ -1,10 +1,19 @@
 // HTTP routes of the cluster (loopback callers only, like /api/directory/flush, until the
 // console's authentication fronts them): GET /api/cluster/nodes, GET /api/cluster/revisions,
-// POST /api/cluster/revisions {role, text, note?, author?}, POST /api/cluster/rollback {rev}.
+// POST /api/cluster/revisions {role, text, note?, author?}, POST /api/cluster/rollback {rev};
+// shadow runs: GET/POST /api/cluster/shadows, GET /api/cluster/shadows/:id (with its report),
+// POST /api/cluster/shadows/:id/publish and /discard.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Runtime } from "../runtime.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
-import { ClusterError, publishRevision, rollbackTo } from "./publish.ts";
+import {
+  ClusterError,
+  discardShadow,
+  publishRevision,
+  publishShadow,
+  rollbackTo,
+  startShadowRun,
+} from "./publish.ts";
 import type { ConfigRevision } from "../store/types.ts";
 
 const problem = (reply: FastifyReply, status: number, title: string, extra: Record<string, unknown> = {}) =>
@@ -105,6 +114,79 @@ export function registerClusterRoutes(app: FastifyInstance, runtime: Runtime): v
       try {
         const author = typeof req.body?.author === "string" ? req.body.author : "api";
         return reply.code(201).send(summary(await rollbackTo(runtime.store!, runtime.registry, rev, author)));
+      } catch (err) {
+        return failed(reply, err);
+      }
+    },
+  );
+
+  app.get("/api/cluster/shadows", { preHandler: guard }, async (_req, reply) => {
+    try {
+      return (await runtime.store!.listShadows({})).map(({ text: _t, ...r }) => r);
+    } catch (err) {
+      return failed(reply, err);
+    }
+  });
+
+  app.get<{ Params: { id: string } }>(
+    "/api/cluster/shadows/:id",
+    { preHandler: guard },
+    async (req, reply) => {
+      try {
+        const run = await runtime.store!.getShadow(Number(req.params.id));
+        if (!run) return problem(reply, 404, "no such shadow run");
+        return { ...run, report: await runtime.store!.shadowReport(run.id) };
+      } catch (err) {
+        return failed(reply, err);
+      }
+    },
+  );
+
+  app.post<{
+    Body: { role?: unknown; text?: unknown; nodes?: unknown; note?: unknown; author?: unknown } | null;
+  }>("/api/cluster/shadows", { preHandler: guard }, async (req, reply) => {
+    const b = req.body ?? {};
+    const nodes = b.nodes ?? [];
+    if (
+      typeof b.role !== "string" ||
+      typeof b.text !== "string" ||
+      !Array.isArray(nodes) ||
+      !nodes.every((n) => typeof n === "string")
+    ) {
+      return problem(reply, 400, "bad request", {
+        detail: "role, text (YAML) and nodes (names) are required",
+      });
+    }
+    try {
+      const run = await startShadowRun(runtime.store!, runtime.registry, {
+        role: b.role,
+        text: b.text,
+        nodes: nodes as string[],
+        note: typeof b.note === "string" ? b.note : null,
+        author: typeof b.author === "string" ? b.author : "api",
+      });
+      return reply.code(201).send({ id: run.id, role: run.role, nodes: run.nodes, state: run.state });
+    } catch (err) {
+      return failed(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string; action: string } }>(
+    "/api/cluster/shadows/:id/:action",
+    { preHandler: guard },
+    async (req, reply) => {
+      const id = Number(req.params.id);
+      try {
+        if (req.params.action === "publish") {
+          return reply
+            .code(201)
+            .send(summary(await publishShadow(runtime.store!, runtime.registry, id, "api")));
+        }
+        if (req.params.action === "discard") {
+          await discardShadow(runtime.store!, id);
+          return { id, state: "discarded" };
+        }
+        return problem(reply, 404, "unknown action (publish or discard)");
       } catch (err) {
         return failed(reply, err);
       }

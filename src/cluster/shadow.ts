@@ -133,7 +133,16 @@ export class ShadowEvaluator {
       const m = await s.mail(env.mailFrom?.address ?? "", env.mailFrom?.params ?? {});
       let accepted = 0;
       for (const r of env.recipients) {
-        const refused = m.ok ? await s.rcpt(r.address, r.params) : m;
+        if (!m.ok) {
+          shadow.set(r.address.toLowerCase(), m.reply.code >= 500 ? "reject" : "tempfail");
+          continue;
+        }
+        const front = await recipientCheck(a.runtime, r.address, env.auth !== null);
+        if (front) {
+          shadow.set(r.address.toLowerCase(), front);
+          continue;
+        }
+        const refused = await s.rcpt(r.address, r.params);
         if (refused.ok) accepted++;
         else shadow.set(r.address.toLowerCase(), refused.reply.code >= 500 ? "reject" : "tempfail");
       }
@@ -186,6 +195,25 @@ export class ShadowEvaluator {
     this.timer = null;
     await this.flush();
     this.active = null;
+  }
+}
+
+/**
+ * What the SMTP front end decides before the session sees a recipient (relay control and
+ * recipient verification, src/smtp/connection.ts), under the candidate's configuration.
+ */
+async function recipientCheck(
+  runtime: Runtime,
+  address: string,
+  authenticated: boolean,
+): Promise<string | null> {
+  const resolver = runtime.resolver;
+  if (!resolver.isLocal(address)) return authenticated ? null : "reject";
+  if (!resolver.tenantFor(address)?.verify_recipients) return null;
+  try {
+    return (await runtime.directory.lookup(address)) ? null : "reject";
+  } catch {
+    return "tempfail";
   }
 }
 

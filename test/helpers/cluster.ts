@@ -118,11 +118,16 @@ export async function waitUntil(
 /** Open an SMTP session up to an accepted RCPT; the caller finishes it with sendData. */
 export async function openSession(port: number, rcpt: string, from = "sender@other.org"): Promise<RawClient> {
   const c = await RawClient.open(port);
-  expectCode(await c.reply(), "220");
-  expectCode(await c.cmd("EHLO client.other.org"), "250");
-  expectCode(await c.cmd(`MAIL FROM:<${from}>`), "250");
-  expectCode(await c.cmd(`RCPT TO:<${rcpt}>`), "250");
-  return c;
+  try {
+    expectCode(await c.reply(), "220");
+    expectCode(await c.cmd("EHLO client.other.org"), "250");
+    expectCode(await c.cmd(`MAIL FROM:<${from}>`), "250");
+    expectCode(await c.cmd(`RCPT TO:<${rcpt}>`), "250");
+    return c;
+  } catch (err) {
+    c.close(); // else the listener waits for this connection when the test stops it
+    throw err;
+  }
 }
 
 export async function sendData(c: RawClient, body: string, subject = "test"): Promise<string> {

@@ -110,4 +110,38 @@ milter: { enabled: false }
     expect(h.stdout).toMatch(new RegExp(`^edge-1\\s+mx\\s+${rev3}\\s+ok`, "m"));
     expect(log).toMatch(/configuration revision applied/);
   }, 30_000);
+
+  it("runs a shadow candidate from the CLI: start, list, report, publish", async () => {
+    const cand = file("cand.yaml", tenants("{ address: alice@example.com }, { address: carol@example.com }"));
+    const st = await run([
+      "config",
+      "shadow",
+      "start",
+      cand,
+      "--role",
+      "mx",
+      "--nodes",
+      "edge-1",
+      "--store",
+      url,
+    ]);
+    expect(st.stderr).toBe("");
+    const id = Number(/shadow run (\d+)/.exec(st.stdout)![1]);
+    await waitUntil("serve node shadows", 3000, () => log.includes("shadow evaluation started"));
+    const ls = await run(["config", "shadow", "list", "--store", url]);
+    expect(ls.stdout).toMatch(new RegExp(`^${id}\tmx\trunning\tedge-1`, "m"));
+    const rep = await run(["config", "shadow", "report", String(id), "--store", url]);
+    expect(rep.stdout).toMatch(/role mx, running, nodes edge-1/);
+    expect(rep.stdout).toMatch(/0 recipient actions would change/);
+    const pub = await run(["config", "shadow", "publish", String(id), "--store", url]);
+    const rev = Number(/published revision (\d+)/.exec(pub.stdout)![1]);
+    await waitUntil(
+      "node applies the candidate",
+      3000,
+      async () => (await nodeOf("edge-1"))?.appliedRev === rev,
+    );
+    const again = await run(["config", "shadow", "discard", String(id), "--store", url]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is published/);
+  }, 30_000);
 });
