@@ -1,6 +1,8 @@
 // Interop with OpenDKIM (Debian opendkim-tools) through a real dnsmasq on loopback: a message
 // signed by opendkim-testmsg verifies in Sluice (DnsResolver → dnsmasq), and a message signed
-// by Sluice verifies with opendkim-testmsg (libc resolver pointed at the same dnsmasq).
+// by Sluice verifies with opendkim-testmsg (libc resolver pointed at the same dnsmasq); a key
+// kept sealed in the store signs through the dkim_sign filter for OpenDKIM, and seals an ARC
+// set that validates over the same DNS.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,13 @@ import {
   verifyMessage,
 } from "../../src/filters/auth/index.ts";
 import { parseHeaderSection } from "../../src/message/headers.ts";
+import { emptyEnvelope } from "../../src/message/envelope.ts";
+import type { FilterContext } from "../../src/pipeline/types.ts";
+import { SqliteStore } from "../../src/store/sqlite.ts";
+import { arcSeal } from "../../src/filters/auth/arc-seal.ts";
+import { createStoredKey, StoreKeySource } from "../../src/filters/auth/key-store.ts";
+import { signOptionsSchema } from "../../src/filters/auth/options.ts";
+import { createSignFilter } from "../../src/filters/auth/sign.ts";
 import { DNSMASQ_BIN, missing, runWithResolver, startDnsmasq, type Dnsmasq } from "../helpers/dns.ts";
 
 const TESTMSG = "/usr/sbin/opendkim-testmsg";
@@ -35,6 +44,9 @@ describe.skipIf(!!absent)("OpenDKIM interop through dnsmasq", () => {
   let dns: Dnsmasq;
   let dir: string;
   let opendkimKey: string;
+  let store: SqliteStore;
+  let storedTxt: string;
+  const secret = Buffer.alloc(32, 9);
   const rsa = generateDkimKey("rsa");
   const ed = generateDkimKey("ed25519");
 
@@ -45,6 +57,15 @@ describe.skipIf(!!absent)("OpenDKIM interop through dnsmasq", () => {
     opendkimKey = join(dir, "ossel.private");
     const zoneText = readFileSync(join(dir, "ossel.txt"), "utf8");
     const record = [...zoneText.matchAll(/"([^"]*)"/g)].map((m) => m[1]).join("");
+    store = new SqliteStore(join(dir, "keys.db"));
+    await store.migrate();
+    const stored = await createStoredKey(store, secret, {
+      domain: DOMAIN,
+      selector: "stored",
+      tenant: null,
+      type: "rsa",
+    });
+    storedTxt = stored.pair.dnsTxt;
     dns = await startDnsmasq(
       {
         domains: [DOMAIN],
@@ -52,12 +73,14 @@ describe.skipIf(!!absent)("OpenDKIM interop through dnsmasq", () => {
           [`ossel._domainkey.${DOMAIN}`]: record,
           [`sluicersa._domainkey.${DOMAIN}`]: rsa.dnsTxt,
           [`sluiced._domainkey.${DOMAIN}`]: ed.dnsTxt,
+          [`stored._domainkey.${DOMAIN}`]: storedTxt,
         },
       },
       { port53: true },
     );
   });
   afterAll(async () => {
+    await store?.close();
     await dns?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -104,6 +127,73 @@ describe.skipIf(!!absent)("OpenDKIM interop through dnsmasq", () => {
       const bad = runWithResolver(dns, [TESTMSG], Buffer.from(signed.toString().replace("Hello", "Jello")));
       expect(bad.status, canon).not.toBe(0);
     }
+  });
+
+  it("signs with a key kept sealed in the store (dkim_sign filter); OpenDKIM verifies it", async () => {
+    const filter = createSignFilter({ keys: new StoreKeySource(store, secret) });
+    const ctx = {
+      stage: "data",
+      envelope: { ...emptyEnvelope("submission", "192.0.2.1"), auth: "alice@interop.example" },
+      tx: {
+        headers: parseHeaderSection(MESSAGE.subarray(0, MESSAGE.indexOf("\r\n\r\n") + 2)),
+        spool: { stream: () => MESSAGE },
+      },
+      recipients: [],
+      options: signOptionsSchema.parse({}),
+      earlier: [],
+    } as unknown as FilterContext;
+    const r = await filter.check(ctx);
+    expect(r.symbols).toEqual([{ name: "DKIM_SIGNED", score: 0, detail: `${DOMAIN}/stored` }]);
+    const signed = Buffer.concat([Buffer.from(`DKIM-Signature: ${r.headers![0]!.value}\r\n`), MESSAGE]);
+    const ok = runWithResolver(dns, [TESTMSG], signed);
+    expect(ok.status, String(ok.stderr)).toBe(0);
+  });
+
+  it("seals an ARC set with the stored key that validates through dnsmasq", async () => {
+    const key = (await new StoreKeySource(store, secret).get(DOMAIN, "stored"))!;
+    const set = await arcSeal(
+      MESSAGE,
+      parseHeaderSection(MESSAGE.subarray(0, MESSAGE.indexOf("\r\n\r\n") + 2)),
+      {
+        domain: DOMAIN,
+        selector: "stored",
+        privateKeyPem: key.pem,
+        authResults: "mx.interop.example; dkim=none; dmarc=none",
+        cv: "none",
+        headers: ["from", "to", "subject", "date", "message-id"],
+      },
+    );
+    const sealed = Buffer.concat([
+      Buffer.from(set!.fields.map((f) => `${f.name}: ${f.value}\r\n`).join("")),
+      MESSAGE,
+    ]);
+    const o = await verifyMessage({
+      message: sealed,
+      headers: parseHeaderSection(Buffer.alloc(0)),
+      ip: "192.0.2.1",
+      helo: "mail.interop.example",
+      mailFrom: "",
+      mta: "mx.test",
+      resolver: new DnsResolver({ servers: [dns.server], timeoutMs: 2000 }).resolve,
+      senderId: false,
+      spfHelo: false,
+      minKeyBits: 1024,
+    });
+    expect(o.arc).toMatchObject({ result: "pass", instance: 1 });
+    const broken = Buffer.from(sealed.toString().replace("Hello from", "Jello from"));
+    const bad = await verifyMessage({
+      message: broken,
+      headers: parseHeaderSection(Buffer.alloc(0)),
+      ip: "192.0.2.1",
+      helo: null,
+      mailFrom: "",
+      mta: "mx.test",
+      resolver: new DnsResolver({ servers: [dns.server], timeoutMs: 2000 }).resolve,
+      senderId: false,
+      spfHelo: false,
+      minKeyBits: 1024,
+    });
+    expect(bad.arc.result).toBe("fail");
   });
 
   it("verifies a Sluice Ed25519 signature in Sluice through dnsmasq", async () => {
