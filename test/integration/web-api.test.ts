@@ -425,6 +425,23 @@ describe("console API", () => {
     expect(
       (await adminA.post("/api/tenants/a/dkim-keygen", { domain: "b.example", selector: "s1" })).status,
     ).toBe(400);
+    // With the node's secret key the key goes into the store, sealed, and the PEM is never shown.
+    process.env.SLUICE_SECRET_KEY = "11".repeat(32);
+    try {
+      const stored = await adminA.post("/api/tenants/a/dkim-keygen", { domain: "a.example", selector: "s2" });
+      expect(stored.body).toMatchObject({ stored: true, privatePem: null, name: "s2._domainkey.a.example" });
+    } finally {
+      delete process.env.SLUICE_SECRET_KEY;
+    }
+    const keys = (await adminA.get("/api/tenants/a/dkim-keys")).body.keys as {
+      name: string;
+      dnsTxt: string;
+    }[];
+    expect(keys.map((k) => k.name)).toEqual(["s2._domainkey.a.example"]);
+    expect(keys[0]!.dnsTxt).toMatch(/^v=DKIM1; k=rsa; p=/);
+    expect((await adminA.get("/api/tenants/b/dkim-keys")).status).toBe(404);
+    const sealed = await node.runtime.store!.getDkimKey!("a.example", "s2");
+    expect(sealed?.sealedKey.toString()).not.toContain("PRIVATE KEY");
   });
 
   it("computes dashboard figures for the admin's tenant only", async () => {

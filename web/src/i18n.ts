@@ -88,6 +88,7 @@ const en = {
   effective: "in effect",
   nodes: "Cluster nodes",
   config: "Configuration",
+  keyStored: "Key stored (sealed with this node's secret key); the signer uses it. Publish the DNS record.",
   accounts: "Console accounts",
 };
 
@@ -177,6 +178,7 @@ const ja: Partial<Texts> = {
   effective: "適用中",
   nodes: "クラスターノード",
   config: "設定の配布",
+  keyStored: "鍵を保存しました（ノードの秘密鍵で暗号化）。署名に使われます。DNS レコードを公開してください。",
   accounts: "管理アカウント",
 };
 

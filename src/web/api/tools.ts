@@ -1,8 +1,10 @@
 // Authoring tools: Sieve syntax check, notification template preview (per tenant, en/ja,
-// virus notifications' variables filled with sample values) and DKIM key generation for a
-// tenant's domain. Nothing here changes the running configuration.
+// virus notifications' variables filled with sample values) and DKIM keys for a tenant's
+// domains: generated into the store, sealed with the node's secret key, when the node has one
+// (the signer then uses it); else the PEM is handed out once. Never changes the configuration.
 import type { FastifyInstance } from "fastify";
 import { generateDkimKey, txtStrings } from "../../filters/auth/keygen.ts";
+import { createStoredKey, loadSecretKey } from "../../filters/auth/key-store.ts";
 import {
   compileTemplate,
   DEFAULT_TEMPLATES,
@@ -164,18 +166,64 @@ export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const t = tenantOf(p, req.params.tenant);
       const domain = req.body.domain.toLowerCase();
       if (!t.domains.includes(domain)) throw badRequest(`${domain} is not a domain of tenant ${t.id}`);
-      const key = generateDkimKey(req.body.type ?? "rsa");
+      const type = req.body.type ?? "rsa";
       const name = `${req.body.selector}._domainkey.${domain}`;
-      await ctx.audit(p, "dkim.keygen", name, t.id, null, {
-        type: req.body.type ?? "rsa",
-        publicKey: key.publicKey,
-      });
+      const secret = await loadSecretKey({ keyFile: ctx.runtime.config.secrets?.key_file });
+      if (secret && ctx.store.putDkimKey) {
+        const { pair } = await createStoredKey(ctx.store, secret, {
+          domain,
+          selector: req.body.selector,
+          tenant: t.id,
+          type,
+        });
+        await ctx.audit(p, "dkim.keygen", name, t.id, null, {
+          type,
+          stored: true,
+          publicKey: pair.publicKey,
+        });
+        return {
+          name,
+          type,
+          stored: true,
+          privatePem: null,
+          dnsTxt: pair.dnsTxt,
+          txtStrings: txtStrings(pair.dnsTxt),
+        };
+      }
+      const key = generateDkimKey(type);
+      await ctx.audit(p, "dkim.keygen", name, t.id, null, { type, stored: false, publicKey: key.publicKey });
       return {
         name,
-        type: req.body.type ?? "rsa",
+        type,
+        stored: false,
         privatePem: key.privatePem,
         dnsTxt: key.dnsTxt,
         txtStrings: txtStrings(key.dnsTxt),
+      };
+    },
+  );
+
+  app.get<{ Params: { tenant: string } }>(
+    "/api/tenants/:tenant/dkim-keys",
+    {
+      schema: {
+        summary: "The tenant's DKIM keys kept in the store (public parts)",
+        tags: ["dkim"],
+        params: tenantParams,
+      },
+    },
+    async (req) => {
+      const t = tenantOf(requireRole(req, "operator", "tenant_admin"), req.params.tenant);
+      const keys = ctx.store.listDkimKeys ? await ctx.store.listDkimKeys({ tenant: t.id }) : [];
+      return {
+        keys: keys.map((k) => ({
+          name: `${k.selector}._domainkey.${k.domain}`,
+          domain: k.domain,
+          selector: k.selector,
+          algorithm: k.algorithm,
+          dnsTxt: `v=DKIM1; k=${k.algorithm.startsWith("ed25519") ? "ed25519" : "rsa"}; p=${k.publicKey}`,
+          createdAt: k.createdAt,
+        })),
       };
     },
   );

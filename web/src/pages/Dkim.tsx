@@ -1,9 +1,10 @@
-// DKIM key generation for one of the tenant's domains: shows the DNS TXT record to publish
-// and the private key once (the server keeps only the audit entry with the public key).
+// DKIM keys of the tenant's domains: the keys kept in the store (sealed; the signer uses
+// them) with their DNS records, and generation — into the store when the node has a secret
+// key, else the private key is shown once for manual installation.
 import { useState } from "react";
 import { api, type Me } from "../api.ts";
 import { useT } from "../i18n.ts";
-import { ErrorLine, useLoad } from "../util.tsx";
+import { ErrorLine, Table, useLoad, when } from "../util.tsx";
 
 export function DkimPage({ me }: { me: Me }) {
   const t = useT();
@@ -17,9 +18,24 @@ export function DkimPage({ me }: { me: Me }) {
   const [domain, setDomain] = useState("");
   const [selector, setSelector] = useState("sluice1");
   const [type, setType] = useState("rsa");
-  const [key, setKey] = useState<{ name: string; dnsTxt: string; privatePem: string } | null>(null);
+  const [key, setKey] = useState<{
+    name: string;
+    dnsTxt: string;
+    privatePem: string | null;
+    stored: boolean;
+  } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const chosen = all.find((d) => d.domain === domain) ?? all[0];
+  const keys = useLoad(
+    () =>
+      chosen
+        ? api<{ keys: { name: string; algorithm: string; dnsTxt: string; createdAt: string }[] }>(
+            "GET",
+            `/api/tenants/${encodeURIComponent(chosen.tenant)}/dkim-keys`,
+          )
+        : Promise.resolve({ keys: [] }),
+    [chosen?.tenant, key],
+  );
   return (
     <div>
       <div className="row">
@@ -68,10 +84,20 @@ export function DkimPage({ me }: { me: Me }) {
           <pre>
             {key.name}. IN TXT "{key.dnsTxt}"
           </pre>
-          <h3>{t("privateKey")}</h3>
-          <pre>{key.privatePem}</pre>
+          {key.privatePem !== null ? (
+            <>
+              <h3>{t("privateKey")}</h3>
+              <pre>{key.privatePem}</pre>
+            </>
+          ) : (
+            <p className="ok">{t("keyStored")}</p>
+          )}
         </div>
       )}
+      <Table
+        head={[t("dnsRecord"), "", t("date")]}
+        rows={(keys.data?.keys ?? []).map((k) => [k.name, <code>{k.dnsTxt}</code>, when(k.createdAt)])}
+      />
     </div>
   );
 }
