@@ -1,5 +1,5 @@
-// DKIM key pairs (RFC 6376 3.6.1 records, RFC 8463 Ed25519): generation for a future
-// `sluice dkim keygen`, and loading PEM keys with their algorithm. Not key storage (the store's).
+// DKIM key pairs (RFC 6376 3.6.1 records, RFC 8463 Ed25519): generation for
+// `sluice dkim keygen`, and loading PEM keys with their algorithm. Not key storage (key-store.ts).
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 
 export interface DkimKeyPair {
