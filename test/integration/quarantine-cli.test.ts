@@ -13,7 +13,8 @@ import { startSink, SMTP_SINK, type Sink } from "../helpers/smtp-sink.ts";
 
 const enabled = haveTool(SMTP_SINK, "postfix");
 
-describe.skipIf(!enabled)("sluice quarantine / hold", () => {
+// Each command is a fresh Node process (1–3 s on a loaded machine): generous per-test time.
+describe.skipIf(!enabled)("sluice quarantine / hold", { timeout: 180_000 }, () => {
   let sink: Sink;
   let cfg: string;
   beforeAll(async () => {
