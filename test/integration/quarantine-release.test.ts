@@ -1,8 +1,10 @@
 // Quarantine release against a real next hop (Postfix's smtp-sink): delivered once with the
 // original envelope (released recipients only) and X-Sluice-Released; a process SIGKILLed
-// between the release steps is resumed on restart with exactly one delivery; expiry.
+// between the release steps is resumed on restart with exactly one delivery; expiry; and end to
+// end: quarantined by the SMTP proxy, released once.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from "vitest";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -14,6 +16,8 @@ import { routesFor } from "../../src/quarantine/release.ts";
 import { runExpiry } from "../../src/quarantine/expiry.ts";
 import { haveTool } from "../helpers/require-tool.ts";
 import { startSink, SMTP_SINK, type Sink } from "../helpers/smtp-sink.ts";
+import { startProxy } from "../helpers/proxy.ts";
+import type { Filter } from "../../src/pipeline/types.ts";
 
 const enabled = haveTool(SMTP_SINK, "postfix");
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -181,4 +185,75 @@ describe.skipIf(!enabled)("quarantine release (smtp-sink)", () => {
       expect((await rt.store!.getQuarantine(id))?.recipients[0]?.state).toBe("released");
     });
   }
+});
+
+const haveSwaks = enabled && haveTool("/usr/bin/swaks", "swaks");
+
+/** Scores "viagra" as spam so the inbound proxy quarantines it. */
+const fakeSpam: Filter = {
+  name: "test_spam",
+  group: "spam",
+  stages: ["data"],
+  priority: 50,
+  enabledByDefault: true,
+  parseOptions: () => ({}),
+  async check(ctx) {
+    const body = (await ctx.tx!.spool!.buffer()).toString();
+    return { symbols: [{ name: "TEST_SPAM", score: body.includes("viagra") ? 15 : 0 }] };
+  },
+};
+
+describe.skipIf(!haveSwaks)("quarantine end to end (SMTP proxy → store → release → smtp-sink)", () => {
+  it("quarantines at the proxy, then a release delivers the stored copy once", async () => {
+    const sink = await startSink();
+    const proxy = await startProxy(
+      (dir) => `
+store: sqlite:${dir}/store.db
+delivery: smtp://127.0.0.1:${sink.port}
+smtp:
+  hostname: mx.test
+  listeners:
+    inbound: { listen: "127.0.0.1:0" }
+    submission: { listen: "127.0.0.1:0" }
+    submissions: { listen: "127.0.0.1:0" }
+policy: { thresholds: { tag: 5, quarantine: 10, reject: 50 } }
+tenants:
+  - id: example
+    domains: [example.com]
+    users: [{ address: alice@example.com }, { address: bob@example.com }]
+`,
+      [fakeSpam],
+    );
+    try {
+      const { stdout } = await promisify(execFile)("swaks", [
+        "--hide-informational",
+        ...["-s", "127.0.0.1", "-p", String(proxy.port("inbound"))],
+        ...["-f", "x@remote.org", "-t", "alice@example.com,bob@example.com"],
+        ...["--body", "cheap viagra e2e"],
+      ]);
+      const ref = /250 2\.0\.0 Ok: queued as (\S+)/.exec(stdout)?.[1];
+      expect(ref, stdout).toBeDefined();
+      const spam = () => sink.messages().filter((m) => m.includes("cheap viagra e2e"));
+      expect(spam()).toEqual([]);
+      const q = await proxy.runtime.store!.getQuarantine(ref!);
+      expect(q?.recipients.map((r) => `${r.address}:${r.state}`)).toEqual([
+        "alice@example.com:quarantined",
+        "bob@example.com:quarantined",
+      ]);
+      const ops = createQuarantineOps(proxy.runtime);
+      expect((await ops.release(ref!, ["bob@example.com"], { actor: "admin" })).released).toEqual([
+        "bob@example.com",
+      ]);
+      expect(spam().length).toBe(1);
+      expect(spam()[0]).toMatch(new RegExp(`X-Sluice-Released: ${ref}; key=`));
+      expect(spam()[0]).toMatch(/Received: from \S+ \(unknown \[127\.0\.0\.1\]\)/);
+      expect(spam()[0]).toMatch(/X-Rcpt-Args: <?bob@example\.com/i);
+      expect(spam()[0]).not.toMatch(/X-Rcpt-Args: <?alice/i);
+      expect((await ops.release(ref!, ["bob@example.com"], { actor: "admin" })).released).toEqual([]);
+      expect(spam().length).toBe(1);
+    } finally {
+      await proxy.close();
+      await sink.stop();
+    }
+  });
 });
