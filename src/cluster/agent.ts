@@ -5,7 +5,7 @@
 // While the store is unreachable the node keeps running its last revision and retries.
 import type { Logger } from "pino";
 import type { Runtime } from "../runtime.ts";
-import type { ConfigRevision, NodeHeartbeat, Store } from "../store/types.ts";
+import type { ConfigRevision, NodeHeartbeat, ShadowRun, Store } from "../store/types.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { sluiceVersion, type NodeIdentity } from "./identity.ts";
 import { composeConfig } from "./revision.ts";
@@ -53,7 +53,6 @@ export class ClusterAgent {
   private beatTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
-  private readonly listeners = new Set<(s: ClusterStatus) => void>();
 
   constructor(opts: ClusterAgentOptions) {
     this.opts = opts;
@@ -111,12 +110,6 @@ export class ClusterAgent {
     };
   }
 
-  /** Called after every check (tests and the benchmark wait on it). */
-  onStatus(fn: (s: ClusterStatus) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
   private schedulePoll(): void {
     if (this.stopped) return;
     if (this.pollTimer) clearTimeout(this.pollTimer);
@@ -129,7 +122,11 @@ export class ClusterAgent {
 
   /** Look for a newer revision of our role and apply it; serialised, never throws. */
   check(): Promise<void> {
-    this.chain = this.chain.then(() => this.checkNow());
+    this.chain = this.chain
+      .then(() => this.checkNow())
+      .catch((err: unknown) => {
+        this.opts.log.error({ err: (err as Error).message }, "cluster: check failed");
+      });
     return this.chain;
   }
 
@@ -148,12 +145,12 @@ export class ClusterAgent {
   private async checkNow(): Promise<void> {
     if (this.stopped) return;
     let latest: ConfigRevision | null;
+    let running: ShadowRun[];
     try {
       latest = await this.opts.store.latestConfigRevision(this.identity.role);
-      if (this.opts.shadow) {
-        const running = await this.opts.store.listShadows({ role: this.identity.role, state: "running" });
-        await this.opts.shadow.sync(running, await this.opts.localText());
-      }
+      running = this.opts.shadow
+        ? await this.opts.store.listShadows({ role: this.identity.role, state: "running" })
+        : [];
       if (!this.storeReachable) this.opts.log.info("cluster: store reachable again");
       this.storeReachable = true;
     } catch (err) {
@@ -164,14 +161,14 @@ export class ClusterAgent {
         );
       }
       this.storeReachable = false;
-      this.emit();
       return;
     }
     if (latest && latest.rev !== this.applied?.rev && latest.rev !== this.failedRev) {
       await this.apply(latest);
       await this.heartbeat();
     }
-    this.emit();
+    // After the live revision: a candidate is composed over the same local file.
+    if (this.opts.shadow) await this.opts.shadow.sync(running, await this.opts.localText());
   }
 
   private async apply(r: ConfigRevision): Promise<void> {
@@ -211,10 +208,5 @@ export class ClusterAgent {
     } catch {
       // The store is away: checkNow reports that; the next beat tries again.
     }
-  }
-
-  private emit(): void {
-    const s = this.status();
-    for (const fn of this.listeners) fn(s);
   }
 }
