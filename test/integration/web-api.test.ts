@@ -561,4 +561,48 @@ describe("console API", () => {
     const back = await opc.post("/api/config/rollback", { rev });
     expect(back.body.rev).toBeGreaterThan(rev);
   });
+
+  it("hold queue: the tenant admin sends a held message now (delivered) and may not approve without being an approver", async () => {
+    const store = node.runtime.store!;
+    const env = quarantineInput("H", "a", ["erin@a.example"], "x").envelope;
+    const held = (id: string, approver: string | null) =>
+      store
+        .putHold({
+          id,
+          tenant: "a",
+          envelope: env,
+          reason: "send later",
+          releaseAt: new Date(Date.now() + 3600_000),
+          message: Buffer.from(`Subject: ${id}\r\n\nheld ${id}\r\n`),
+        })
+        .then(() => approver && store.updateHold(id, { approver }));
+    await held("HA1", null);
+    await held("HA2", "boss@a.example");
+    const list = (await adminA.get("/api/hold?state=held")).body.items as {
+      id: string;
+      recipients: string[];
+    }[];
+    expect(list.map((h) => h.id).sort()).toEqual(["HA1", "HA2"]);
+    expect(list[0]!.recipients).toEqual(["erin@a.example"]);
+    const dir = join(node.dir, "maildir", "a.example", "erin", "new");
+    const before = existsSync(dir) ? readdirSync(dir).length : 0;
+    const sent = await adminA.post("/api/hold/HA1/release", {});
+    expect(sent.status).toBe(200);
+    expect(sent.body.state).toBe("released");
+    expect(readdirSync(dir).length).toBe(before + 1);
+    const early = await adminA.post("/api/hold/HA2/release", {});
+    expect(early.status).toBe(409);
+    expect(String(early.body.detail)).toContain("waits for approval");
+    expect((await adminA.post("/api/hold/HA2/approve", {})).status).toBe(409);
+    expect((await store.getHold("HA2"))?.state).toBe("held");
+    const audit = (await adminA.get("/api/audit")).body.entries as {
+      action: string;
+      before: unknown;
+      after: unknown;
+    }[];
+    expect(audit.find((e) => e.action === "hold.release")).toMatchObject({
+      before: { state: "held" },
+      after: { state: "released" },
+    });
+  });
 });
