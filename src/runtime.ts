@@ -8,6 +8,7 @@ import { loadConfigFile, parseConfig } from "./config/load.ts";
 import { QUICKSTART_YAML } from "./config/quickstart.ts";
 import type { Config } from "./config/schema.ts";
 import { builtinFilters } from "./filters/index.ts";
+import { loadSecretKey, StoreKeySource, type KeySource } from "./filters/auth/index.ts";
 import { PipelineMetrics } from "./pipeline/metrics.ts";
 import { PipelineSession } from "./pipeline/pipeline-session.ts";
 import { FilterRegistry } from "./pipeline/registry.ts";
@@ -70,7 +71,14 @@ export class Runtime {
     // Extra filters replace built-in ones of the same name (tests pin their own instances).
     const extra = opts.extraFilters ?? [];
     const metrics = new PipelineMetrics(undefined, true);
-    const builtins = builtinFilters(metrics.registry).filter((f) => !extra.some((e) => e.name === f.name));
+    // The store and the resolver exist only later: the filters reach them through these holders.
+    let keys: KeySource | null = null;
+    let runtime: Runtime | null = null;
+    const builtins = builtinFilters({
+      registry: metrics.registry,
+      keys: () => keys,
+      tenantOf: (a) => runtime?.resolver.tenantFor(a)?.id ?? null,
+    }).filter((f) => !extra.some((e) => e.name === f.name));
     const registry = new FilterRegistry([...builtins, ...extra]);
     const config = await readConfig(opts, registry);
     const log =
@@ -79,7 +87,10 @@ export class Runtime {
     const sqlitePath = config.store.startsWith("sqlite:") ? config.store.slice(7) : null;
     const open = mode === "always" || (mode === "if-exists" && sqlitePath !== null && existsSync(sqlitePath));
     const store = open ? await openStore(config.store) : null;
-    return new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
+    const secret = await loadSecretKey({ keyFile: config.secrets?.key_file });
+    if (store && secret) keys = new StoreKeySource(store, secret);
+    runtime = new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
+    return runtime;
   }
 
   /** Where the configuration in force came from (file, inline, or a cluster revision). */

@@ -4,19 +4,27 @@ import type { Filter } from "../pipeline/types.ts";
 import { sizeFilter } from "./size/size.ts";
 import { headerSanityFilter } from "./header-sanity/header-sanity.ts";
 import { listsFilter } from "./lists/lists.ts";
-import { authFilters } from "./auth/index.ts";
+import { authFilters, type KeySource } from "./auth/index.ts";
 import { spamFilters } from "./spam/index.ts";
 import { virusFilters } from "./virus/index.ts";
 import { sieveFilter } from "./sieve/sieve-filter.ts";
 import { holdOptionsFilter } from "../quarantine/hold-options.ts";
 
-/** Filters that keep metrics register them on the node's registry (absent: a private one). */
-export function builtinFilters(registry?: Registry): Filter[] {
+export interface BuiltinDeps {
+  /** The node's metrics registry (absent: a private one per filter). */
+  registry?: Registry;
+  /** DKIM/ARC keys in the store; a function because the store opens after the filters exist. */
+  keys?: () => KeySource | null;
+  tenantOf?: (address: string) => string | null;
+}
+
+export function builtinFilters(deps: BuiltinDeps = {}): Filter[] {
+  const { registry } = deps;
   return [
     sizeFilter,
     headerSanityFilter,
     listsFilter,
-    ...authFilters(),
+    ...authFilters({ keys: deps.keys, tenantOf: deps.tenantOf }),
     ...virusFilters({ registry }),
     ...spamFilters(),
     sieveFilter,
