@@ -565,17 +565,17 @@ describe("console API", () => {
   it("hold queue: the tenant admin sends a held message now (delivered) and may not approve without being an approver", async () => {
     const store = node.runtime.store!;
     const env = quarantineInput("H", "a", ["erin@a.example"], "x").envelope;
-    const held = (id: string, approver: string | null) =>
-      store
-        .putHold({
-          id,
-          tenant: "a",
-          envelope: env,
-          reason: "send later",
-          releaseAt: new Date(Date.now() + 3600_000),
-          message: Buffer.from(`Subject: ${id}\r\n\nheld ${id}\r\n`),
-        })
-        .then(() => approver && store.updateHold(id, { approver }));
+    const held = async (id: string, approver: string | null) => {
+      await store.putHold({
+        id,
+        tenant: "a",
+        envelope: env,
+        reason: "send later",
+        releaseAt: new Date(Date.now() + 3600_000),
+        message: Buffer.from(`Subject: ${id}\r\n\r\nheld ${id}\r\n`),
+      });
+      if (approver) await store.updateHold(id, { approver });
+    };
     await held("HA1", null);
     await held("HA2", "boss@a.example");
     const list = (await adminA.get("/api/hold?state=held")).body.items as {
