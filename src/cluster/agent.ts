@@ -4,6 +4,7 @@
 // A revision that fails to apply is reported and skipped; the last good one stays in force.
 // While the store is unreachable the node keeps running its last revision and retries.
 import type { Logger } from "pino";
+import { Counter, Gauge } from "prom-client";
 import type { Runtime } from "../runtime.ts";
 import type { ConfigRevision, NodeHeartbeat, ShadowRun, Store } from "../store/types.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
@@ -53,11 +54,38 @@ export class ClusterAgent {
   private beatTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly applyFailures: Counter;
 
   constructor(opts: ClusterAgentOptions) {
     this.opts = opts;
     this.identity = opts.identity;
     this.shadow = opts.shadow ?? null;
+    const registers = [opts.runtime.metrics.registry];
+    const gauge = (name: string, help: string, value: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge(
+      "sluice_cluster_applied_revision",
+      "configuration revision in force (0: local file)",
+      () => this.applied?.rev ?? 0,
+    );
+    gauge("sluice_cluster_store_up", "1 while the cluster store answers", () =>
+      this.storeReachable ? 1 : 0,
+    );
+    gauge("sluice_cluster_listen_up", "1 while LISTEN for new revisions is connected", () =>
+      this.listening ? 1 : 0,
+    );
+    this.applyFailures = new Counter({
+      name: "sluice_cluster_apply_failures_total",
+      help: "revisions this node refused to apply",
+      registers,
+    });
   }
 
   /** Apply the role's newest revision (if the store answers), then follow new ones. */
@@ -182,6 +210,7 @@ export class ClusterAgent {
       log.info({ rev: r.rev, role: r.role, author: r.author }, "cluster: configuration revision applied");
     } catch (err) {
       this.failedRev = r.rev;
+      this.applyFailures.inc();
       this.error =
         err instanceof ConfigError ? err.issues.map(formatIssue).join("; ") : (err as Error).message;
       log.error(

@@ -163,6 +163,10 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
       const c = await openSession(n.port, "carol@example.com");
       expect(await sendData(c, "still working")).toMatch(/^250 /);
     }
+    const metrics = await nodes[1]!.runtime.metrics.registry.metrics();
+    expect(metrics).toMatch(/^sluice_cluster_apply_failures_total 1$/m);
+    expect(metrics).toMatch(new RegExp(`^sluice_cluster_applied_revision ${good}$`, "m"));
+    expect(metrics).toMatch(/^sluice_cluster_listen_up 1$/m);
     await waitUntil("heartbeat reports the failure", 3000, async () => {
       const hbs = await nodes[0]!.runtime.store!.listHeartbeats();
       return hbs.filter((h) => h.health === "apply_failed" && h.failedRev === rev).length === 2;
