@@ -88,6 +88,9 @@ const en = {
   effective: "in effect",
   nodes: "Cluster nodes",
   config: "Configuration",
+  notifyLanguage: "Language of notifications",
+  needHttps:
+    "This page is not served over HTTPS: browsers drop the console's Secure session cookie. Use HTTPS (e.g. a TLS proxy) or localhost.",
   keyStored: "Key stored (sealed with this node's secret key); the signer uses it. Publish the DNS record.",
   accounts: "Console accounts",
 };
@@ -178,6 +181,9 @@ const ja: Partial<Texts> = {
   effective: "適用中",
   nodes: "クラスターノード",
   config: "設定の配布",
+  notifyLanguage: "通知メールの言語",
+  needHttps:
+    "このページは HTTPS ではありません。セッション Cookie（Secure）が保存されないため、HTTPS（TLS プロキシなど）か localhost で開いてください。",
   keyStored: "鍵を保存しました（ノードの秘密鍵で暗号化）。署名に使われます。DNS レコードを公開してください。",
   accounts: "管理アカウント",
 };

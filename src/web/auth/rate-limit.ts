@@ -34,6 +34,8 @@ export class LoginLimiter {
   }
 
   fail(address: string, login: string, now = Date.now()): void {
+    // Many distinct logins or addresses must not grow the table without bound.
+    if (this.failures.size > 100_000) for (const key of [...this.failures.keys()]) this.recent(key, now);
     for (const [key] of this.keys(address, login)) this.failures.set(key, [...this.recent(key, now), now]);
   }
 

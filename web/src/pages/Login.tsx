@@ -34,6 +34,9 @@ export function Login({ onLogin }: { onLogin: (me: Me) => void }) {
           onChange={(e) => setPassword(e.target.value)}
         />
       </label>
+      {location.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(location.hostname) && (
+        <p className="error">{t("needHttps")}</p>
+      )}
       <ErrorLine error={error} />
       <button className="primary" type="submit" data-testid="login-submit">
         {t("login")}

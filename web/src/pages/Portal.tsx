@@ -23,8 +23,8 @@ export function PortalPage() {
   const [error, setError] = useState<string | null>(null);
   const data = s.data;
   if (!data) return <ErrorLine error={s.error} />;
-  const set = (spamFilter: boolean) =>
-    api("PUT", "/api/me/settings", { spamFilter })
+  const set = (patch: { spamFilter?: boolean; language?: string }) =>
+    api("PUT", "/api/me/settings", patch)
       .then(() => (setError(null), s.reload()))
       .catch((e: Error) => setError(e.message));
   return (
@@ -37,18 +37,31 @@ export function PortalPage() {
         </h3>
         <button
           className={data.effectiveSpamFilter ? "primary" : ""}
-          onClick={() => set(true)}
+          onClick={() => set({ spamFilter: true })}
           data-testid="spam-on"
         >
           {t("on")}
         </button>
         <button
           className={data.effectiveSpamFilter ? "" : "primary"}
-          onClick={() => set(false)}
+          onClick={() => set({ spamFilter: false })}
           data-testid="spam-off"
         >
           {t("off")}
         </button>
+        <p>
+          {t("notifyLanguage")}:{" "}
+          <select
+            value={data.language ?? ""}
+            onChange={(e) => set({ language: e.target.value })}
+            aria-label={t("notifyLanguage")}
+            disabled={data.source !== "store"}
+          >
+            {data.language === null && <option value="">-</option>}
+            <option value="ja">日本語</option>
+            <option value="en">English</option>
+          </select>
+        </p>
         <ErrorLine error={error} />
       </div>
       <div className="row">
