@@ -158,13 +158,20 @@ export class ClusterAgent {
     return this.chain;
   }
 
-  /** Re-apply the revision in force over a re-read local file (SIGHUP). */
+  /**
+   * SIGHUP: read the local file again and re-apply the revision in force over it — or, if the
+   * newest revision was refused here, try that one again (the file may have been the cause).
+   */
   reapply(): Promise<void> {
     const run = this.chain.then(async () => {
-      if (this.applied) {
-        await this.apply(this.applied);
-        if (this.failedRev === this.applied.rev) throw new Error(this.error ?? "apply failed");
-      } else await this.opts.runtime.reload();
+      if (this.failedRev !== null) {
+        this.failedRev = null;
+        this.error = null;
+        await this.checkNow();
+      } else if (this.applied) await this.apply(this.applied);
+      else return this.opts.runtime.reload();
+      await this.heartbeat();
+      if (this.failedRev !== null) throw new Error(this.error ?? "apply failed");
     });
     this.chain = run.catch(() => undefined);
     return run;

@@ -33,6 +33,9 @@ describe("cluster revisions", () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).issues.map((i) => i.path).sort()).toEqual(["smtp", "store"]);
     }
+    // Templates are compiled at publish: an unknown placeholder refuses the revision.
+    const badTemplate = `${revision}    hold: { notice_templates: { en: { subject: "held {bogus}", body: "b" } } }\n`;
+    expect(() => validateRevision(badTemplate, "r", registry)).toThrow(/bogus/);
     expect(() => validateRevision("- a\n- b\n", "r", registry)).toThrow(/mapping/);
     expect(() => validateRevision("tenants: [\n", "r", registry)).toThrow(ConfigError);
   });
