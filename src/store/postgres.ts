@@ -48,6 +48,8 @@ export interface PostgresOptions {
   max?: number;
   /** Give up connecting after this long (default 3000 ms), so an outage fails fast. */
   connectTimeoutMs?: number;
+  /** Give up on a query after this long (default 10 s): a hung server becomes an error, not a hang. */
+  queryTimeoutMs?: number;
 }
 
 export class PostgresStore implements Store {
@@ -63,6 +65,7 @@ export class PostgresStore implements Store {
       connectionString: url,
       max: opts.max ?? 10,
       connectionTimeoutMillis: this.connectTimeoutMs,
+      query_timeout: opts.queryTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
     });
     // An idle client whose server went away emits here; without a listener the process dies.
