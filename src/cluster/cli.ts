@@ -7,7 +7,7 @@ import { FilterRegistry } from "../pipeline/registry.ts";
 import { builtinFilters } from "../filters/index.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { openStore } from "../store/open.ts";
-import type { Store } from "../store/types.ts";
+import { StoreError, type Store } from "../store/types.ts";
 import {
   ClusterError,
   discardShadow,
@@ -30,11 +30,16 @@ async function withStore<T>(o: StoreOpts, fn: (s: Store, catalog: FilterRegistry
   const url =
     o.store ?? (o.config ? (await loadConfigFile(o.config, catalog)).store : process.env.SLUICE_STORE);
   if (!url) throw new ClusterError("say which cluster: --store postgres://… or -c node.yaml (its store:)");
-  const store = await openStore(url);
+  let store: Store | null = null;
   try {
+    store = await openStore(url);
     return await fn(store, catalog);
+  } catch (err) {
+    // An unreachable or refusing database is the operator's to fix: one line, exit 2.
+    if (err instanceof StoreError) throw new ClusterError(`cluster store: ${err.message}`);
+    throw err;
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 
