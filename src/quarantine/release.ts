@@ -33,7 +33,7 @@ export function routesFor(runtime: Runtime): Routes {
 }
 
 export function routeOf(runtime: Runtime, address: string): string {
-  return runtime.resolver.tenantFor(address)?.delivery ?? runtime.config.delivery;
+  return runtime.resolver.routeFor(address);
 }
 
 export interface Outcome {
