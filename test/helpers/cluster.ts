@@ -51,7 +51,7 @@ tenants:
 export async function startNode(
   name: string,
   local: string,
-  opts: { extraFilters?: Filter[]; pollMs?: number; pollDownMs?: number } = {},
+  opts: { extraFilters?: Filter[]; pollMs?: number; pollDownMs?: number; listen?: boolean } = {},
 ): Promise<Node> {
   const logger = pino({ level: process.env.SLUICE_TEST_LOG ?? "silent" });
   const runtime = await Runtime.create({ configText: local, logger, extraFilters: opts.extraFilters });
@@ -65,9 +65,14 @@ export async function startNode(
     flushMs: 200,
   });
   const listeners = await startSmtpListeners(shadowedRuntime(runtime, shadow), tls, logger);
+  const store = runtime.store!;
   const agent = new ClusterAgent({
     runtime,
-    store: runtime.store!,
+    // listen: false hides LISTEN/NOTIFY, leaving the agent to its polling fallback.
+    store:
+      opts.listen === false
+        ? Object.assign(Object.create(store) as typeof store, { watchConfig: undefined })
+        : store,
     identity,
     shadow,
     localText: () => local,
