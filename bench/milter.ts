@@ -81,13 +81,23 @@ interface ChildStats {
   /** Messages on which each filter ran (from the verdict trace), and symbols seen. */
   filters?: Record<string, number>;
   symbols?: Record<string, number>;
+  /** Session.data() wall time per message (ms). */
+  dataMs?: { mean: number; p99: number };
+  /** Other Session calls: total wall time per message (ms). */
+  callMs?: Record<string, number>;
 }
 
 /** Child mode: run only the milter server, so its RSS is measured alone. */
 async function serveMilter(port: number, mode: Mode, dns: string): Promise<void> {
   let newSession: () => Session = () => new FakeSession({}, false);
   let close = async () => undefined as void;
-  const seen = { messages: 0, filters: {} as Record<string, number>, symbols: {} as Record<string, number> };
+  const seen = {
+    messages: 0,
+    filters: {} as Record<string, number>,
+    symbols: {} as Record<string, number>,
+    dataMs: [] as number[],
+    callMs: {} as Record<string, number>,
+  };
   if (mode === "cheap" || mode === "full") {
     const { Runtime } = await import("../src/runtime.ts");
     const rt = await Runtime.create({
@@ -97,10 +107,24 @@ async function serveMilter(port: number, mode: Mode, dns: string): Promise<void>
     });
     newSession = () => {
       const s = rt.newSession();
+      // Wall time of every other Session call, to place the cost outside data().
+      for (const m of ["connect", "helo", "mail", "rcpt", "reset", "close"] as const) {
+        const f = (s[m] as (...a: unknown[]) => Promise<unknown>).bind(s);
+        (s as unknown as Record<string, unknown>)[m] = async (...a: unknown[]) => {
+          const t0 = performance.now();
+          try {
+            return await f(...a);
+          } finally {
+            seen.callMs[m] = (seen.callMs[m] ?? 0) + performance.now() - t0;
+          }
+        };
+      }
       const data = s.data.bind(s);
       // Record which filters ran, so the table shows the pipeline really did its work.
       s.data = async () => {
+        const t0 = performance.now();
         const r = await data();
+        seen.dataMs.push(performance.now() - t0);
         seen.messages++;
         const v = r.verdicts[0];
         for (const t of v?.trace ?? []) {
@@ -127,7 +151,20 @@ async function serveMilter(port: number, mode: Mode, dns: string): Promise<void>
     await close();
     const u = process.resourceUsage();
     const cpuSeconds = (u.userCPUTime + u.systemCPUTime) / 1e6;
-    const stats: ChildStats = { maxRssKiB: u.maxRSS, cpuSeconds, ...seen };
+    const ms = seen.dataMs.sort((x, y) => x - y);
+    const stats: ChildStats = {
+      maxRssKiB: u.maxRSS,
+      cpuSeconds,
+      messages: seen.messages,
+      filters: seen.filters,
+      symbols: seen.symbols,
+      callMs: Object.fromEntries(
+        Object.entries(seen.callMs).map(([k, v]) => [k, v / Math.max(1, seen.messages)]),
+      ),
+      dataMs: ms.length
+        ? { mean: ms.reduce((x, y) => x + y, 0) / ms.length, p99: ms[Math.floor(ms.length * 0.99)]! }
+        : undefined,
+    };
     process.stdout.write(JSON.stringify(stats) + "\n");
     process.exit(0);
   });
@@ -227,14 +264,14 @@ async function main(): Promise<void> {
   const base = rate("a")!;
   console.log("");
   console.log(
-    "scenario".padEnd(56) + "msgs/s".padStart(9) + "  ratio/a" + "  delivered" + "  peak RSS   cpu/msg",
+    "scenario".padEnd(56) + "msgs/s".padStart(9) + "  ratio/a" + "    delivered" + "  peak RSS   cpu/msg",
   );
   for (const r of results) {
     console.log(
       r.label.padEnd(56) +
         r.rate.toFixed(1).padStart(9) +
         (r.rate / base).toFixed(2).padStart(9) +
-        `${r.delivered}/${n}`.padStart(11) +
+        `${r.delivered}/${n}`.padStart(13) +
         (r.rssMiB === null ? "  -".padEnd(11) : `  ${r.rssMiB.toFixed(0)} MiB`.padEnd(11)) +
         (r.cpuMsPerMsg === null ? "  -" : `  ${r.cpuMsPerMsg.toFixed(2)} ms`),
     );
@@ -334,7 +371,13 @@ async function scenario(
           .sort((x, y) => y[1] - x[1])
           .slice(0, 8)
           .map(([k, v]) => `${k} ${v}`);
-        note = `${stats.messages} scanned; filters ran: ${f.join(", ")}; symbols: ${top.join(", ")}`;
+        const lat = stats.dataMs
+          ? `; data() ${stats.dataMs.mean.toFixed(2)} ms mean, ${stats.dataMs.p99.toFixed(1)} ms p99`
+          : "";
+        const calls = Object.entries(stats.callMs ?? {})
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(", ");
+        note = `${stats.messages} scanned${lat}; other calls ms/msg: ${calls}; filters ran: ${f.join(", ")}; symbols: ${top.join(", ") || "none"}`;
       }
     }
     if (rspamd) {

@@ -107,6 +107,16 @@ describe("planEom", () => {
     ]);
   });
 
+  it("an edit marked top is inserted at the top, unless INSHEADER is switched off", () => {
+    const edits: HeaderEdit[] = [{ op: "add", name: "X-Spam-Flag", value: "YES", top: true }];
+    expect(headerMods(edits, ctx(["a@x"]))).toEqual([
+      { type: "insheader", index: 0, name: "X-Spam-Flag", value: "YES" },
+    ]);
+    expect(headerMods(edits, ctx(["a@x"], { insertTop: false }))).toEqual([
+      { type: "addheader", name: "X-Spam-Flag", value: "YES" },
+    ]);
+  });
+
   it("set changes the first field in place, or adds one when there is none", () => {
     const c = ctx(["a@x"], { headerCounts: new Map([["subject", 1]]) });
     expect(headerMods([{ op: "set", name: "Subject", value: "[SPAM] hi" }], c)).toEqual([

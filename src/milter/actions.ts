@@ -20,6 +20,11 @@ export interface EomContext {
   quarantineMode: QuarantineMode;
   /** Lower-cased names added at the top (INSHEADER 0) rather than appended. */
   topHeaders: ReadonlySet<string>;
+  /**
+   * Whether INSHEADER 0 may be used at all: for these names and for edits marked `top` (Sieve
+   * addheader without :last, trace headers). False appends every addition. Default true.
+   */
+  insertTop?: boolean;
 }
 
 export type EomPlan =
@@ -168,7 +173,7 @@ export function headerMods(edits: readonly HeaderEdit[], ctx: EomContext): Reply
       name: e.name,
       value,
       mta: null,
-      top: e.top === true || ctx.topHeaders.has(name),
+      top: ctx.insertTop !== false && (e.top === true || ctx.topHeaders.has(name)),
       changed: false,
       deleted: false,
     };

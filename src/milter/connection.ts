@@ -432,6 +432,7 @@ export class MilterConnection {
         actions: this.neg!.actions,
         quarantineMode: this.opts.quarantineMode,
         topHeaders: this.opts.prependTraceHeaders ? TOP_HEADERS : NO_TOP_HEADERS,
+        insertTop: this.opts.prependTraceHeaders,
       });
       const queueId = this.macros.get("i");
       if (plan.kind === "reply") {
