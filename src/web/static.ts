@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { notFound } from "./problem.ts";
+import { HttpProblem, notFound } from "./problem.ts";
 
 export const CONSOLE_DIR = fileURLToPath(new URL("../../web-dist/", import.meta.url));
 
@@ -38,7 +38,12 @@ export function serveConsole(app: FastifyInstance, dir = CONSOLE_DIR): void {
     return reply.send(body);
   };
   app.get("/*", async (req, reply) => {
-    const path = decodeURIComponent(req.url.split("?")[0]!);
+    let path: string;
+    try {
+      path = decodeURIComponent(req.url.split("?")[0]!);
+    } catch {
+      throw new HttpProblem(400, "malformed URL");
+    }
     if (path.startsWith("/api/")) throw notFound();
     if (!existsSync(join(dir, "index.html"))) {
       return reply

@@ -477,6 +477,10 @@ describe("console API", () => {
     expect(doc.paths["/api/quarantine/{id}/release"]!.post).toHaveProperty("requestBody");
     expect((await op().get("/api/nothing-here")).status).toBe(404);
     expect((await fetch(node.base + "/healthz")).status).toBe(200);
+    expect((await fetch(node.base + "/%E0%A4%A")).status).toBe(400);
+    expect((await fetch(node.base + "/..%2F..%2Fpackage.json")).headers.get("content-type")).not.toContain(
+      "json",
+    );
   });
 
   it("redeems a signed digest link only on POST, once; a bad token is 404", async () => {
