@@ -23,6 +23,7 @@ export function LogPage({ me }: { me: Me }) {
   const t = useT();
   const [recipient, setRecipient] = useState("");
   const [sender, setSender] = useState("");
+  const [hours, setHours] = useState("24");
   const [query, setQuery] = useState("");
   const [open, setOpen] = useState<string | null>(null);
   const { data, error } = useLoad(
@@ -38,6 +39,7 @@ export function LogPage({ me }: { me: Me }) {
           const q = new URLSearchParams();
           if (recipient && me.role !== "user") q.set("recipient", recipient);
           if (sender) q.set("sender", sender);
+          if (hours) q.set("since", new Date(Date.now() - Number(hours) * 3600_000).toISOString());
           setQuery(q.size ? `&${q}` : "");
         }}
       >
@@ -49,6 +51,12 @@ export function LogPage({ me }: { me: Me }) {
           />
         )}
         <input placeholder={t("sender")} value={sender} onChange={(e) => setSender(e.target.value)} />
+        <select value={hours} onChange={(e) => setHours(e.target.value)} aria-label="since">
+          <option value="1">1 h</option>
+          <option value="24">24 h</option>
+          <option value="168">7 d</option>
+          <option value="">*</option>
+        </select>
         <button type="submit">{t("search")}</button>
       </form>
       <ErrorLine error={error} />

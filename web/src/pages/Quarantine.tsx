@@ -28,13 +28,15 @@ interface Preview {
 export function QuarantinePage({ me }: { me: Me }) {
   const t = useT();
   const [state, setState] = useState("quarantined");
+  const [recipient, setRecipient] = useState("");
+  const [query, setQuery] = useState("");
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [preview, setPreview] = useState<(Preview & { id: string }) | null>(null);
   const [tab, setTab] = useState<"text" | "html">("text");
   const list = useLoad(
-    () => api<{ items: Item[] }>("GET", `/api/quarantine?limit=200${state ? `&state=${state}` : ""}`),
-    [state],
+    () => api<{ items: Item[] }>("GET", `/api/quarantine?limit=200${state ? `&state=${state}` : ""}${query}`),
+    [state, query],
   );
 
   const act = (id: string, path: string, body: unknown = {}) =>
@@ -71,6 +73,21 @@ export function QuarantinePage({ me }: { me: Me }) {
           <option value="deleted">deleted</option>
           <option value="">*</option>
         </select>
+        {me.role !== "user" && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              setQuery(recipient ? `&recipient=${encodeURIComponent(recipient)}` : "");
+            }}
+          >
+            <input
+              placeholder={t("recipient")}
+              value={recipient}
+              onChange={(e) => setRecipient(e.target.value)}
+            />
+            <button type="submit">{t("search")}</button>
+          </form>
+        )}
       </div>
       <ErrorLine error={error ?? list.error} />
       {message && (
