@@ -287,4 +287,22 @@ describe.skipIf(!run)("console in Chromium", { timeout: 60_000 }, () => {
     expect(delivered("dan")[0]).toContain("link body");
     await page.close();
   });
+
+  it("end user: the list editor shows the 20-entry limit and the server's refusal", async () => {
+    const page = await context.newPage();
+    await login(page, "carol@example.com", "carol-secret-1");
+    const list = page.locator("[data-testid=list-whitelist]");
+    const entries = Array.from({ length: 21 }, (_, i) => `friend${i}@x.example`);
+    await list.locator("textarea").fill(entries.join("\n"));
+    expect(await list.locator("[data-testid=list-count]").textContent()).toBe("21 entries of at most 20");
+    await list.locator("button").click();
+    await list.locator("text=list limit exceeded").waitFor();
+    expect((await proxy.runtime.store!.getUser("carol@example.com"))?.whitelist).toEqual([]);
+    await list.locator("textarea").fill(entries.slice(0, 20).join("\n"));
+    await list.locator("button").click();
+    await list.locator("text=Saved").waitFor();
+    expect((await proxy.runtime.store!.getUser("carol@example.com"))?.whitelist.length).toBe(20);
+    await shot(page, "portal-lists");
+    await page.close();
+  });
 });
