@@ -57,6 +57,15 @@ export class PipelineSession implements Session {
   private readonly connPolicy: RecipientPolicy;
   private readonly filterMs = new Map<string, number>();
 
+  /** Sender→recipient history from the message log (no store: nothing is known). */
+  private readonly history = {
+    sentBefore: async (sender: string, recipient: string): Promise<boolean> => {
+      if (!this.deps.store || !sender) return false;
+      const hits = await this.deps.store.searchLog({ sender, recipient, limit: 1 });
+      return hits.length > 0;
+    },
+  };
+
   constructor(deps: PipelineDeps) {
     this.deps = deps;
     this.connPolicy = deps.resolver.connectionPolicy();
@@ -117,6 +126,7 @@ export class PipelineSession implements Session {
           options: settings.options,
           earlier: into.flatMap((e) => e.symbols),
           earlierFor: () => into.flatMap((e) => e.symbols),
+          history: this.history,
           log: this.deps.log,
         },
         settings.timeoutMs,
@@ -275,6 +285,7 @@ export class PipelineSession implements Session {
           options: settings.options,
           earlier: needing[0]!.symbols,
           earlierFor: (a) => needing.find((r) => r.address === a.toLowerCase())?.symbols ?? [],
+          history: this.history,
           log: this.deps.log,
         },
         timeout,

@@ -99,6 +99,8 @@ export interface FilterContext {
   earlier: readonly SymbolHit[];
   /** The same, for one recipient of this call (their policy may allow different filters). */
   earlierFor(address: string): readonly SymbolHit[];
+  /** What the message log knows: has this sender written to this recipient before? */
+  history: { sentBefore(sender: string, recipient: string): Promise<boolean> };
   signal: AbortSignal;
   log: Logger;
 }

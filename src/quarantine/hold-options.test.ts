@@ -20,8 +20,9 @@ async function tx(raw: string, rcpts: string[], auth: string | null = "alice@exa
   return w.end();
 }
 
-function ctx(t: Transaction, options: unknown): FilterContext {
+function ctx(t: Transaction, options: unknown, known: string[] = []): FilterContext {
   return {
+    history: { sentBefore: async (_s, r) => known.includes(r) },
     stage: "data",
     envelope: t.envelope,
     tx: t,
@@ -54,6 +55,16 @@ describe("hold_options helpers", () => {
 });
 
 describe("hold_options filter", () => {
+  it("holds the first message to an external address the sender never wrote to", async () => {
+    const opts = { ...base, first_time_external: { minutes: 30 } };
+    const t = await tx(head, ["one@x.org", "carol@example.com"]);
+    const first = await holdOptionsFilter.check(ctx(t, opts));
+    expect(first.action).toMatchObject({ type: "hold", minutes: 30 });
+    expect(first.action?.reason).toMatch(/first message from alice@example\.com to one@x\.org/);
+    const again = await holdOptionsFilter.check(ctx(t, opts, ["one@x.org"]));
+    expect(again.action).toBeUndefined();
+  });
+
   it("moves external To/Cc addresses to Bcc only when more than K are visible", async () => {
     const t = await tx(head, ["one@x.org", "two@y.org", "carol@example.com"]);
     const over = await holdOptionsFilter.check(ctx(t, { ...base, external_to_bcc_over: 1 }));

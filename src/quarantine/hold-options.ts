@@ -2,7 +2,8 @@
 // outside the internal domains (optionally only with attachments), Bccs a supervisor, and when
 // more than K external addresses are visible in To/Cc rewrites those headers so they travel
 // as Bcc (priority 85: before DKIM signing at 90); holds mail to look-alike domains with a
-// reason naming both. Decides only; the store and release do the rest.
+// reason naming both; holds the first message to an external address the sender never wrote
+// to (message log) for the sender's confirmation. Decides only; the store and release do the rest.
 import { z } from "zod";
 import type { Filter, FilterResult, HeaderEdit } from "../pipeline/types.ts";
 import { domainOf } from "../message/envelope.ts";
@@ -17,6 +18,14 @@ const Options = z
     minutes: z.number().int().min(1).max(10_080).default(5),
     supervisor_bcc: z.string().email().optional(),
     external_to_bcc_over: z.number().int().min(0).nullable().default(null),
+    /** Hold mail to an external address this sender never wrote to, for the sender to confirm. */
+    first_time_external: z
+      .object({
+        enabled: z.boolean().default(true),
+        minutes: z.number().int().min(1).max(10_080).default(60),
+      })
+      .strict()
+      .optional(),
     /** Hold mail to a domain that imitates an internal or a listed partner domain. */
     lookalike: z
       .object({
@@ -107,6 +116,21 @@ export const holdOptionsFilter: Filter = {
           type: "hold",
           minutes: o.minutes,
           reason: `look-alike domain: ${domainOf(a)} resembles ${real} (recipient ${a})`,
+        };
+        break;
+      }
+    }
+    if (!holding && o.first_time_external?.enabled) {
+      // Looked up in the message log before this message is logged, so only earlier mail counts.
+      const sender = ctx.envelope.mailFrom?.address ?? "";
+      for (const a of external) {
+        if (await ctx.history.sentBefore(sender, a)) continue;
+        holding = true;
+        result.symbols!.push({ name: "HOLD_FIRST_TIME_RECIPIENT", score: 0, detail: a });
+        result.action = {
+          type: "hold",
+          minutes: o.first_time_external.minutes,
+          reason: `first message from ${sender} to ${a}: confirm with "send now", or cancel`,
         };
         break;
       }
