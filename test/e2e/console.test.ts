@@ -1,7 +1,7 @@
 // Browser tests of the console in real Chromium (Debian "chromium", driven by playwright-core):
 // an end user switches the spam filter OFF and the next spam arrives untouched; a quarantined
 // message is released and delivered; an XSS payload in a quarantined message's subject and
-// HTML does not execute; templates preview live. Screenshots go to test/e2e/screenshots/.
+// HTML does not execute; templates preview live. Screenshots go to test-results/.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ import { signLink } from "../../src/quarantine/index.ts";
 import type { FastifyInstance } from "fastify";
 
 const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = join(ROOT, "test", "e2e", "screenshots");
+const SHOTS = join(ROOT, "test-results");
 const SPAM = readFileSync(
   join(
     ROOT,
