@@ -62,6 +62,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flushLog();
     if (this.db.isOpen) this.db.close();
   }
 
@@ -531,26 +532,58 @@ export class SqliteStore implements Store {
 
   // ---- message log ----
 
-  async logMessage(e: LogEntry): Promise<void> {
-    this.tx(() => {
-      this.db
-        .prepare(
-          "INSERT INTO message_log (id, at, tenant, ingress, client_address, sender, subject, size, recipients) VALUES (?,?,?,?,?,?,?,?,?)",
-        )
-        .run(
-          e.id,
-          e.at.getTime(),
-          e.tenant,
-          e.ingress,
-          e.clientAddress,
-          e.sender.toLowerCase(),
-          e.subject,
-          e.size,
-          JSON.stringify(e.recipients),
-        );
-      const ins = this.db.prepare("INSERT OR IGNORE INTO message_log_rcpt (id, address) VALUES (?, ?)");
-      for (const r of e.recipients) ins.run(e.id, r.address.toLowerCase());
+  /**
+   * Message-log entries are group-committed: calls within a few milliseconds share one
+   * transaction (one fsync), since node:sqlite blocks the event loop while it syncs. Each
+   * promise still resolves only once its entry is committed.
+   */
+  logMessage(e: LogEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.logQueue.push({ e, resolve, reject });
+      if (this.logQueue.length >= 256) this.flushLog();
+      else this.logTimer ??= setTimeout(() => this.flushLog(), 5);
     });
+  }
+
+  private logQueue: { e: LogEntry; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private logTimer: NodeJS.Timeout | null = null;
+
+  private flushLog(): void {
+    if (this.logTimer) clearTimeout(this.logTimer);
+    this.logTimer = null;
+    const batch = this.logQueue;
+    this.logQueue = [];
+    if (!batch.length) return;
+    try {
+      this.tx(() => {
+        const entry = this.db.prepare(
+          "INSERT INTO message_log (id, at, tenant, ingress, client_address, sender, subject, size, recipients) VALUES (?,?,?,?,?,?,?,?,?)",
+        );
+        const ins = this.db.prepare("INSERT OR IGNORE INTO message_log_rcpt (id, address) VALUES (?, ?)");
+        for (const { e } of batch) {
+          entry.run(
+            e.id,
+            e.at.getTime(),
+            e.tenant,
+            e.ingress,
+            e.clientAddress,
+            e.sender.toLowerCase(),
+            e.subject,
+            e.size,
+            JSON.stringify(e.recipients),
+          );
+          for (const r of e.recipients) ins.run(e.id, r.address.toLowerCase());
+        }
+      });
+      for (const b of batch) b.resolve();
+    } catch (err) {
+      // One bad entry (a duplicate id) must not sink the others: retry them one by one.
+      if (batch.length === 1) return batch[0]!.reject(err);
+      for (const b of batch) {
+        this.logQueue = [b];
+        this.flushLog();
+      }
+    }
   }
 
   private logFromRow(row: Row): LogEntry {
