@@ -1,10 +1,27 @@
 // The built-in directory: users declared in the configuration file, then users kept in
 // the store (managed through the API). Config entries win; both answer the same lookups.
-import type { Config } from "../config/schema.ts";
+import type { Config, UserConfig } from "../config/schema.ts";
 import type { Store } from "../store/types.ts";
 import type { Directory } from "./directory.ts";
 import type { User } from "./types.ts";
 import { verifyPassword } from "./password.ts";
+
+/** A user declared in the configuration file, as the directory gives it. */
+export function userFromConfig(tenant: string, u: UserConfig): User {
+  return {
+    id: u.address,
+    tenant,
+    address: u.address,
+    aliases: u.aliases,
+    language: u.language ?? null,
+    spamFilter: u.spam_filter ?? null,
+    thresholds: u.thresholds ?? {},
+    whitelist: u.whitelist,
+    blacklist: u.blacklist,
+    sendAs: u.send_as,
+    quarantine: u.quarantine ?? null,
+  };
+}
 
 interface Entry {
   user: User;
@@ -20,19 +37,7 @@ export class BuiltinDirectory implements Directory {
     for (const t of config.tenants) {
       for (const u of t.users) {
         const entry: Entry = {
-          user: {
-            id: u.address,
-            tenant: t.id,
-            address: u.address,
-            aliases: u.aliases,
-            language: u.language ?? null,
-            spamFilter: u.spam_filter ?? null,
-            thresholds: u.thresholds ?? {},
-            whitelist: u.whitelist,
-            blacklist: u.blacklist,
-            sendAs: u.send_as,
-            quarantine: u.quarantine ?? null,
-          },
+          user: userFromConfig(t.id, u),
           passwordHash: u.password_hash ?? null,
         };
         for (const a of [u.address, ...u.aliases]) this.byAddress.set(a, entry);

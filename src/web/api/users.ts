@@ -1,6 +1,7 @@
 // Users of the built-in directory and their white/blacklists: admins manage their tenant's
 // users (/api/users), end users their own spam filter, language and lists (/api/me). Users
 // declared in the configuration file or kept in LDAP are read-only here (409 says where).
+import { userFromConfig } from "../../policy/builtin-directory.ts";
 import type { FastifyInstance } from "fastify";
 import { listEntry } from "../../config/schema.ts";
 import { hashPassword } from "../../policy/password.ts";
@@ -131,22 +132,7 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (only !== undefined && t.id !== only) continue;
         for (const u of t.users) {
           out.push(
-            await view(
-              {
-                id: u.address,
-                tenant: t.id,
-                address: u.address,
-                aliases: u.aliases,
-                language: u.language ?? null,
-                spamFilter: u.spam_filter ?? null,
-                thresholds: u.thresholds ?? {},
-                whitelist: u.whitelist,
-                blacklist: u.blacklist,
-                sendAs: u.send_as,
-                passwordHash: u.password_hash ?? null,
-              },
-              "config",
-            ),
+            await view({ ...userFromConfig(t.id, u), passwordHash: u.password_hash ?? null }, "config"),
           );
         }
         for (const u of await ctx.store.listUsers(t.id))
