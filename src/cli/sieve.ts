@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { compileSieve, runSieve, SieveCompileError, SieveRuntimeError } from "../sieve/index.ts";
 import { KNOWN_LISTS } from "../filters/sieve/scripts.ts";
+import { bodyParts, type MessageData } from "../filters/sieve/environment.ts";
 import { parseHeaderSection } from "../message/headers.ts";
 import { parseMime } from "../message/mime.ts";
 import { Readable } from "node:stream";
@@ -35,22 +36,20 @@ export async function sieveRun(
   const end = raw.indexOf("\r\n\r\n") !== -1 ? raw.indexOf("\r\n\r\n") + 2 : raw.indexOf("\n\n") + 1;
   const headers = parseHeaderSection(end > 0 ? raw.subarray(0, end) : raw);
   const view = await parseMime(Readable.from([raw]), { maxTextChars: 1_000_000 });
+  const msg: MessageData = {
+    headers: headers.entries(),
+    rawBody: raw.subarray(end > 0 ? end : raw.length).toString("utf8"),
+    text: view.text,
+    html: view.html,
+    attachmentTypes: view.attachments.map((a) => (a.detectedType ?? a.declaredType).toLowerCase()),
+    size: raw.length,
+  };
   const rcpt = o.rcpt ?? "postmaster@localhost";
   try {
     const res = runSieve(script, {
       envelope: { from: o.from ?? "", to: rcpt, auth: o.auth ?? null },
-      headers: () => headers.entries(),
-      body: (t, types) => {
-        if (t === "raw") return [raw.subarray(end > 0 ? end : raw.length).toString("utf8")];
-        const want = types ?? ["text"];
-        const has = (ct: string) => want.some((w) => w === "" || ct === w || ct.startsWith(`${w}/`));
-        const out: string[] = [];
-        if (has("text/plain") && view.text) out.push(view.text);
-        if (has("text/html") && view.html) out.push(view.html);
-        if (t === "content")
-          for (const a of view.attachments) if (has(a.detectedType ?? a.declaredType)) out.push("");
-        return out;
-      },
+      headers: () => msg.headers,
+      body: (t, types) => bodyParts(msg, t, types),
       size: raw.length,
       spamScore: null,
       spamPercent: null,

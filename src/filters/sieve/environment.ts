@@ -79,18 +79,7 @@ export function sieveEnvironment(
   return {
     envelope: { from: env.mailFrom?.address ?? "", to: rcpt.address, auth: env.auth },
     headers: () => msg.headers,
-    body(transform, contentTypes) {
-      if (transform === "raw") return [msg.rawBody];
-      const wanted = contentTypes ?? ["text"];
-      const out: string[] = [];
-      if (typeMatches("text/plain", wanted) && msg.text) out.push(msg.text);
-      if (typeMatches("text/html", wanted) && msg.html)
-        out.push(transform === "text" ? stripTags(msg.html) : msg.html);
-      // Non-text parts are described, not kept: their presence can be tested, not their bytes.
-      if (transform === "content")
-        for (const t of msg.attachmentTypes) if (typeMatches(t, wanted)) out.push("");
-      return out;
-    },
+    body: (transform, contentTypes) => bodyParts(msg, transform, contentTypes),
     size: msg.size,
     spamScore: spam?.score ?? null,
     spamPercent: spam?.percent ?? null,
@@ -117,6 +106,23 @@ export function sieveEnvironment(
     knownList: (name) => ["tag:internal-domains", "tag:whitelist", "tag:blacklist"].includes(name),
     now: new Date(),
   };
+}
+
+/** RFC 5173 body views over what Sluice keeps of a message (used by the filter and the CLI). */
+export function bodyParts(
+  msg: MessageData,
+  transform: "raw" | "content" | "text",
+  contentTypes?: string[],
+): string[] {
+  if (transform === "raw") return [msg.rawBody];
+  const wanted = contentTypes ?? ["text"];
+  const out: string[] = [];
+  if (typeMatches("text/plain", wanted) && msg.text) out.push(msg.text);
+  if (typeMatches("text/html", wanted) && msg.html)
+    out.push(transform === "text" ? stripTags(msg.html) : msg.html);
+  // Non-text parts are described, not kept: their presence can be tested, not their bytes.
+  if (transform === "content") for (const t of msg.attachmentTypes) if (typeMatches(t, wanted)) out.push("");
+  return out;
 }
 
 function stripTags(html: string): string {
