@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { haveTool } from "../helpers/require-tool.ts";
 import { startProxy, type Proxy } from "../helpers/proxy.ts";
-import { SmtpClient } from "../helpers/smtp-client.ts";
+import { SmtpClient } from "../helpers/smtp-dialog.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { quarantineInput } from "../helpers/web.ts";
 import { startWeb } from "../../src/web/server.ts";
