@@ -130,6 +130,9 @@ class Session {
           frame.writeUInt32BE(part.length, 0);
           part.copy(frame, 4);
           await this.write(frame);
+          // Let an early reply (size limit) be read before the next frame: writing on after
+          // clamd closed draws a reset, and Linux drops unread data on reset.
+          await new Promise((r) => setImmediate(r));
         }
         if (answered) break;
       }
@@ -267,6 +270,20 @@ export class ClamdClient {
       const outcome = parseReply(line, inst.name, pooled !== null);
       keep = outcome.status !== "too-large";
       return outcome;
+    } catch (err) {
+      // clamd closes mid-stream when StreamMaxLength is exceeded; its reply can be lost to the
+      // reset that our next frame draws. A clamd that still answers PING refused the size.
+      if (
+        !pooled &&
+        err instanceof ClamdError &&
+        err.kind === "closed" &&
+        /EPIPE|ECONNRESET/.test(err.message)
+      ) {
+        if (await ping(inst.endpoint, Math.min(2000, this.opts.timeoutMs))) {
+          return { status: "too-large", endpoint: inst.name, reused: false };
+        }
+      }
+      throw err;
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
@@ -293,6 +310,26 @@ export class ClamdClient {
       inst.idle = [];
     }
   }
+}
+
+/** True when the endpoint answers PING with PONG within the time given. */
+function ping(e: ClamdEndpoint, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = "socket" in e ? connect({ path: e.socket }) : connect({ host: e.host, port: e.port });
+    let got = "";
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("zPING\0"));
+    socket.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      if (got.includes("\0")) done(got.startsWith("PONG"));
+    });
+  });
 }
 
 /** "1: stream: OK", "1: stream: Eicar FOUND", "INSTREAM size limit exceeded. ERROR". */
