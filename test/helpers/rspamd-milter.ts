@@ -2,13 +2,9 @@
 // (self_scan: no separate normal worker in the path), offline (network checks off), with Bayes
 // in a Redis this helper also starts — the peer the milter benchmark compares with. Same
 // offline configuration as ./rspamd.ts; ports are free loopback ports. Not for production.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { connect } from "node:net";
-import { chownTo, freePort, missingPackage, serviceDir, start, stop, waitFor } from "./spam-services.ts";
-
-export const RSPAMD_BIN = "/usr/bin/rspamd";
-export const REDIS_BIN = "/usr/bin/redis-server";
+import { readdirSync, readFileSync } from "node:fs";
+import { freePort, missingPackage, serviceDir, stop, waitFor } from "./spam-services.ts";
+import { RSPAMD_BIN, REDIS_BIN, startRedisAndRspamd, tcpOpen, writeOfflineConfig } from "./rspamd.ts";
 
 export interface RspamdMilter {
   /** For Postfix: smtpd_milters = this. */
@@ -35,25 +31,6 @@ export function rspamdMilterMissing(): string | null {
 }
 
 /** Modules that would go to the network (or need state we do not set up): off. */
-const DISABLED = [
-  "greylist",
-  "replies",
-  "rbl",
-  "spf",
-  "dkim",
-  "dmarc",
-  "arc",
-  "asn",
-  "fuzzy_check",
-  "reputation",
-  "url_redirector",
-  "neural",
-  "emails",
-  "dkim_signing",
-  "ratelimit",
-  "history_redis",
-  "clickhouse",
-];
 
 export async function startRspamdMilter(
   opts: { workers?: number; dir?: string } = {},
@@ -65,64 +42,17 @@ export async function startRspamdMilter(
     await freePort(),
     await freePort(),
   ];
-  for (const d of ["conf/local.d", "conf/override.d", "db", "run", "log", "redis"])
-    mkdirSync(join(dir, d), { recursive: true });
-  const local = (name: string, text: string) => writeFileSync(join(dir, "conf/local.d", name), text);
-  local(
-    "worker-proxy.inc",
-    `bind_socket = "127.0.0.1:${milterPort}";\nmilter = yes;\ntimeout = 120s;\n` +
+  writeOfflineConfig(dir, redisPort, "", {
+    "worker-proxy.inc":
+      `bind_socket = "127.0.0.1:${milterPort}";\nmilter = yes;\ntimeout = 120s;\n` +
       `upstream "local" { default = yes; self_scan = yes; }\ncount = ${opts.workers ?? 2};\n`,
-  );
-  // The normal worker is not in the milter path (self_scan); one, on a private port.
-  local("worker-normal.inc", `bind_socket = "127.0.0.1:${normal}";\ncount = 1;\n`);
-  local("worker-controller.inc", `bind_socket = "127.0.0.1:${controller}";\n`);
-  local("worker-fuzzy.inc", "count = 0;\n");
-  // Add X-Spamd-Result to scanned mail, also for mail from loopback clients.
-  local("milter_headers.conf", 'use = ["x-spamd-result"];\nskip_local = false;\n');
-  local("redis.conf", `servers = "127.0.0.1:${redisPort}";\n`);
-  local(
-    "classifier-bayes.conf",
-    `backend = "redis";\nservers = "127.0.0.1:${redisPort}";\nautolearn = false;\n`,
-  );
-  local("options.inc", `dns { nameserver = ["127.0.0.1:53"]; timeout = 0.1s; retransmits = 0; }\n`);
-  local("hfilter.conf", "helo_enabled = false;\nhostname_enabled = false;\nfrom_enabled = false;\n");
-  local("phishing.conf", "phishtank_enabled = false;\nopenphish_enabled = false;\n");
-  for (const m of DISABLED) local(`${m}.conf`, "enabled = false;\n");
-  chownTo("_rspamd", join(dir, "db"), join(dir, "run"), join(dir, "log"));
-  const redis = start(
-    REDIS_BIN,
-    [
-      "--port",
-      String(redisPort),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      join(dir, "redis"),
-    ],
-    join(dir, "redis.log"),
-  );
-  await waitFor("redis", 10_000, () => tcpOpen(redisPort), redis);
-  const child = start(
-    RSPAMD_BIN,
-    [
-      "-f",
-      "-u",
-      "_rspamd",
-      "-g",
-      "_rspamd",
-      "-c",
-      "/etc/rspamd/rspamd.conf",
-      `--var=LOCAL_CONFDIR=${join(dir, "conf")}`,
-      `--var=DBDIR=${join(dir, "db")}`,
-      `--var=RUNDIR=${join(dir, "run")}`,
-      `--var=LOGDIR=${join(dir, "log")}`,
-    ],
-    join(dir, "rspamd.out"),
-  );
+    // The normal worker is not in the milter path (self_scan); one, on a private port.
+    "worker-normal.inc": `bind_socket = "127.0.0.1:${normal}";\ncount = 1;\n`,
+    "worker-controller.inc": `bind_socket = "127.0.0.1:${controller}";\n`,
+    // Add X-Spamd-Result to scanned mail, also for mail from loopback clients.
+    "milter_headers.conf": 'use = ["x-spamd-result"];\nskip_local = false;\n',
+  });
+  const { redis, child } = await startRedisAndRspamd(dir, redisPort);
   const controllerUrl = `http://127.0.0.1:${controller}`;
   try {
     // The first start compiles the regex cache (up to ~20 s on 2 cores).
@@ -206,14 +136,4 @@ function descendants(root: number): number[] {
   };
   walk(root);
   return out;
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on("error", () => resolve(false));
-  });
 }

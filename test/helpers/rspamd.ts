@@ -1,6 +1,7 @@
 // Starts a throwaway Rspamd (normal worker + controller, offline config, Bayes in a Redis this
 // helper also starts) on free loopback ports for integration tests and the benchmark. Not for production.
 import { mkdirSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { chownTo, freePort, missingPackage, serviceDir, start, stop, waitFor } from "./spam-services.ts";
 import { rspamdLearn } from "../../src/filters/spam/rspamd-client.ts";
@@ -44,26 +45,38 @@ const DISABLED = [
   "clickhouse",
 ];
 
-export async function startRspamd(opts: { minLearns?: number; dir?: string } = {}): Promise<Rspamd> {
-  const dir = opts.dir ?? serviceDir("rspamd");
-  const [port, controller, redisPort] = [await freePort(), await freePort(), await freePort()];
+/**
+ * The offline setup both starters share: directories, Redis-backed Bayes, the DNS-dependent
+ * modules off. `workers` writes the caller's worker sockets into local.d.
+ */
+export function writeOfflineConfig(
+  dir: string,
+  redisPort: number,
+  bayes: string,
+  workers: Record<string, string>,
+): void {
   for (const d of ["conf/local.d", "conf/override.d", "db", "run", "log", "redis"])
     mkdirSync(join(dir, d), { recursive: true });
   const local = (name: string, text: string) => writeFileSync(join(dir, "conf/local.d", name), text);
-  local("worker-normal.inc", `bind_socket = "127.0.0.1:${port}";\ncount = 2;\n`);
-  local("worker-controller.inc", `bind_socket = "127.0.0.1:${controller}";\n`);
-  local("worker-proxy.inc", `bind_socket = "127.0.0.1:${await freePort()}";\n`);
+  for (const [name, text] of Object.entries(workers)) local(name, text);
   local("worker-fuzzy.inc", "count = 0;\n");
   local("redis.conf", `servers = "127.0.0.1:${redisPort}";\n`);
   local(
     "classifier-bayes.conf",
-    `backend = "redis";\nservers = "127.0.0.1:${redisPort}";\nautolearn = false;\nmin_learns = ${opts.minLearns ?? 200};\n`,
+    `backend = "redis";\nservers = "127.0.0.1:${redisPort}";\nautolearn = false;\n${bayes}`,
   );
   local("options.inc", `dns { nameserver = ["127.0.0.1:53"]; timeout = 0.1s; retransmits = 0; }\n`);
   local("hfilter.conf", "helo_enabled = false;\nhostname_enabled = false;\nfrom_enabled = false;\n");
   local("phishing.conf", "phishtank_enabled = false;\nopenphish_enabled = false;\n");
   for (const m of DISABLED) local(`${m}.conf`, "enabled = false;\n");
   chownTo("_rspamd", join(dir, "db"), join(dir, "run"), join(dir, "log"));
+}
+
+/** Starts Redis (waits for it) and Rspamd on a directory prepared by writeOfflineConfig. */
+export async function startRedisAndRspamd(
+  dir: string,
+  redisPort: number,
+): Promise<{ redis: ChildProcess; child: ChildProcess }> {
   const redis = start(
     REDIS_BIN,
     [
@@ -98,6 +111,18 @@ export async function startRspamd(opts: { minLearns?: number; dir?: string } = {
     ],
     join(dir, "rspamd.out"),
   );
+  return { redis, child };
+}
+
+export async function startRspamd(opts: { minLearns?: number; dir?: string } = {}): Promise<Rspamd> {
+  const dir = opts.dir ?? serviceDir("rspamd");
+  const [port, controller, redisPort] = [await freePort(), await freePort(), await freePort()];
+  writeOfflineConfig(dir, redisPort, `min_learns = ${opts.minLearns ?? 200};\n`, {
+    "worker-normal.inc": `bind_socket = "127.0.0.1:${port}";\ncount = 2;\n`,
+    "worker-controller.inc": `bind_socket = "127.0.0.1:${controller}";\n`,
+    "worker-proxy.inc": `bind_socket = "127.0.0.1:${await freePort()}";\n`,
+  });
+  const { redis, child } = await startRedisAndRspamd(dir, redisPort);
   const url = `http://127.0.0.1:${port}`;
   const controllerUrl = `http://127.0.0.1:${controller}`;
   try {
@@ -135,7 +160,7 @@ export async function startRspamd(opts: { minLearns?: number; dir?: string } = {
   };
 }
 
-function tcpOpen(port: number): Promise<boolean> {
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: "127.0.0.1", port }, () => {
       s.destroy();
