@@ -4,9 +4,9 @@ import type { Logger } from "pino";
 import type { Transaction } from "../message/transaction.ts";
 import type { DataResult } from "../pipeline/session.ts";
 import type { PolicyResolver } from "../policy/resolve.ts";
-import type { ActionType } from "../pipeline/types.ts";
+import type { ActionType, Notification } from "../pipeline/types.ts";
 import type { NotificationSender } from "../notify/index.ts";
-import { notificationsFor } from "../filters/virus/notifications.ts";
+import { hasFindings, notificationsFor } from "../filters/virus/notifications.ts";
 
 export async function sendAfterCommit(
   tx: Transaction,
@@ -17,28 +17,14 @@ export async function sendAfterCommit(
   log: Logger,
 ): Promise<void> {
   const list = [...(result.notifications ?? [])];
-  try {
-    const recipients = await Promise.all(
-      result.verdicts.map(async (v) => ({
-        address: v.address,
-        policy: await resolver.forRecipient(v.address),
-        action: v.action as ActionType,
-        symbols: v.symbols,
-        quarantineId: v.action === "quarantine" ? quarantineId : null,
+  // Virus notices need each recipient's policy: looked up only when there is a finding.
+  if (result.verdicts.some((v) => hasFindings(v.symbols))) {
+    list.push(
+      ...(await virusNotices(tx, result, quarantineId, resolver).catch((err: Error) => {
+        log.warn({ id: tx.id, err: err.message }, "could not build virus notifications");
+        return [];
       })),
     );
-    const virus = await notificationsFor({
-      envelope: tx.envelope,
-      message: {
-        subject: tx.headers.decoded("Subject") ?? "",
-        from: tx.headers.decoded("From") ?? "",
-        date: tx.headers.get("Date") ?? "",
-      },
-      recipients,
-    });
-    list.push(...virus.map((n) => ({ to: n.to, message: n.message })));
-  } catch (err) {
-    log.warn({ id: tx.id, err: (err as Error).message }, "could not build virus notifications");
   }
   for (const n of list) {
     await sender.send("", n.to, n.message).then(
@@ -46,4 +32,31 @@ export async function sendAfterCommit(
       (err: Error) => log.warn({ id: tx.id, to: n.to, err: err.message }, "notification failed"),
     );
   }
+}
+
+async function virusNotices(
+  tx: Transaction,
+  result: DataResult,
+  quarantineId: string | null,
+  resolver: PolicyResolver,
+): Promise<Notification[]> {
+  const recipients = await Promise.all(
+    result.verdicts.map(async (v) => ({
+      address: v.address,
+      policy: await resolver.forRecipient(v.address),
+      action: v.action as ActionType,
+      symbols: v.symbols,
+      quarantineId: v.action === "quarantine" ? quarantineId : null,
+    })),
+  );
+  const notices = await notificationsFor({
+    envelope: tx.envelope,
+    message: {
+      subject: tx.headers.decoded("Subject") ?? "",
+      from: tx.headers.decoded("From") ?? "",
+      date: tx.headers.get("Date") ?? "",
+    },
+    recipients,
+  });
+  return notices.map((n) => ({ to: n.to, message: n.message }));
 }

@@ -35,6 +35,11 @@ export interface OutgoingNotification {
 
 const FINDINGS = /^(CLAMAV_VIRUS|ATTACHMENT_|ARCHIVE_(EXECUTABLE|ENCRYPTED|TOO_DEEP|BOMB))/;
 
+/** Whether any of these symbols is a virus or attachment finding that can be notified. */
+export function hasFindings(symbols: readonly SymbolHit[]): boolean {
+  return symbols.some((s) => FINDINGS.test(s.name));
+}
+
 export function senderIsLocal(envelope: Envelope, policy: RecipientPolicy): boolean {
   if (envelope.auth) return true;
   const from = envelope.mailFrom?.address ?? "";
