@@ -139,8 +139,7 @@ async function serveMilter(port: number, mode: Mode, dns: string): Promise<void>
   }
   const server = new MilterServer({
     newSession,
-    storeGroup: async () => undefined,
-    reinject: async () => undefined,
+    commit: async () => [],
     logger: pino({ level: "warn" }),
   });
   await server.listen(`inet:127.0.0.1:${port}`);

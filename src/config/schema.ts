@@ -172,6 +172,12 @@ export const tenantSchema = z
     policy: policySchema.optional(),
     quarantine: tenantQuarantineSchema.optional(),
     hold: tenantHoldSchema.optional(),
+    /**
+     * Generation of the tenant's link key (digest and hold-notice links). Raising it by one
+     * signs new links with a new key while links of the previous generation still work until
+     * they expire; raising it by two revokes every outstanding link of the tenant.
+     */
+    link_key_generation: z.number().int().min(0).default(0),
     users: z.array(userSchema).default([]),
   })
   .strict();

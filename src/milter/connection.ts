@@ -3,7 +3,9 @@
 // Trusts nothing from the socket: every packet is bounded and order-checked; bad input closes.
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
-import type { ConnectInfo, DataResult, OutcomeGroup, Session, StageReply } from "../pipeline/session.ts";
+import type { ConnectInfo, DataResult, Session, StageReply } from "../pipeline/session.ts";
+import type { StoredCopy } from "../delivery/copies.ts";
+import type { ExtraCopies } from "../delivery/reinject.ts";
 import type { MessageWriter, Transaction } from "../message/transaction.ts";
 import { MessageError } from "../message/errors.ts";
 import { parseEsmtpParams, stripPath, type Ingress } from "../message/envelope.ts";
@@ -16,14 +18,17 @@ import { MacroStore } from "./macros.ts";
 import { negotiate, noReplyFlag, type Negotiated, type Wanted } from "./negotiation.ts";
 import { encodeReply, type Reply } from "./replies.ts";
 
-export type StoreGroup = (tx: Transaction, group: OutcomeGroup) => Promise<void>;
+/**
+ * Durably store the quarantine/hold groups and hand the other delivery groups on (delivery/
+ * reinject.ts); a throw makes the message tempfail with nothing left half-stored.
+ */
+export type CommitCopies = (tx: Transaction, result: DataResult, extra: ExtraCopies) => Promise<StoredCopy[]>;
 /** Work after a message is committed (notifications); runs once the final reply is on its way. */
-export type AfterCommit = (tx: Transaction, result: DataResult) => Promise<void>;
+export type AfterCommit = (tx: Transaction, result: DataResult, copies: StoredCopy[]) => Promise<void>;
 
 export interface ConnectionOptions {
   newSession: () => Session;
-  storeGroup: StoreGroup;
-  reinject: StoreGroup;
+  commit: CommitCopies;
   logger: Logger;
   progressIntervalMs: number;
   quarantineMode: QuarantineMode;
@@ -84,7 +89,7 @@ export class MilterConnection {
   private eohWritten = false;
   private writeError: unknown = null;
   /** Set by an accepted end of message; started once its reply has been written. */
-  private committed: { tx: Transaction; result: DataResult } | null = null;
+  private committed: { tx: Transaction; result: DataResult; copies: StoredCopy[] } | null = null;
   private draining = false;
   private released = false;
   /** Resolves once the socket is closed and the session released. */
@@ -216,15 +221,15 @@ export class MilterConnection {
     if (reply && this.state !== "closed" && out.length > 0) {
       this.socket.write(Buffer.concat(out.map(encodeReply)), (err) => {
         // Only once the MTA has its answer; if it never got it, the message is not committed.
-        if (committed && !err) this.startAfterCommit(committed.tx, committed.result);
+        if (committed && !err) this.startAfterCommit(committed);
       });
     }
   }
 
-  private startAfterCommit(tx: Transaction, result: DataResult): void {
+  private startAfterCommit({ tx, result, copies }: NonNullable<typeof this.committed>): void {
     const hook = this.opts.afterCommit;
     if (!hook) return;
-    void hook(tx, result).catch((err: unknown) =>
+    void hook(tx, result, copies).catch((err: unknown) =>
       this.log.warn({ txId: tx.id, err: (err as Error).message }, "after-commit work failed"),
     );
   }
@@ -443,8 +448,10 @@ export class MilterConnection {
         return [plan.final];
       }
       // Durable first: nothing is acknowledged that is not stored or handed on.
-      for (const g of plan.store) await this.opts.storeGroup(tx, g);
-      for (const g of plan.reinject) await this.opts.reinject(tx, g);
+      const copies =
+        plan.store.length || plan.reinject.length
+          ? await this.opts.commit(tx, result, { store: plan.store, reinject: plan.reinject })
+          : [];
       this.log.info(
         {
           queueId,
@@ -456,7 +463,7 @@ export class MilterConnection {
         },
         "milter message done",
       );
-      this.committed = { tx, result };
+      this.committed = { tx, result, copies };
       return [...plan.mods, plan.final];
     } catch (err) {
       return [errorReply(err, this.log)];

@@ -56,12 +56,13 @@ async function start(
       h.sessions.push(s);
       return s;
     },
-    storeGroup: async (tx, group) => {
-      h.events.push("store");
-      h.stored.push({ tx, group });
-    },
-    reinject: async (tx, group) => {
-      h.reinjected.push({ tx, group });
+    commit: async (tx, _result, extra) => {
+      for (const group of extra.store) {
+        h.events.push("store");
+        h.stored.push({ tx, group });
+      }
+      for (const group of extra.reinject) h.reinjected.push({ tx, group });
+      return [];
     },
     logger: pino({ level: "info" }, sink),
     progressIntervalMs: 0,
@@ -299,8 +300,9 @@ describe("MilterServer", () => {
         }),
       },
       {
-        storeGroup: async () => {
+        commit: async () => {
           if (fail) throw new Error("disk full");
+          return [];
         },
       },
     );

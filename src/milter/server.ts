@@ -7,17 +7,18 @@ import type { Logger } from "pino";
 import type { Session } from "../pipeline/session.ts";
 import type { Ingress } from "../message/envelope.ts";
 import type { QuarantineMode } from "./actions.ts";
-import { MilterConnection, type AfterCommit, type StoreGroup } from "./connection.ts";
+import { MilterConnection, type AfterCommit, type CommitCopies } from "./connection.ts";
 import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
 import { SocketSpecError } from "./errors.ts";
 
 export interface MilterServerOptions {
   /** One Session per SMTP connection the MTA reports (CONNECT … QUIT/QUIT_NC). */
   newSession: () => Session;
-  /** Durably store a quarantined or held copy; a throw makes the message tempfail. */
-  storeGroup: StoreGroup;
-  /** Send a copy with the group's edits to its recipients (another deliver group); a throw tempfails. */
-  reinject: StoreGroup;
+  /**
+   * Store the quarantined and held copies and send the other delivery groups on (re-injection);
+   * a throw makes the message tempfail. Usually delivery/reinject.ts's commitExtraCopies.
+   */
+  commit: CommitCopies;
   logger: Logger;
   /** PROGRESS keep-alive interval while the MTA waits for a reply; 0 disables. Default 5000. */
   progressIntervalMs?: number;
@@ -112,8 +113,7 @@ export class MilterServer {
     socket.setNoDelay(true);
     const conn = new MilterConnection(socket, {
       newSession: this.opts.newSession,
-      storeGroup: this.opts.storeGroup,
-      reinject: this.opts.reinject,
+      commit: this.opts.commit,
       logger: this.opts.logger,
       progressIntervalMs: this.opts.progressIntervalMs ?? 5000,
       quarantineMode: this.opts.quarantineMode ?? "store",
@@ -121,7 +121,7 @@ export class MilterServer {
       localName: this.opts.localName ?? "localhost",
       daemonIngress: this.opts.daemonIngress ?? {},
       prependTraceHeaders: this.opts.prependTraceHeaders ?? true,
-      afterCommit: this.opts.afterCommit ? (tx, result) => this.track(tx, result) : undefined,
+      afterCommit: this.opts.afterCommit ? (...a) => this.track(...a) : undefined,
     });
     this.connections.add(conn);
     this.sockets.add(socket);

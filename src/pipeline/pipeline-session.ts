@@ -12,7 +12,7 @@ import { isFinal, replyFor } from "./actions.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 import { buildOutcome } from "./outcome.ts";
 import { errorSymbol, onErrorAction, runFilter } from "./run-filter.ts";
-import type { ConnectInfo, DataResult, Session, StageReply } from "./session.ts";
+import type { ConnectInfo, DataResult, RecipientVerdict, Session, StageReply } from "./session.ts";
 import type {
   Action,
   Filter,
@@ -331,7 +331,6 @@ export class PipelineSession implements Session {
   /** One summary line per message, and its entry in the message log. */
   private async record(tx: Transaction, result: DataResult): Promise<void> {
     const env = tx.envelope;
-    const tenant = this.rcpts[0]?.policy.tenant?.id ?? null;
     this.deps.log.info(
       {
         id: tx.id,
@@ -352,20 +351,31 @@ export class PipelineSession implements Session {
       "message",
     );
     if (!this.deps.store || env.ingress === "scan") return;
-    try {
-      await this.deps.store.logMessage({
-        id: tx.id,
-        at: tx.receivedAt,
-        tenant,
-        ingress: env.ingress,
-        clientAddress: env.client.address,
-        sender: env.mailFrom?.address ?? "",
-        subject: tx.headers.decoded("Subject"),
-        size: tx.size,
-        recipients: result.verdicts,
-      });
-    } catch (err) {
-      this.deps.log.error({ id: tx.id, err: (err as Error).message }, "message log write failed");
+    // One entry per tenant, each with only its own recipients: `<ref>`, then `<ref>-T2` ….
+    const byTenant = new Map<string | null, RecipientVerdict[]>();
+    for (const v of result.verdicts) {
+      const t = this.deps.resolver.ownerOf(v.address, env);
+      byTenant.set(t, [...(byTenant.get(t) ?? []), v]);
+    }
+    if (!byTenant.size) byTenant.set(this.deps.resolver.senderTenant(env)?.id ?? null, []);
+    let n = 0;
+    for (const [tenant, verdicts] of byTenant) {
+      n++;
+      try {
+        await this.deps.store.logMessage({
+          id: n === 1 ? tx.id : `${tx.id}-T${n}`,
+          at: tx.receivedAt,
+          tenant,
+          ingress: env.ingress,
+          clientAddress: env.client.address,
+          sender: env.mailFrom?.address ?? "",
+          subject: tx.headers.decoded("Subject"),
+          size: tx.size,
+          recipients: verdicts,
+        });
+      } catch (err) {
+        this.deps.log.error({ id: tx.id, err: (err as Error).message }, "message log write failed");
+      }
     }
   }
 

@@ -3,7 +3,7 @@
 // the directory call is the only I/O, and its failure propagates as DirectoryError.
 import type { Config, PolicySpec, TenantConfig } from "../config/schema.ts";
 import type { Filter } from "../pipeline/types.ts";
-import { domainOf } from "../message/envelope.ts";
+import { domainOf, type Envelope } from "../message/envelope.ts";
 import type { Directory } from "./directory.ts";
 import type { FilterSettings, RecipientPolicy, Thresholds, User } from "./types.ts";
 
@@ -31,6 +31,26 @@ export class PolicyResolver {
   routeFor(address: string): string {
     const t = this.tenantFor(address);
     return t?.routes[domainOf(address)] ?? t?.delivery ?? this.config.delivery;
+  }
+
+  /** The tenant of an authenticated sender (outbound mail): its login's domain, else MAIL FROM's. */
+  senderTenant(env: Envelope): TenantConfig | null {
+    if (!env.auth) return null;
+    return (
+      (env.auth.includes("@") ? this.tenantFor(env.auth) : null) ??
+      this.tenantFor(env.mailFrom?.address ?? "")
+    );
+  }
+
+  /**
+   * The one tenant a stored copy for this recipient belongs to. Quarantine and the message
+   * log: the recipient's tenant (an outside recipient of outbound mail: the sender's). A hold
+   * of authenticated mail is the sender's tenant's policy at work, so it is the sender's.
+   */
+  ownerOf(recipient: string, env: Envelope, kind: "stored" | "hold" = "stored"): string | null {
+    const sender = this.senderTenant(env);
+    if (kind === "hold" && sender) return sender.id;
+    return (this.tenantFor(recipient) ?? sender)?.id ?? null;
   }
 
   isLocal(address: string): boolean {

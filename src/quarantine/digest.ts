@@ -6,16 +6,22 @@ import type { Runtime } from "../runtime.ts";
 import type { TenantConfig } from "../config/schema.ts";
 import type { QuarantineItem } from "../store/types.ts";
 import { renderNotification } from "../notify/index.ts";
-import { linkSecret, signLink } from "./links.ts";
+import { linkKeys } from "./links.ts";
+import { needsAdmin } from "./may-release.ts";
 import { compilePair, digestItemTemplate, DIGEST_DEFAULTS, DIGEST_VARIABLES } from "./templates.ts";
 import { deliverCopy, storeOf } from "./release.ts";
-import type { Routes } from "../smtp/nexthop/route.ts";
+import type { Routes } from "../delivery/nexthop/route.ts";
 
 export interface DigestResult {
   tenant: string;
   sent: string[];
   failed: string[];
 }
+
+const ADMIN_ONLY = {
+  en: "(only your administrator can release this message)",
+  ja: "(このメッセージは管理者のみ取り出せます)",
+} as const;
 
 function withToken(base: string, token: string): string {
   return `${base}${base.includes("?") ? "&" : "?"}t=${token}`;
@@ -60,9 +66,9 @@ async function sendTenantDigests(
   now: Date,
 ): Promise<DigestResult> {
   const d = t.quarantine!.digest!;
-  const secret = linkSecret(runtime.config.node);
+  const keys = linkKeys(runtime.config);
   const result: DigestResult = { tenant: t.id, sent: [], failed: [] };
-  if (!secret) {
+  if (!keys) {
     runtime.log.error(
       { tenant: t.id },
       "digest skipped: no node.link_secret (or SLUICE_LINK_SECRET) on this node",
@@ -92,8 +98,11 @@ async function sendTenantDigests(
         date: it.createdAt.toISOString(),
         sender: it.envelope.mailFrom?.address || "<>",
         subject: (it.subject ?? "").replace(/[\r\n]+/g, " "),
-        release_url: withToken(d.link_base, signLink(secret, "release", it.id, user, expires)),
-        view_url: withToken(d.link_base, signLink(secret, "view", it.id, user, expires)),
+        // The same rule as the console: a copy with a virus gets no release link.
+        release_url: needsAdmin(it, user)
+          ? ADMIN_ONLY[lang]
+          : withToken(d.link_base, keys.sign("release", it.id, user, it.tenant, expires)),
+        view_url: withToken(d.link_base, keys.sign("view", it.id, user, it.tenant, expires)),
       }),
     );
     const raw = await renderNotification({

@@ -6,8 +6,8 @@
 import type { Runtime } from "../runtime.ts";
 import type { HoldItem } from "../store/types.ts";
 import { renderNotification } from "../notify/index.ts";
-import type { Routes } from "../smtp/nexthop/route.ts";
-import { linkSecret, signLink } from "./links.ts";
+import type { Routes } from "../delivery/nexthop/route.ts";
+import { linkKeys } from "./links.ts";
 import { claimStep, deliverCopy, newKey, runClaim, storeOf } from "./release.ts";
 import { APPROVAL_DEFAULTS, compilePair, NOTICE_DEFAULTS, NOTICE_VARIABLES } from "./templates.ts";
 
@@ -76,10 +76,10 @@ async function sendNotice(runtime: Runtime, routes: Routes, h: HoldItem): Promis
   const sender = h.envelope.mailFrom?.address || h.envelope.auth;
   const tenant = tenantOf(runtime, h);
   const cfg = tenant?.hold;
-  const secret = linkSecret(runtime.config.node);
+  const keys = linkKeys(runtime.config);
   const link = (kind: "send" | "cancel", to: string) =>
-    cfg?.link_base && secret
-      ? `${cfg.link_base}${cfg.link_base.includes("?") ? "&" : "?"}t=${signLink(secret, kind, h.id, to, h.releaseAt)}`
+    cfg?.link_base && keys
+      ? `${cfg.link_base}${cfg.link_base.includes("?") ? "&" : "?"}t=${keys.sign(kind, h.id, to, h.tenant, h.releaseAt)}`
       : "(ask your administrator)";
   const vars = {
     sender: sender ?? "",

@@ -3,13 +3,15 @@
 // cancel and approve. Trusts its caller to have authenticated `actor`; checks approvers itself.
 // Not for scheduling (hold-scheduler.ts, jobs.ts) nor for choosing what to hold (hold-options.ts).
 import type { Runtime } from "../runtime.ts";
-import type { Routes } from "../smtp/nexthop/route.ts";
+import type { Routes } from "../delivery/nexthop/route.ts";
 import { claimStep, newKey, ReleaseError, routesFor, runClaim, storeOf } from "./release.ts";
 import { releaseHoldNow } from "./hold-scheduler.ts";
-import { linkSecret, verifyLink } from "./links.ts";
+import { linkKeys } from "./links.ts";
+import { mayRelease } from "./may-release.ts";
 import { SpamFeedback, type FeedbackOutcome } from "../filters/spam/feedback.ts";
 
-export { verifyDigestLink, verifyHoldLink, signLink } from "./links.ts";
+export { LinkKeys, linkKeys, verifyDigestLink, verifyHoldLink } from "./links.ts";
+export { mayRelease, needsAdmin, type Releaser } from "./may-release.ts";
 export { RELEASED_HEADER, ReleaseError, resumeReleases } from "./release.ts";
 export { startQuarantineJobs, type QuarantineJobs } from "./jobs.ts";
 export { holdOptionsFilter } from "./hold-options.ts";
@@ -174,6 +176,8 @@ async function releaseQuarantine(
   after: (released: string[]) => Promise<void>,
 ): Promise<{ released: string[]; failed: { address: string; reason: string }[] }> {
   const store = storeOf(runtime);
+  if (recipients !== "all" && recipients.length === 0)
+    throw new ReleaseError(`release of ${id}: no recipients given (name them, or release all)`);
   const q = await store.getQuarantine(id);
   if (!q) throw new ReleaseError(`no quarantine entry ${id}`);
   const claim = await claimStep(runtime, { key, kind: "quarantine", itemId: id, recipients, actor });
@@ -205,17 +209,35 @@ export async function redeemLink(
   token: string,
   deps: OpsDeps & { now?: Date } = {},
 ): Promise<
-  | { kind: "release"; status: "released" | "used" | "failed"; quarantineId: string; recipient: string }
+  | {
+      kind: "release";
+      status: "released" | "used" | "failed" | "refused";
+      quarantineId: string;
+      recipient: string;
+      reason?: string;
+    }
   | { kind: "view"; quarantineId: string; recipient: string }
   | { kind: "send" | "cancel"; status: "done" | "used"; holdId: string }
   | null
 > {
-  const secret = linkSecret(runtime.config.node);
-  const c = secret ? verifyLink(secret, token, deps.now) : null;
+  const c = linkKeys(runtime.config)?.verify(token, deps.now) ?? null;
   if (!c) return null;
   const store = storeOf(runtime);
-  if (c.kind === "view") return { kind: "view", quarantineId: c.id, recipient: c.recipient };
-  if (c.kind === "release") {
+  if (c.kind === "view" || c.kind === "release") {
+    // A link acts for one recipient of one tenant's entry, and only within that entry.
+    const item = await store.getQuarantine(c.id);
+    if (!item || item.tenant !== c.tenant || !item.recipients.some((r) => r.address === c.recipient))
+      return null;
+    if (c.kind === "view") return { kind: "view", quarantineId: c.id, recipient: c.recipient };
+    const may = mayRelease({ role: "user", address: c.recipient }, item, [c.recipient]);
+    if (!may.ok)
+      return {
+        kind: "release",
+        status: "refused",
+        quarantineId: c.id,
+        recipient: c.recipient,
+        reason: may.reason,
+      };
     const key = `link:${c.nonce}`;
     const before = await store.getRelease(key);
     if (before?.state === "done")
@@ -236,7 +258,8 @@ export async function redeemLink(
   if (!(await store.consumeToken(`link:${c.nonce}`, c.expiresAt)))
     return { kind: c.kind, status: "used", holdId: c.id };
   const hold = await store.getHold(c.id);
-  if (!hold || (hold.envelope.mailFrom?.address ?? "").toLowerCase() !== c.recipient) return null;
+  if (!hold || hold.tenant !== c.tenant) return null;
+  if ((hold.envelope.mailFrom?.address ?? "").toLowerCase() !== c.recipient) return null;
   const ops = createQuarantineOps(runtime, deps);
   if (c.kind === "send") await ops.releaseHold(c.id, { actor: `link:${c.recipient}` });
   else await ops.cancelHold(c.id, { actor: `link:${c.recipient}` });

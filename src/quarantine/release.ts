@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Runtime } from "../runtime.ts";
 import type { Address, Envelope } from "../message/envelope.ts";
-import { Routes } from "../smtp/nexthop/route.ts";
+import { Routes } from "../delivery/nexthop/route.ts";
 import type { ReleaseClaim, ReleaseClaimInput, Store } from "../store/types.ts";
 
 export const RELEASED_HEADER = "X-Sluice-Released";

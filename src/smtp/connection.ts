@@ -14,13 +14,14 @@ import type { SmtpReply } from "../pipeline/types.ts";
 import { DirectoryError } from "../policy/directory.ts";
 import type { User } from "../policy/types.ts";
 import { AuthLimiter, decodeBase64Line, decodePlain, type Credentials } from "./auth.ts";
-import { commitOutcome } from "./deliver.ts";
-import { BareLineEndError, LineTooLongError, SmtpInput } from "./input.ts";
+import { commitOutcome } from "../delivery/commit.ts";
+import { quarantineIdOf } from "../delivery/copies.ts";
+import { BareLineEndError, InputTimeoutError, LineTooLongError, SmtpInput } from "./input.ts";
 import { ProxyProtocolError, readProxyHeader } from "./proxy-protocol.ts";
 import { receivedHeader } from "./received.ts";
-import { sendAfterCommit } from "./notify-after.ts";
-import { NextHopNotificationSender } from "./nexthop/notification-sender.ts";
-import type { Routes } from "./nexthop/route.ts";
+import { sendAfterCommit } from "../delivery/notify-after.ts";
+import { NextHopNotificationSender } from "../delivery/nexthop/notification-sender.ts";
+import type { Routes } from "../delivery/nexthop/route.ts";
 
 export type ListenerKind = "inbound" | "submission" | "submissions";
 
@@ -38,6 +39,12 @@ export interface ListenerContext {
 }
 
 class Closed extends Error {}
+
+const TIMEOUT_REPLY: Record<InputTimeoutError["phase"], SmtpReply> = {
+  idle: { code: 421, enhanced: "4.4.2", text: "Idle timeout, closing connection" },
+  command: { code: 421, enhanced: "4.4.2", text: "Command line timeout, closing connection" },
+  data: { code: 421, enhanced: "4.4.2", text: "Data rate too low, closing connection" },
+};
 
 const r = (code: number, enhanced: string, text: string): SmtpReply => ({ code, enhanced, text });
 
@@ -67,7 +74,14 @@ export class SmtpConnection {
     this.session = ctx.runtime.newSession();
     this.client = { address: normalizeIp(socket.remoteAddress ?? "0.0.0.0"), port: socket.remotePort ?? 0 };
     this.log = ctx.log.child({ listener: ctx.kind, client: this.client.address });
-    this.input = new SmtpInput(socket, ctx.smtp.limits.max_line_length);
+    const limits = ctx.smtp.limits;
+    this.input = new SmtpInput(socket, limits.max_line_length);
+    this.input.deadlines = {
+      idleMs: limits.idle_timeout_s * 1000,
+      lineMs: limits.command_timeout_s * 1000,
+      dataMs: limits.data_timeout_s * 1000,
+      minDataRate: limits.min_data_rate,
+    };
   }
 
   private reply(rep: SmtpReply | string): void {
@@ -92,9 +106,7 @@ export class SmtpConnection {
 
   async run(): Promise<void> {
     const limits = this.ctx.smtp.limits;
-    this.raw.setTimeout(limits.idle_timeout_s * 1000, () =>
-      this.close(r(421, "4.4.2", "Idle timeout, closing connection")),
-    );
+    // Client time limits are per record (SmtpInput.deadlines), never reset by a single byte.
     const total = setTimeout(
       () => this.close(r(421, "4.4.2", "Session time limit exceeded, closing connection")),
       limits.session_timeout_s * 1000,
@@ -119,7 +131,10 @@ export class SmtpConnection {
       this.flush();
       await this.loop();
     } catch (err) {
-      if (err instanceof ProxyProtocolError) {
+      if (err instanceof InputTimeoutError) {
+        this.log.warn({ phase: err.phase, id: this.session.tx?.id }, "client too slow, closing");
+        this.close(TIMEOUT_REPLY[err.phase]);
+      } else if (err instanceof ProxyProtocolError) {
         this.log.warn({ err: err.message }, "bad PROXY header");
         this.close(r(421, "4.7.0", "Bad PROXY protocol header"));
       } else if (!(err instanceof Closed)) {
@@ -239,14 +254,21 @@ export class SmtpConnection {
     const injected = this.input.discard();
     if (injected) this.log.warn({ bytes: injected }, "discarded input pipelined after STARTTLS");
     const secure = new TLSSocket(this.raw, { isServer: true, secureContext: this.ctx.tls });
+    // The handshake is one more record with a deadline: a stalled one must not hold the slot.
+    const handshake = setTimeout(
+      () => secure.destroy(new Error("TLS handshake timeout")),
+      this.ctx.smtp.limits.command_timeout_s * 1000,
+    );
     await new Promise<void>((resolve, reject) => {
       secure.once("secure", resolve);
       secure.once("error", reject);
-    }).catch((err: Error) => {
-      this.log.warn({ err: err.message }, "TLS handshake failed");
-      this.closed = true;
-      throw new Closed();
-    });
+    })
+      .finally(() => clearTimeout(handshake))
+      .catch((err: Error) => {
+        this.log.warn({ err: err.message }, "TLS handshake failed");
+        this.closed = true;
+        throw new Closed();
+      });
     this.input.replaceSocket(secure);
     this.socket = secure;
     this.tlsUp = true;
@@ -299,7 +321,7 @@ export class SmtpConnection {
     }
     if (!creds) return this.reply(r(501, "5.5.2", "Cannot decode response"));
     const ip = this.client.address;
-    if (this.ctx.limiter.blocked(ip, creds.login)) {
+    if (await this.ctx.limiter.blocked(ip, creds.login)) {
       this.log.warn({ user: creds.login }, "authentication refused: too many failures");
       this.close(r(421, "4.7.0", "Too many failed authentications, try again later"));
       return;
@@ -313,12 +335,12 @@ export class SmtpConnection {
       throw err;
     }
     if (!user) {
-      const delay = this.ctx.limiter.fail(ip, creds.login);
+      const delay = await this.ctx.limiter.fail(ip, creds.login);
       this.log.warn({ user: creds.login, delay_ms: delay }, "authentication failed");
       await new Promise((res) => setTimeout(res, delay));
       return this.reply(r(535, "5.7.8", "Authentication credentials invalid"));
     }
-    this.ctx.limiter.succeed(ip, creds.login);
+    await this.ctx.limiter.succeed(ip, creds.login);
     this.user = user;
     this.session.setAuth(user.address);
     this.log.info({ user: user.address }, "authenticated");
@@ -445,21 +467,20 @@ export class SmtpConnection {
         },
       ];
       const rt = this.ctx.runtime;
-      const reply = await commitOutcome(tx, result, trace, {
+      const { reply, copies } = await commitOutcome(tx, result, trace, {
         store: rt.store,
         routes: this.ctx.routes,
         routeFor: (a) => rt.resolver.routeFor(a),
-        tenantFor: (a) => rt.resolver.tenantFor(a)?.id ?? null,
+        owner: (a, kind) => rt.resolver.ownerOf(a, tx.envelope, kind),
         log: this.log,
       });
       this.log.info({ id: tx.id, reply: `${reply.code} ${reply.enhanced}` }, "data reply");
       this.reply(reply);
       if (reply.code < 300) {
-        const quarantined = result.groups.some((g) => g.disposition === "quarantine") ? tx.id : null;
         const sender = new NextHopNotificationSender(this.ctx.routes, (a) => rt.resolver.routeFor(a));
         // The client has its answer; notifications follow and never change it.
         this.flush();
-        await sendAfterCommit(tx, result, quarantined, rt.resolver, sender, this.log);
+        await sendAfterCommit(tx, result, quarantineIdOf(copies), rt.resolver, sender, this.log);
       }
     } finally {
       await this.resetTransaction();

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Runtime } from "../runtime.ts";
 import { AuthLimiter } from "./auth.ts";
 import { SmtpConnection, type ListenerContext, type ListenerKind } from "./connection.ts";
-import { Routes } from "./nexthop/route.ts";
+import { Routes } from "../delivery/nexthop/route.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 export interface SmtpListeners {

@@ -97,6 +97,43 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.listQuarantine({ recipient: "carol@example.com" })).toEqual([]);
     });
 
+    it("keeps each quarantined recipient's own filter results", async () => {
+      await store.putQuarantine({
+        id: "QR1",
+        tenant: "example",
+        envelope: emptyEnvelope("inbound"),
+        score: 30,
+        symbols: [{ name: "CLAMAV_VIRUS", score: 0 }],
+        subject: null,
+        message: Buffer.from("Subject: x\r\n\r\nbody\r\n"),
+        recipients: [
+          {
+            address: "alice@example.com",
+            reason: "virus",
+            score: 0,
+            symbols: [{ name: "CLAMAV_VIRUS", score: 0 }],
+          },
+          {
+            address: "carol@example.com",
+            reason: "spam",
+            score: 30,
+            symbols: [{ name: "BAYES_SPAM", score: 30 }],
+          },
+          { address: "dave@example.com", reason: "spam" },
+        ],
+      });
+      const q = (await store.getQuarantine("QR1"))!;
+      const by = new Map(q.recipients.map((r) => [r.address, r]));
+      expect(by.get("alice@example.com")?.symbols.map((s) => s.name)).toEqual(["CLAMAV_VIRUS"]);
+      expect(by.get("carol@example.com")?.symbols.map((s) => s.name)).toEqual(["BAYES_SPAM"]);
+      expect(by.get("carol@example.com")?.score).toBe(30);
+      // Without its own results a recipient carries the entry's.
+      expect(by.get("dave@example.com")?.symbols.map((s) => s.name)).toEqual(["CLAMAV_VIRUS"]);
+      const listed = await store.listQuarantine({ recipient: "carol@example.com" });
+      expect(listed[0]?.recipients.find((r) => r.address === "carol@example.com")?.score).toBe(30);
+      await store.deleteQuarantine("QR1");
+    });
+
     it("holds messages and changes their state once", async () => {
       await store.putHold({
         id: "H1",
@@ -279,6 +316,30 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await store.searchLog({ sender: "someone@x.org" })).length).toBe(1);
       expect((await store.searchLog({ tenant: "other" })).length).toBe(0);
       expect((await store.getLog("L1"))?.recipients[0]?.action).toBe("accept");
+      // One message to two tenants: one entry each, both found by the reference id.
+      for (const [id, tenant] of [
+        ["R_1", "acme"],
+        ["R_1-T2", "globex"],
+        ["R_10", "acme"],
+        ["RX1-T2", "globex"],
+      ] as const) {
+        await store.logMessage({
+          id,
+          at,
+          tenant,
+          ingress: "inbound",
+          clientAddress: "192.0.2.1",
+          sender: "s@x.org",
+          subject: null,
+          size: 1,
+          recipients: [],
+        });
+      }
+      const refs = (q: { ref: string; tenant?: string }) =>
+        store.searchLog(q).then((l) => l.map((e) => e.id).sort());
+      expect(await refs({ ref: "R_1" })).toEqual(["R_1", "R_1-T2"]);
+      expect(await refs({ ref: "R_1", tenant: "globex" })).toEqual(["R_1-T2"]);
+      expect(await refs({ ref: "R%1" })).toEqual([]);
     });
 
     // ---- web console: accounts, sessions, audit log (src/web/) ----

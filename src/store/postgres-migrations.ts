@@ -196,4 +196,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX shadow_diff_run ON shadow_diff(shadow_id, seq);
   `,
+  // 4: each quarantined recipient keeps its own filter results (who may release depends on them)
+  `
+  ALTER TABLE quarantine_rcpt ADD COLUMN score double precision;
+  ALTER TABLE quarantine_rcpt ADD COLUMN symbols jsonb;
+  `,
 ];

@@ -240,13 +240,16 @@ export class PostgresStore implements Store {
       );
       if (item.recipients.length) {
         await c.query(
-          `INSERT INTO quarantine_rcpt (id, address, state, reason, updated_at)
-           SELECT $1, a, 'quarantined', r, $4 FROM unnest($2::text[], $3::text[]) AS t(a, r)`,
+          `INSERT INTO quarantine_rcpt (id, address, state, reason, updated_at, score, symbols)
+           SELECT $1, a, 'quarantined', r, $4, sc, sy::jsonb
+           FROM unnest($2::text[], $3::text[], $5::float8[], $6::text[]) AS t(a, r, sc, sy)`,
           [
             item.id,
             item.recipients.map((r) => r.address.toLowerCase()),
             item.recipients.map((r) => r.reason),
             now,
+            item.recipients.map((r) => r.score ?? item.score),
+            item.recipients.map((r) => JSON.stringify(r.symbols ?? item.symbols)),
           ],
         );
       }
@@ -256,7 +259,7 @@ export class PostgresStore implements Store {
   private async quarantineItems(rows: Row[]): Promise<QuarantineItem[]> {
     if (!rows.length) return [];
     const rcpts = await this.q(
-      "SELECT id, address, state, reason, updated_at FROM quarantine_rcpt WHERE id = ANY($1) ORDER BY address",
+      "SELECT id, address, state, reason, updated_at, score, symbols FROM quarantine_rcpt WHERE id = ANY($1) ORDER BY address",
       [rows.map((r) => r.id)],
     );
     return rows.map((row) => ({
@@ -275,6 +278,8 @@ export class PostgresStore implements Store {
           state: r.state as QuarantineState,
           reason: String(r.reason),
           updatedAt: r.updated_at as Date,
+          score: r.score === null ? Number(row.score) : Number(r.score),
+          symbols: (r.symbols ?? row.symbols) as QuarantineItem["symbols"],
         })),
     }));
   }
@@ -600,6 +605,8 @@ export class PostgresStore implements Store {
     const where: string[] = [];
     const args: unknown[] = [];
     const arg = (v: unknown) => `$${args.push(v)}`;
+    if (q.ref !== undefined)
+      where.push(`(m.id = ${arg(q.ref)} OR m.id LIKE ${arg(`${likeEscape(q.ref)}-T%`)} ESCAPE '\\')`);
     if (q.tenant !== undefined) where.push(`m.tenant = ${arg(q.tenant)}`);
     if (q.sender !== undefined) where.push(`m.sender = ${arg(q.sender.toLowerCase())}`);
     if (q.since !== undefined) where.push(`m.at >= ${arg(q.since)}`);
@@ -1055,4 +1062,8 @@ function shadowFromRow(row: Row): ShadowRun {
     state: row.state as ShadowRun["state"],
     createdAt: row.created_at as Date,
   };
+}
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

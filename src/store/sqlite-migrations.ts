@@ -201,4 +201,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX shadow_diff_run ON shadow_diff(shadow_id, seq);
   `,
+  // 7: each quarantined recipient keeps its own filter results (who may release depends on them)
+  `
+  ALTER TABLE quarantine_rcpt ADD COLUMN score REAL;
+  ALTER TABLE quarantine_rcpt ADD COLUMN symbols TEXT;
+  `,
 ];

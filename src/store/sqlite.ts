@@ -195,15 +195,25 @@ export class SqliteStore implements Store {
           q.message,
         );
       const ins = this.db.prepare(
-        "INSERT INTO quarantine_rcpt (id, address, state, reason, updated_at) VALUES (?, ?, 'quarantined', ?, ?)",
+        "INSERT INTO quarantine_rcpt (id, address, state, reason, updated_at, score, symbols) VALUES (?, ?, 'quarantined', ?, ?, ?, ?)",
       );
-      for (const r of q.recipients) ins.run(q.id, r.address.toLowerCase(), r.reason, now);
+      for (const r of q.recipients)
+        ins.run(
+          q.id,
+          r.address.toLowerCase(),
+          r.reason,
+          now,
+          r.score ?? q.score,
+          JSON.stringify(r.symbols ?? q.symbols),
+        );
     });
   }
 
   private quarantineFromRow(row: Row): QuarantineItem {
     const rcpts = this.db
-      .prepare("SELECT address, state, reason, updated_at FROM quarantine_rcpt WHERE id = ? ORDER BY address")
+      .prepare(
+        "SELECT address, state, reason, updated_at, score, symbols FROM quarantine_rcpt WHERE id = ? ORDER BY address",
+      )
       .all(String(row.id)) as Row[];
     return {
       id: String(row.id),
@@ -219,6 +229,8 @@ export class SqliteStore implements Store {
         state: r.state as QuarantineState,
         reason: String(r.reason),
         updatedAt: new Date(Number(r.updated_at)),
+        score: r.score === null ? Number(row.score) : Number(r.score),
+        symbols: JSON.parse(String(r.symbols ?? row.symbols)),
       })),
     };
   }
@@ -608,6 +620,10 @@ export class SqliteStore implements Store {
   async searchLog(q: LogQuery): Promise<LogEntry[]> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
+    if (q.ref !== undefined) {
+      where.push("(m.id = ? OR m.id LIKE ? ESCAPE '\\')");
+      args.push(q.ref, `${q.ref.replace(/[\\%_]/g, (c) => `\\${c}`)}-T%`);
+    }
     if (q.tenant !== undefined) {
       where.push("m.tenant = ?");
       args.push(q.tenant);

@@ -18,6 +18,9 @@ export interface QuarantineRecipient {
   state: QuarantineState;
   reason: string;
   updatedAt: Date;
+  /** This recipient's own filter results (rows written before they were kept: the entry's). */
+  score: number;
+  symbols: SymbolHit[];
 }
 
 export interface QuarantineInput {
@@ -28,7 +31,8 @@ export interface QuarantineInput {
   symbols: SymbolHit[];
   subject: string | null;
   message: Buffer;
-  recipients: { address: string; reason: string }[];
+  /** Each recipient with its own filter results (default: the entry's score and symbols). */
+  recipients: { address: string; reason: string; score?: number; symbols?: SymbolHit[] }[];
 }
 
 export interface QuarantineItem extends Omit<QuarantineInput, "message" | "recipients"> {
@@ -110,6 +114,8 @@ export interface LogEntry {
 }
 
 export interface LogQuery {
+  /** A message's reference id: its entry and its other tenants' entries (`<ref>-T<n>`). */
+  ref?: string;
   tenant?: string;
   recipient?: string;
   sender?: string;

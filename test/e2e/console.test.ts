@@ -16,7 +16,7 @@ import { startWeb } from "../../src/web/server.ts";
 import { createAccount } from "../../src/web/auth/accounts.ts";
 import { hashPassword } from "../../src/policy/password.ts";
 import { buildConsoleIfStale } from "../../web/build-if-stale.ts";
-import { signLink } from "../../src/quarantine/index.ts";
+import { LinkKeys } from "../../src/quarantine/index.ts";
 import type { FastifyInstance } from "fastify";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -268,11 +268,11 @@ describe.skipIf(!run)("console in Chromium", { timeout: 60_000 }, () => {
     await proxy.runtime.store!.putQuarantine(
       quarantineInput("QLINK", "example", ["dan@example.com"], "Subject: via link\n\nlink body\n"),
     );
-    const token = signLink(
-      LINK_SECRET,
+    const token = new LinkKeys(LINK_SECRET).sign(
       "release",
       "QLINK",
       "dan@example.com",
+      "example",
       new Date(Date.now() + 3600_000),
     );
     await context.clearCookies();

@@ -87,8 +87,7 @@ describe.skipIf(!available())("miltertest against the milter server", () => {
         sessions.push(s);
         return s;
       },
-      storeGroup: async () => undefined,
-      reinject: async () => undefined,
+      commit: async () => [],
       logger: pino({ level: "warn" }),
       quarantineMode: "mta",
     });

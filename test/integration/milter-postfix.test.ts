@@ -6,7 +6,9 @@ import { pino } from "pino";
 import { Writable } from "node:stream";
 import { MilterServer } from "../../src/milter/server.ts";
 import { FakeSession } from "../../src/milter/fake-session.ts";
-import { smtpReinjector } from "../../src/milter/reinject.ts";
+import { commitExtraCopies } from "../../src/delivery/reinject.ts";
+import { Routes } from "../../src/delivery/nexthop/route.ts";
+import type { NextHop } from "../../src/delivery/nexthop/types.ts";
 import type { DataResult, OutcomeGroup, Session } from "../../src/pipeline/session.ts";
 import type { Transaction } from "../../src/message/transaction.ts";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "../helpers/postfix.ts";
@@ -84,7 +86,7 @@ describe.skipIf(!available)("milter behind Postfix", () => {
   beforeAll(async () => {
     sink = new SmtpSink();
     await sink.start();
-    let reinject: ReturnType<typeof smtpReinjector> | null = null;
+    let reinjectHop: NextHop | null = null;
     server = new MilterServer({
       newSession: () => {
         if (useRealPipeline) return useRealPipeline();
@@ -98,14 +100,18 @@ describe.skipIf(!available)("milter behind Postfix", () => {
         sessions.push(s);
         return s;
       },
-      storeGroup: async (tx, g) => {
-        stored.push({
-          recipients: g.recipients,
-          reason: g.reason,
-          message: (await tx.spool!.buffer()).toString(),
-        });
+      commit: async (tx, result, extra) => {
+        for (const g of extra.store) {
+          stored.push({
+            recipients: g.recipients,
+            reason: g.reason,
+            message: (await tx.spool!.buffer()).toString(),
+          });
+        }
+        const log = pino({ level: "silent" });
+        const only = { store: [], reinject: extra.reinject };
+        return commitExtraCopies(tx, result, only, { store: null, owner: () => null, hop: reinjectHop, log });
       },
-      reinject: (tx, g) => reinject!(tx, g),
       logger: pino({ level: "info" }, logSink),
       progressIntervalMs: 500,
     });
@@ -115,7 +121,7 @@ describe.skipIf(!available)("milter behind Postfix", () => {
       milter: `inet:127.0.0.1:${port}`,
       extra: ["milter_content_timeout = 2s"],
     });
-    reinject = smtpReinjector({ host: "127.0.0.1", port: pf.reinjectPort, localName: "sluice.test" });
+    reinjectHop = new Routes("sluice.test", 30_000).hop(`smtp://127.0.0.1:${pf.reinjectPort}`);
   });
 
   afterAll(async () => {
@@ -298,9 +304,10 @@ describe.skipIf(!available)("milter behind Postfix: quarantine_mode mta, and Slu
             };
           },
         }),
-      storeGroup: async (tx) => void stored.push(tx.id),
-      reinject: async () => {
-        throw new Error("not used");
+      commit: async (tx, _result, extra) => {
+        if (extra.reinject.length) throw new Error("not used");
+        stored.push(tx.id);
+        return [];
       },
       logger: pino({ level: "warn" }),
       quarantineMode: "mta",

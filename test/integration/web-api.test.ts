@@ -8,7 +8,7 @@ import { run } from "../helpers/cli.ts";
 import { ApiClient, quarantineInput, startWebNode, type WebNode } from "../helpers/web.ts";
 import { createAccount } from "../../src/web/auth/accounts.ts";
 import { hashPassword } from "../../src/policy/password.ts";
-import { signLink } from "../../src/quarantine/index.ts";
+import { LinkKeys } from "../../src/quarantine/index.ts";
 
 const LINK_SECRET = "test-link-secret-0123456789abcdefghij";
 const config = (dir: string) => `
@@ -487,7 +487,8 @@ describe("console API", () => {
     await node.runtime.store!.putQuarantine(
       quarantineInput("QL1", "a", ["erin@a.example"], "Subject: link\n\nvia link\n"),
     );
-    const token = signLink(LINK_SECRET, "release", "QL1", "erin@a.example", new Date(Date.now() + 3600_000));
+    const keys = new LinkKeys(LINK_SECRET);
+    const token = keys.sign("release", "QL1", "erin@a.example", "a", new Date(Date.now() + 3600_000));
     // Opening the link (a GET, as a mail scanner would) serves the console page and changes nothing.
     await (await fetch(`${node.base}/links?t=${encodeURIComponent(token)}`)).text();
     const dir = join(node.dir, "maildir", "a.example", "erin", "new");
@@ -501,7 +502,7 @@ describe("console API", () => {
     expect(readdirSync(dir).length).toBe(1);
     const forged = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
     expect((await anon.post("/api/links/redeem", { t: forged })).status).toBe(404);
-    const view = signLink(LINK_SECRET, "view", "QL1", "erin@a.example", new Date(Date.now() + 3600_000));
+    const view = keys.sign("view", "QL1", "erin@a.example", "a", new Date(Date.now() + 3600_000));
     const v = await anon.post("/api/links/redeem", { t: view });
     expect((v.body.preview as { text: string }).text).toContain("via link");
   });

@@ -51,11 +51,19 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     { schema: { summary: "One message log entry", tags: ["log"], params: idParams } },
     async (req) => {
       const p = requireAuth(req);
-      const e = await ctx.store.getLog(req.params.id);
+      // A message to several tenants has one entry per tenant (`<ref>`, `<ref>-T2` …): the
+      // reference id a sender quotes finds the caller's own entry.
+      const id = req.params.id;
+      const e =
+        p.role === "operator"
+          ? await ctx.store.getLog(id)
+          : ((
+              await ctx.store.searchLog(
+                p.role === "user" ? { ref: id, recipient: p.subject } : { ref: id, tenant: tenantFilter(p) },
+              )
+            )[0] ?? null);
       if (!e) throw notFound("no such message");
-      if (p.role === "user") {
-        if (!e.recipients.some((r) => r.address === p.subject)) throw notFound("no such message");
-      } else assertTenant(p, e.tenant, "no such message");
+      if (p.role !== "user") assertTenant(p, e.tenant, "no such message");
       return own(p, e);
     },
   );

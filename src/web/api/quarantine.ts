@@ -7,9 +7,16 @@ import { assertTenant, requireAuth, tenantFilter, type Principal } from "../auth
 import { forbidden, HttpProblem, notFound } from "../problem.ts";
 import type { ApiContext } from "./context.ts";
 import { previewMessage } from "./mail-preview.ts";
+import { mayRelease, type Releaser } from "../../quarantine/index.ts";
 import { bool, idParams, int, obj, recipientsBody, str } from "./schema.ts";
 
 const STATES = ["quarantined", "released", "deleted", "expired"];
+
+function releaser(p: Principal): Releaser {
+  if (p.role === "operator") return { role: "operator" };
+  if (p.role === "tenant_admin") return { role: "tenant_admin", tenant: p.tenant };
+  return { role: "user", address: p.subject };
+}
 
 export function quarantineRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const load = async (p: Principal, id: string): Promise<QuarantineItem> => {
@@ -117,10 +124,9 @@ export function quarantineRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const p = requireAuth(req);
       const q = await load(p, req.params.id);
-      if (p.role === "user" && q.symbols.some((s) => /VIRUS/.test(s.name))) {
-        throw forbidden("a message with a virus can only be released by an administrator");
-      }
       const who = targets(p, q, req.body?.recipients);
+      const may = mayRelease(releaser(p), q, who === "all" ? q.recipients.map((r) => r.address) : who);
+      if (!may.ok) throw forbidden(may.reason);
       const res = await ctx.quarantine.release(q.id, who, {
         actor: p.subject,
         learnAsHam: req.body?.learnAsHam,

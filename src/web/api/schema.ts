@@ -11,5 +11,5 @@ export function obj(properties: Record<string, unknown>, required: string[] = []
 
 export const idParams = obj({ id: str({ maxLength: 200 }) }, ["id"]);
 export const recipientsBody = obj({
-  recipients: { type: "array", items: str({ maxLength: 320 }), maxItems: 1000 },
+  recipients: { type: "array", items: str({ maxLength: 320 }), minItems: 1, maxItems: 1000 },
 });

@@ -11,7 +11,7 @@ import { hasFindings, notificationsFor } from "../filters/virus/notifications.ts
 export async function sendAfterCommit(
   tx: Transaction,
   result: DataResult,
-  quarantineId: string | null,
+  quarantineIdOf: (address: string) => string | null,
   resolver: PolicyResolver,
   sender: NotificationSender,
   log: Logger,
@@ -20,7 +20,7 @@ export async function sendAfterCommit(
   // Virus notices need each recipient's policy: looked up only when there is a finding.
   if (result.verdicts.some((v) => hasFindings(v.symbols))) {
     list.push(
-      ...(await virusNotices(tx, result, quarantineId, resolver).catch((err: Error) => {
+      ...(await virusNotices(tx, result, quarantineIdOf, resolver).catch((err: Error) => {
         log.warn({ id: tx.id, err: err.message }, "could not build virus notifications");
         return [];
       })),
@@ -37,7 +37,7 @@ export async function sendAfterCommit(
 async function virusNotices(
   tx: Transaction,
   result: DataResult,
-  quarantineId: string | null,
+  quarantineIdOf: (address: string) => string | null,
   resolver: PolicyResolver,
 ): Promise<Notification[]> {
   const recipients = await Promise.all(
@@ -46,7 +46,7 @@ async function virusNotices(
       policy: await resolver.forRecipient(v.address),
       action: v.action as ActionType,
       symbols: v.symbols,
-      quarantineId: v.action === "quarantine" ? quarantineId : null,
+      quarantineId: v.action === "quarantine" ? quarantineIdOf(v.address) : null,
     })),
   );
   const notices = await notificationsFor({

@@ -46,7 +46,7 @@ describe("notifications after commit", () => {
     await sendAfterCommit(
       s.tx,
       result([{ name: "CLAMAV_VIRUS", score: 0, detail: "Eicar-Test" }]),
-      "Q1",
+      () => "Q1",
       s.resolver,
       s.sender,
       pino({ level: "silent" }),
@@ -60,7 +60,7 @@ describe("notifications after commit", () => {
     await sendAfterCommit(
       s.tx,
       result([{ name: "BAYES_HAM", score: -3 }]),
-      null,
+      () => null,
       s.resolver,
       s.sender,
       pino({ level: "silent" }),
