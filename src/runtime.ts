@@ -176,6 +176,8 @@ function makeParts(config: Config, registry: FilterRegistry, store: Store | null
       spoolMemoryBytes: config.spool.memory_bytes,
       spoolDir: config.spool.dir,
       maxTextChars: 2 * 1024 * 1024,
+      maxLineBytes: config.limits.line_bytes,
+      nulBytes: config.limits.nul_bytes,
     },
   };
 }

@@ -215,7 +215,14 @@ export const smtpSchema = z
         max_line_length: z.number().int().min(512).default(4096),
         max_connections_per_ip: z.number().int().positive().default(20),
         max_connections: z.number().int().positive().default(1000),
+        /** Waiting for the first byte of a command (RFC 5321 4.5.3.2.7: at least 5 minutes). */
         idle_timeout_s: z.number().positive().default(300),
+        /** From the first byte of a command line to its CRLF: per line, not per byte (slowloris). */
+        command_timeout_s: z.number().positive().default(60),
+        /** DATA: initial time credit and its cap; the client earns more by sending (below). */
+        data_timeout_s: z.number().positive().default(180),
+        /** DATA: bytes per second that keep the credit from running out (Postfix smtpd_min_data_rate). */
+        min_data_rate: z.number().positive().default(500),
         session_timeout_s: z.number().positive().default(1800),
         max_commands: z.number().int().positive().default(10_000),
         max_errors: z.number().int().positive().default(10),
@@ -300,9 +307,13 @@ export const configSchema = z
       .object({
         message_bytes: z.number().int().positive().default(52_428_800),
         header_bytes: z.number().int().positive().default(1_048_576),
+        /** Longest line inside a message (header or body), without CRLF; longer: 554 5.6.0. */
+        line_bytes: z.number().int().min(998).default(131_072),
+        /** NUL bytes inside a message: refuse it (554 5.6.0) or take it without them. */
+        nul_bytes: z.enum(["reject", "strip"]).default("reject"),
       })
       .strict()
-      .default({ message_bytes: 52_428_800, header_bytes: 1_048_576 }),
+      .prefault({}),
     delivery: deliveryTarget.default("maildir:./var/maildir"),
     smtp: smtpSchema.prefault({}),
     milter: milterSchema.prefault({}),

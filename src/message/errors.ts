@@ -19,3 +19,19 @@ export class MessageTooLargeError extends MessageError {
     this.name = "MessageTooLargeError";
   }
 }
+
+/** A line of the message (header or body) is longer than the configured limit. */
+export class MessageLineTooLongError extends MessageError {
+  constructor(limit: number) {
+    super(`message line longer than ${limit} bytes`, 554, "5.6.0");
+    this.name = "MessageLineTooLongError";
+  }
+}
+
+/** The message contains a NUL byte and policy refuses them (limits.nul_bytes: reject). */
+export class NulByteError extends MessageError {
+  constructor() {
+    super("NUL character in message data", 554, "5.6.0");
+    this.name = "NulByteError";
+  }
+}

@@ -5,7 +5,7 @@ import type { Envelope } from "./envelope.ts";
 import { HeaderList, parseHeaderSection } from "./headers.ts";
 import { Spool } from "./spool.ts";
 import { parseMime, type MimeView } from "./mime.ts";
-import { MessageTooLargeError } from "./errors.ts";
+import { MessageLineTooLongError, MessageTooLargeError, NulByteError } from "./errors.ts";
 
 export interface IntakeLimits {
   /** Largest message accepted at all (bytes). */
@@ -17,6 +17,10 @@ export interface IntakeLimits {
   spoolDir?: string;
   /** Decoded text kept for filters (characters). */
   maxTextChars: number;
+  /** Longest line of the message, header or body, without its line end (bytes). */
+  maxLineBytes: number;
+  /** NUL bytes in the message: refuse it, or take it without them. */
+  nulBytes: "reject" | "strip";
 }
 
 export const DEFAULT_INTAKE: IntakeLimits = {
@@ -24,6 +28,8 @@ export const DEFAULT_INTAKE: IntakeLimits = {
   maxHeaderBytes: 1024 * 1024,
   spoolMemoryBytes: 256 * 1024,
   maxTextChars: 2 * 1024 * 1024,
+  maxLineBytes: 131_072,
+  nulBytes: "reject",
 };
 
 /** A short, unique, quotable reference id (base32, 16 chars), e.g. for reject texts. */
@@ -78,11 +84,20 @@ export class Transaction {
   }
 }
 
-/** Receives raw bytes, splits the header section off, enforces size limits. */
+/**
+ * Receives raw bytes, splits the header section off, enforces size, line length and NUL
+ * limits. Every front end (proxy, milter, scan) feeds its bytes through here, so each limit
+ * gives the same reply everywhere; a front end keeps draining its input after a refusal.
+ */
 export class MessageWriter {
   private head: Buffer[] = [];
   private headLen = 0;
+  /** The last bytes of the header section so far, so a blank line split across chunks is found. */
+  private headTail: Buffer = Buffer.alloc(0);
   private inHead = true;
+  /** Bytes of the current line so far, and whether the last byte was a CR. */
+  private lineLen = 0;
+  private lastCr = false;
   private readonly spool: Spool;
   private readonly tx: Transaction;
   private readonly limits: IntakeLimits;
@@ -95,30 +110,59 @@ export class MessageWriter {
   }
 
   async write(chunk: Buffer): Promise<void> {
+    if (chunk.indexOf(0) !== -1) {
+      if (this.limits.nulBytes !== "strip") throw new NulByteError();
+      chunk = stripNul(chunk);
+    }
     if (this.spool.size + chunk.length > this.limits.maxMessageBytes) {
       throw new MessageTooLargeError("message", this.limits.maxMessageBytes);
     }
+    this.checkLines(chunk);
     if (this.inHead) this.scanHead(chunk);
     await this.spool.write(chunk);
   }
 
+  /** Line length across chunks: LF ends a line; a CR right before it is not counted. */
+  private checkLines(chunk: Buffer): void {
+    const max = this.limits.maxLineBytes;
+    let start = 0;
+    for (;;) {
+      const lf = chunk.indexOf(0x0a, start);
+      if (lf === -1) {
+        this.lineLen += chunk.length - start;
+        if (chunk.length > start) this.lastCr = chunk[chunk.length - 1] === 0x0d;
+        // A trailing CR may still be the first half of CRLF.
+        if (this.lineLen - (this.lastCr ? 1 : 0) > max) throw new MessageLineTooLongError(max);
+        return;
+      }
+      const cr = lf > start ? chunk[lf - 1] === 0x0d : this.lastCr;
+      if (this.lineLen + (lf - start) - (cr ? 1 : 0) > max) throw new MessageLineTooLongError(max);
+      this.lineLen = 0;
+      this.lastCr = false;
+      start = lf + 1;
+    }
+  }
+
   private scanHead(chunk: Buffer): void {
-    const prev = this.headLen;
-    this.head.push(chunk);
-    this.headLen += chunk.length;
-    // Look for the empty line, starting a few bytes back so a CRLF split across chunks is found.
-    const from = Math.max(0, prev - 3);
-    const joined = this.head.length === 1 ? chunk : Buffer.concat(this.head);
-    this.head = [joined];
-    const end = findHeaderEnd(joined, from);
-    if ((end ? end.headEnd : this.headLen) > this.limits.maxHeaderBytes) {
+    // Only the new bytes and a few before them are searched: a header section that arrives in
+    // many small pieces costs linear time, not quadratic.
+    const carry = this.headTail.length;
+    const window = carry ? Buffer.concat([this.headTail, chunk]) : chunk;
+    const base = this.headLen - carry;
+    const end = findHeaderEnd(window, 0, base === 0);
+    if ((end ? base + end.headEnd : this.headLen + chunk.length) > this.limits.maxHeaderBytes) {
       throw new MessageTooLargeError("header section", this.limits.maxHeaderBytes);
     }
+    this.head.push(chunk);
+    this.headLen += chunk.length;
+    this.headTail = window.subarray(Math.max(0, window.length - 3));
     if (end) {
+      const joined = Buffer.concat(this.head);
       this.inHead = false;
-      this.tx.headers = parseHeaderSection(joined.subarray(0, end.headEnd));
-      this.tx.bodyOffset = end.bodyStart;
+      this.tx.headers = parseHeaderSection(joined.subarray(0, base + end.headEnd));
+      this.tx.bodyOffset = base + end.bodyStart;
       this.head = [];
+      this.headTail = Buffer.alloc(0);
     }
   }
 
@@ -135,7 +179,14 @@ export class MessageWriter {
   }
 }
 
-function findHeaderEnd(buf: Buffer, from: number): { headEnd: number; bodyStart: number } | null {
+function findHeaderEnd(
+  buf: Buffer,
+  from: number,
+  atStart: boolean,
+): { headEnd: number; bodyStart: number } | null {
+  // A message starting with a blank line has no headers at all.
+  if (atStart && buf[0] === 0x0a) return { headEnd: 0, bodyStart: 1 };
+  if (atStart && buf[0] === 0x0d && buf[1] === 0x0a) return { headEnd: 0, bodyStart: 2 };
   let i = buf.indexOf(0x0a, from);
   while (i !== -1) {
     // "\n\n" or "\n\r\n" after a line end marks the blank line.
@@ -143,8 +194,12 @@ function findHeaderEnd(buf: Buffer, from: number): { headEnd: number; bodyStart:
     if (buf[i + 1] === 0x0d && buf[i + 2] === 0x0a) return { headEnd: i + 1, bodyStart: i + 3 };
     i = buf.indexOf(0x0a, i + 1);
   }
-  // A message starting with a blank line has no headers at all.
-  if (from === 0 && buf[0] === 0x0a) return { headEnd: 0, bodyStart: 1 };
-  if (from === 0 && buf[0] === 0x0d && buf[1] === 0x0a) return { headEnd: 0, bodyStart: 2 };
   return null;
+}
+
+function stripNul(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(b.length);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) out[n++] = b[i]!;
+  return out.subarray(0, n);
 }

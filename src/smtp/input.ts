@@ -6,7 +6,37 @@ import type { Duplex } from "node:stream";
 export class LineTooLongError extends Error {}
 export class BareLineEndError extends Error {}
 
+/** The client was too slow: idle before a command, inside a command line, or during DATA. */
+export class InputTimeoutError extends Error {
+  readonly phase: "idle" | "command" | "data";
+  constructor(phase: "idle" | "command" | "data") {
+    super(`${phase} timeout`);
+    this.name = "InputTimeoutError";
+    this.phase = phase;
+  }
+}
+
+/**
+ * Time limits per record, not per byte (Postfix's smtpd_per_record_deadline): a byte a second
+ * must not hold a connection for the whole session. Time spent by us (filters, spool writes)
+ * never counts against the client: only time spent waiting for its bytes does.
+ */
+export interface InputDeadlines {
+  /** Waiting for the first byte of a command line. */
+  idleMs: number;
+  /** From the first byte of a command line to its CRLF. */
+  lineMs: number;
+  /** DATA: the initial credit, and the most credit a client can build up. */
+  dataMs: number;
+  /** DATA: each byte received earns 1000/minDataRate ms of credit (smtpd_min_data_rate). */
+  minDataRate: number;
+}
+
 const HIGH_WATER = 256 * 1024;
+/** A DATA line longer than this is passed on in pieces, so memory stays bounded. */
+const LONG_PIECE = 64 * 1024;
+
+type Phase = { kind: "idle" | "command"; until: number } | { kind: "data"; credit: number } | null;
 
 export class SmtpInput {
   private buf: Buffer = Buffer.alloc(0);
@@ -14,6 +44,12 @@ export class SmtpInput {
   private waiting: (() => void) | null = null;
   private ended = false;
   private readonly maxLine: number;
+  /** Deadlines to enforce; null: wait as long as it takes (the caller has its own limits). */
+  deadlines: InputDeadlines | null = null;
+  private phase: Phase = null;
+  /** Bytes received in total, and how many of them have earned DATA credit already. */
+  private received = 0;
+  private credited = 0;
 
   constructor(socket: Duplex, maxLine: number) {
     this.socket = socket;
@@ -39,6 +75,7 @@ export class SmtpInput {
 
   /** Wait until n bytes are buffered (or input ends) and return them without consuming. */
   async peek(n: number): Promise<Buffer> {
+    this.startLine();
     while (this.buf.length < n && (await this.more()));
     return this.buf.subarray(0, n);
   }
@@ -59,6 +96,7 @@ export class SmtpInput {
 
   private attach(socket: Duplex): void {
     socket.on("data", (chunk: Buffer) => {
+      this.received += chunk.length;
       this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
       if (this.buf.length > HIGH_WATER) socket.pause();
       this.wake();
@@ -79,10 +117,51 @@ export class SmtpInput {
     w?.();
   }
 
+  /** A command line starts: idle until its first byte, then the per-line deadline. */
+  private startLine(): void {
+    const d = this.deadlines;
+    if (!d) return;
+    const now = Date.now();
+    this.phase =
+      this.buf.length === 0
+        ? { kind: "idle", until: now + d.idleMs }
+        : { kind: "command", until: now + d.lineMs };
+  }
+
+  /** Wait for more input; false once it has ended. Throws InputTimeoutError past a deadline. */
   private async more(): Promise<boolean> {
     if (this.ended) return false;
     this.socket.resume();
-    await new Promise<void>((r) => (this.waiting = r));
+    const phase = this.phase;
+    const d = this.deadlines;
+    if (!phase || !d) {
+      await new Promise<void>((r) => (this.waiting = r));
+      return true;
+    }
+    const started = Date.now();
+    const limit = phase.kind === "data" ? phase.credit : phase.until - started;
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.waiting = null;
+          resolve(true);
+        },
+        Math.max(0, limit),
+      );
+      this.waiting = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+    if (timedOut) throw new InputTimeoutError(phase.kind);
+    const now = Date.now();
+    if (phase.kind === "data") {
+      const earned = ((this.received - this.credited) * 1000) / d.minDataRate;
+      this.credited = this.received;
+      phase.credit = Math.min(d.dataMs, phase.credit - (now - started) + earned);
+    } else if (phase.kind === "idle" && this.buf.length > 0) {
+      this.phase = { kind: "command", until: now + d.lineMs };
+    }
     return true;
   }
 
@@ -91,6 +170,7 @@ export class SmtpInput {
    * for a bare CR or LF, LineTooLongError past the limit (the rest of the line is skipped).
    */
   async readLine(): Promise<string | null> {
+    this.startLine();
     let from = 0;
     for (;;) {
       const lf = this.buf.indexOf(0x0a, from);
@@ -143,17 +223,23 @@ export class SmtpInput {
   async readData(onChunk: (b: Buffer) => Promise<void>): Promise<{ bareLineEnd: boolean } | null> {
     let bare = false;
     let atLineStart = true;
+    this.phase = this.deadlines ? { kind: "data", credit: this.deadlines.dataMs } : null;
+    this.credited = this.received;
     for (;;) {
       // Process whole lines only, so dot-stuffing and CRLF checks never straddle chunks.
       const lastLf = this.buf.lastIndexOf(0x0a);
       if (lastLf === -1) {
-        if (this.buf.length > 64 * 1024) {
-          // A very long line: pass it on in pieces (it is still one line).
+        if (this.buf.length > LONG_PIECE) {
+          // A very long line: pass it on in pieces (it is still one line). The last byte stays
+          // behind in case it is the CR of the CRLF. Take the piece off the buffer *before*
+          // awaiting the consumer: bytes arriving meanwhile are appended and must survive.
           const piece = this.buf.subarray(0, this.buf.length - 1);
-          if (piece.includes(0x0d)) bare ||= hasBareCr(piece);
-          await onChunk(atLineStart && piece[0] === 0x2e ? piece.subarray(1) : piece);
-          atLineStart = false;
           this.buf = this.buf.subarray(this.buf.length - 1);
+          if (piece.includes(0x0d)) bare ||= hasBareCr(piece);
+          const lineStart = atLineStart;
+          atLineStart = false;
+          await onChunk(lineStart && piece[0] === 0x2e ? piece.subarray(1) : piece);
+          continue; // look at what arrived meanwhile before waiting for more
         }
         if (!(await this.more())) return null;
         continue;

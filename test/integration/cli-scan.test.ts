@@ -148,10 +148,22 @@ describe("hostile input", () => {
 
   it("refuses a header section over the limit with a clear error", async () => {
     const f = join(dir, "hugehead.eml");
-    writeFileSync(f, "From: a@x.org\r\nX-Long: " + "a".repeat(2_000_000) + "\r\n\r\nbody\r\n");
+    // Many ordinary lines: one 2 MB line is refused earlier, for its length (554 5.6.0).
+    writeFileSync(
+      f,
+      "From: a@x.org\r\n" + ("X-Long: " + "a".repeat(990) + "\r\n").repeat(2100) + "\r\nbody\r\n",
+    );
     const r = await run(["scan", "--json", "--rcpt", "a@example.com", f], { cwd: dir });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error).toBe("552 5.6.0 header section exceeds the limit of 1048576 bytes");
+  });
+
+  it("refuses a line over limits.line_bytes with the reply the proxy and milter give", async () => {
+    const f = join(dir, "longline.eml");
+    writeFileSync(f, "From: a@x.org\r\nX-Long: " + "a".repeat(2_000_000) + "\r\n\r\nbody\r\n");
+    const r = await run(["scan", "--json", "--rcpt", "a@example.com", f], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toBe("554 5.6.0 message line longer than 131072 bytes");
   });
 
   it("scans a 50 MB message with memory bounded (never twice the message over baseline)", async () => {
