@@ -291,6 +291,8 @@ tenants:
       expect(sink.messages().filter((m) => m.includes("quarterly numbers"))).toEqual([]);
       const held = await proxy.runtime.store!.getHold(`${ref}-H1`);
       expect(held?.reason).toMatch(/external recipients: one@elsewhere\.org, two@other\.org/);
+      // Outbound mail's hold belongs to the authenticated sender's tenant (was null).
+      expect(held?.tenant).toBe("example");
       expect(held!.releaseAt.getTime() - held!.createdAt.getTime()).toBeGreaterThan(6 * MIN);
       const rt = proxy.runtime;
       const r = await holdTick(rt, routesFor(rt), new Date(Date.now() + 8 * MIN));
