@@ -18,7 +18,7 @@ import { CachedDirectory } from "./policy/cached-directory.ts";
 import { LdapDirectory } from "./policy/ldap/ldap-directory.ts";
 import type { Directory } from "./policy/directory.ts";
 import { PolicyResolver } from "./policy/resolve.ts";
-import { openStore } from "./store/open.ts";
+import { openStore, openStoreLenient } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
 import type { IntakeLimits } from "./message/transaction.ts";
 
@@ -30,9 +30,18 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Open the configured store: "always", "if-exists" (offline scan), or "never". */
   store?: "always" | "if-exists" | "never";
+  /**
+   * A PostgreSQL store that does not answer at start is kept (unmigrated, `storeError` set)
+   * instead of failing: `serve` then starts on the cached revision and the cluster agent
+   * retries with `connectStore()`.
+   */
+  tolerateStoreDown?: boolean;
   /** Extra filters (tests); they replace built-in filters of the same name. */
   extraFilters?: import("./pipeline/types.ts").Filter[];
 }
+
+/** One part's health for /healthz: degraded or not, plus a few public facts. */
+export type HealthPart = { degraded: boolean } & Record<string, unknown>;
 
 interface Parts {
   config: Config;
@@ -49,6 +58,8 @@ export class Runtime {
   private _source: string;
   private parts: Parts;
   private readonly opts: RuntimeOptions;
+  private _storeError: Error | null = null;
+  private readonly healthParts = new Map<string, () => HealthPart>();
 
   private constructor(
     opts: RuntimeOptions,
@@ -86,11 +97,39 @@ export class Runtime {
     const mode = opts.store ?? "always";
     const sqlitePath = config.store.startsWith("sqlite:") ? config.store.slice(7) : null;
     const open = mode === "always" || (mode === "if-exists" && sqlitePath !== null && existsSync(sqlitePath));
-    const store = open ? await openStore(config.store) : null;
+    let store: Store | null = null;
+    let storeError: Error | null = null;
+    if (open && opts.tolerateStoreDown) ({ store, error: storeError } = await openStoreLenient(config.store));
+    else if (open) store = await openStore(config.store);
     const secret = await loadSecretKey({ keyFile: config.secrets?.key_file });
     if (store && secret) keys = new StoreKeySource(store, secret);
     runtime = new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
+    runtime._storeError = storeError;
     return runtime;
+  }
+
+  /** Why the store could not be opened at start (tolerateStoreDown), until connectStore() works. */
+  get storeError(): Error | null {
+    return this._storeError;
+  }
+
+  /** Open (migrate) a store that was down at start; throws StoreError while it still is. */
+  async connectStore(): Promise<void> {
+    if (!this._storeError || !this.store) return;
+    await this.store.migrate();
+    this._storeError = null;
+  }
+
+  /** A part of the node reports its health here (e.g. the cluster agent); see health(). */
+  setHealth(name: string, part: () => HealthPart): void {
+    this.healthParts.set(name, part);
+  }
+
+  /** What /healthz shows: "degraded" while some part is (the node still filters mail). */
+  health(): { status: "ok" | "degraded" } & Record<string, unknown> {
+    const parts = Object.fromEntries([...this.healthParts].map(([name, f]) => [name, f()]));
+    const degraded = Object.values(parts).some((p) => p.degraded);
+    return { status: degraded ? "degraded" : "ok", ...parts };
   }
 
   /** Where the configuration in force came from (file, inline, or a cluster revision). */

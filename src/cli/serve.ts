@@ -8,13 +8,15 @@ import { startSmtpListeners } from "../smtp/listener.ts";
 import { startMilter } from "../milter/start.ts";
 import { startQuarantineJobs } from "../quarantine/index.ts";
 import { frontRuntime, startClusterAgent } from "../cluster/start.ts";
+import { ClusterStartError } from "../cluster/agent.ts";
 
 export interface ServeOptions {
   config?: string;
 }
 
 export async function serve(opts: ServeOptions): Promise<void> {
-  const runtime = await Runtime.create({ configPath: opts.config });
+  // A cluster node whose PostgreSQL is down still starts, on its cached revision (cluster/agent.ts).
+  const runtime = await Runtime.create({ configPath: opts.config, tolerateStoreDown: true });
   const log = runtime.log;
   const cfg = runtime.config;
   if (!opts.config) {
@@ -32,7 +34,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   log.info({ config: runtime.source, store: cfg.store, role: cfg.node.role }, "configuration loaded");
   // PostgreSQL store: apply the role's newest published revision before listening, then follow.
-  const cluster = await startClusterAgent(runtime, opts.config);
+  let cluster: Awaited<ReturnType<typeof startClusterAgent>>;
+  try {
+    cluster = await startClusterAgent(runtime, opts.config);
+  } catch (err) {
+    if (!(err instanceof ClusterStartError)) throw err;
+    // One clear log line, not a stack trace: the operator knows what to fix.
+    log.fatal({ err: err.message }, "cannot start");
+    await runtime.close();
+    process.exitCode = 1;
+    return;
+  }
   const web = await startWeb(runtime, cfg.web.listen);
   log.info({ listener: "web", address: cfg.web.listen, paths: ["/healthz", "/metrics"] }, "listening");
   const tls = await loadTls(cfg.smtp.tls, "./var", cfg.smtp.hostname);

@@ -6,6 +6,7 @@ import type { Runtime } from "../runtime.ts";
 import { QUICKSTART_YAML } from "../config/quickstart.ts";
 import { ClusterAgent } from "./agent.ts";
 import { nodeIdentity } from "./identity.ts";
+import { revisionCachePath } from "./revision-cache.ts";
 import { ShadowEvaluator, shadowedRuntime } from "./shadow.ts";
 
 export async function startClusterAgent(runtime: Runtime, configPath?: string): Promise<ClusterAgent | null> {
@@ -19,6 +20,7 @@ export async function startClusterAgent(runtime: Runtime, configPath?: string): 
     shadow: new ShadowEvaluator({ store: runtime.store, nodeName: identity.name, log }),
     localText: () => (configPath ? readFile(configPath, "utf8") : QUICKSTART_YAML),
     log,
+    cachePath: revisionCachePath(runtime.config, identity.role),
   });
   await agent.start();
   return agent;

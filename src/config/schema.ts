@@ -273,6 +273,8 @@ export const configSchema = z
         role: z.string().min(1).default("default"),
         /** HMAC key of digest and hold links: node-local, never published with the tenant config. */
         link_secret: z.string().min(32, "at least 32 characters").optional(),
+        /** Node-local state (the last applied cluster revision); default: the spool's parent folder. */
+        state_dir: z.string().min(1).optional(),
       })
       .strict()
       .default({ role: "default" }),

@@ -12,3 +12,21 @@ export async function openStore(url: string): Promise<Store> {
   await store.migrate();
   return store;
 }
+
+/**
+ * Like openStore, but a PostgreSQL store that does not answer is returned unmigrated together
+ * with the error, so a cluster node can start on its cached revision and retry (`migrate()`
+ * again) instead of exiting. Other errors (a bad URL, SQLite) still throw.
+ */
+export async function openStoreLenient(url: string): Promise<{ store: Store; error: StoreError | null }> {
+  if (!url.startsWith("postgres://") && !url.startsWith("postgresql://"))
+    return { store: await openStore(url), error: null };
+  const store = new PostgresStore(url);
+  try {
+    await store.migrate();
+    return { store, error: null };
+  } catch (err) {
+    if (err instanceof StoreError) return { store, error: err };
+    throw err;
+  }
+}

@@ -11,9 +11,9 @@ export async function startWeb(runtime: Runtime, listen: string): Promise<Fastif
   registerConsole(app, runtime); // console API + assets (src/web/api/); first, for the OpenAPI document
   registerClusterRoutes(app, runtime); // /api/cluster/{nodes,revisions,rollback}: loopback only
   app.get("/healthz", async () => ({
-    status: "ok",
     config: runtime.source,
     store: runtime.store ? "open" : "none",
+    ...runtime.health(),
   }));
   app.get("/metrics", async (_req, reply) => {
     reply.header("content-type", runtime.metrics.registry.contentType);
