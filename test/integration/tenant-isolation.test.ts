@@ -45,6 +45,7 @@ smtp:
     submissions: { listen: "127.0.0.1:0" }
 policy:
   filters:
+    spam-classifier: { enabled: false }
     sieve: { options: { inbound: [${dir}/inbound.sieve], outbound: [${dir}/outbound.sieve] } }
 tenants:
   - id: acme
