@@ -99,6 +99,14 @@ describe.skipIf(!enabled)("quarantine release (smtp-sink)", () => {
     expect(byId(sink, "Q-A").length).toBe(2);
   });
 
+  it("an empty recipient list is an error, not a successful release of nothing", async () => {
+    await putEntry(rt, "Q-E", ["alice@example.com"]);
+    const ops = createQuarantineOps(rt);
+    await expect(ops.release("Q-E", [], { actor: "admin" })).rejects.toThrow(/no recipients given/);
+    expect((await rt.store!.getQuarantine("Q-E"))?.recipients[0]?.state).toBe("quarantined");
+    expect(byId(sink, "Q-E")).toEqual([]);
+  });
+
   it("two concurrent releases of the same entry send one copy", async () => {
     await putEntry(rt, "Q-C", ["alice@example.com"]);
     const ops = createQuarantineOps(rt);
