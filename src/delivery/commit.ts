@@ -8,7 +8,7 @@ import type { Transaction } from "../message/transaction.ts";
 import type { Address } from "../message/envelope.ts";
 import { messageStream } from "../message/rewrite.ts";
 import type { DataResult, OutcomeGroup } from "../pipeline/session.ts";
-import type { HeaderEdit, SmtpReply } from "../pipeline/types.ts";
+import type { HeaderEdit, SmtpReply } from "../message/types.ts";
 import type { Store } from "../store/types.ts";
 import type { Routes } from "./nexthop/route.ts";
 import type { DeliveryFailure } from "./nexthop/types.ts";

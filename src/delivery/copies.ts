@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { messageBuffer } from "../message/rewrite.ts";
 import type { Transaction } from "../message/transaction.ts";
 import type { OutcomeGroup, RecipientVerdict } from "../pipeline/session.ts";
-import type { HeaderEdit, SymbolHit } from "../pipeline/types.ts";
+import type { HeaderEdit, SymbolHit } from "../message/types.ts";
 import type { Store } from "../store/types.ts";
 
 /** The one tenant a stored copy for this recipient belongs to (PolicyResolver.ownerOf). */

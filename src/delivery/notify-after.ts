@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import type { Transaction } from "../message/transaction.ts";
 import type { DataResult } from "../pipeline/session.ts";
 import type { PolicyResolver } from "../policy/resolve.ts";
-import type { ActionType, Notification } from "../pipeline/types.ts";
+import type { ActionType } from "../pipeline/types.ts";
+import type { Notification } from "../message/types.ts";
 import type { NotificationSender } from "../notify/index.ts";
 import { hasFindings, notificationsFor } from "../filters/virus/notifications.ts";
 

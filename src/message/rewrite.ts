@@ -1,7 +1,7 @@
 // Builds one recipient group's copy of a message: header edits applied to the header list,
 // the body streamed unchanged from the spool (so DKIM body hashes stay valid).
 import { Readable } from "node:stream";
-import type { HeaderEdit } from "../pipeline/types.ts";
+import type { HeaderEdit } from "./types.ts";
 import type { Transaction } from "./transaction.ts";
 import { HeaderList, parseHeaderSection, type HeaderField } from "./headers.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DataResult, OutcomeGroup } from "../pipeline/session.ts";
-import type { HeaderEdit } from "../pipeline/types.ts";
+import type { HeaderEdit } from "../message/types.ts";
 import { parseHeaderSection } from "../message/headers.ts";
 import { applyEdits } from "../message/rewrite.ts";
 import { headerMods, planEom, TOP_HEADERS, type EomContext } from "./actions.ts";

@@ -2,7 +2,7 @@
 // stays in the MTA, which recipients are removed, which groups are stored or re-injected.
 // Pure planning; connection.ts performs the store/re-inject calls and writes the packets.
 import type { DataResult, OutcomeGroup } from "../pipeline/session.ts";
-import type { HeaderEdit } from "../pipeline/types.ts";
+import type { HeaderEdit } from "../message/types.ts";
 import { Act } from "./constants.ts";
 import type { Reply } from "./replies.ts";
 

@@ -4,16 +4,13 @@ import type { Transaction } from "../message/transaction.ts";
 import type { Envelope } from "../message/envelope.ts";
 import type { RecipientPolicy } from "../policy/types.ts";
 import type { Logger } from "pino";
+import type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "../message/types.ts";
+// Transitional aliases: these types live on the message/ floor now.
+export type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "../message/types.ts";
 
 /** Stage names are data: one list, used everywhere (no method names built from strings). */
 export const STAGES = ["connect", "helo", "mail", "rcpt", "data"] as const;
 export type Stage = (typeof STAGES)[number];
-
-export interface SymbolHit {
-  name: string;
-  score: number;
-  detail?: string;
-}
 
 export const ACTION_TYPES = [
   "accept",
@@ -29,12 +26,6 @@ export const ACTION_TYPES = [
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
-export interface SmtpReply {
-  code: number;
-  enhanced: string;
-  text: string;
-}
-
 export interface Action {
   type: ActionType;
   /** For reject/tempfail: the reply (the reference id is appended when shown). */
@@ -49,26 +40,6 @@ export interface Action {
   minutes?: number;
   /** Why (quarantine/hold/reject reason, shown to admins). */
   reason?: string;
-}
-
-/**
- * A header change for one recipient's copy. add: append (prepend for trace headers such as
- * Received and Authentication-Results when `top` is set); delete: every field of that name,
- * or only the `index`-th (1-based among fields of that name); set: replace the first field's
- * value in place (added when missing).
- */
-export interface HeaderEdit {
-  op: "add" | "delete" | "set";
-  name: string;
-  value?: string;
-  top?: boolean;
-  index?: number;
-}
-
-/** A rendered notification (RFC 5322 bytes) to send from the null sender once the message is committed. */
-export interface Notification {
-  to: string;
-  message: Buffer;
 }
 
 export interface RecipientResult {

@@ -1,29 +1,9 @@
 // Users as the directory gives them and the effective policy of one recipient.
 // Plain data shared by the directory implementations, the resolver and the pipeline.
 import type { TenantConfig } from "../config/schema.ts";
-
-export interface Thresholds {
-  tag: number | null;
-  quarantine: number | null;
-  reject: number | null;
-}
-
-export interface User {
-  id: string;
-  tenant: string;
-  address: string;
-  aliases: string[];
-  language: "en" | "ja" | null;
-  /** null: the tenant's default applies. */
-  spamFilter: boolean | null;
-  thresholds: Partial<Thresholds>;
-  whitelist: string[];
-  blacklist: string[];
-  /** Addresses this user may send as (besides address and aliases). */
-  sendAs: string[];
-  /** Quarantine preference: false = spam over the quarantine threshold is only tagged; null/absent = policy. */
-  quarantine?: boolean | null;
-}
+import type { Thresholds, User } from "../message/types.ts";
+// Transitional aliases: these types live on the message/ floor now.
+export type { Thresholds, User } from "../message/types.ts";
 
 export interface FilterSettings {
   enabled: boolean;

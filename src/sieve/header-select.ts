@@ -3,7 +3,8 @@
 
 import type { Pos } from "./ast.ts";
 import type { Runtime } from "./runtime.ts";
-import { tagNumber, type Node, type Value } from "./spec.ts";
+import { tagNumber, type Node } from "./spec.ts";
+import type { Value } from "./values.ts";
 
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 

@@ -59,7 +59,8 @@ export function execute(
   limits: SieveLimits,
 ): SieveResult {
   const rt = new Runtime(script, env, limits);
-  rt.evaluate = (node) => evaluate(node, rt);
+  // The runtime evaluates only nodes this script compiled (spec.ts Nodes).
+  rt.evaluate = (node) => evaluate(node as Node, rt);
   runBlock(commands, rt);
   checkConflicts(rt, commands);
   const result: SieveResult = {

@@ -7,7 +7,7 @@ import type { BodyTransform, SieveEnvironment, SieveHeader } from "./environment
 import { SieveLimitError, SieveRuntimeError, type SieveLimitName } from "./errors.ts";
 import type { SieveLimits } from "./limits.ts";
 import { compileRegex, RegexCompileError, type CompiledRegex } from "./regex.ts";
-import type { CompiledString, Node, Value } from "./spec.ts";
+import type { CompiledString, SieveNode, Value } from "./values.ts";
 
 export interface RuntimeScript {
   requires: ReadonlySet<string>;
@@ -38,7 +38,7 @@ export class Runtime {
   private readonly started = Date.now();
   private dynamicRegexes = new Map<string, CompiledRegex>();
   /** Set by the interpreter so tests like allof/not can evaluate their children. */
-  evaluate: (node: Node) => boolean = () => {
+  evaluate: (node: SieveNode) => boolean = () => {
     throw new Error("Runtime.evaluate used before the interpreter set it");
   };
 

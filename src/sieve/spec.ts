@@ -5,23 +5,9 @@ import type { Pos } from "./ast.ts";
 import type { Comparator } from "./comparator.ts";
 import type { SieveSyntaxError } from "./errors.ts";
 import type { Runtime } from "./runtime.ts";
+import type { CompiledString, SieveNode, Value } from "./values.ts";
 
 export type ValueType = "string" | "string-list" | "number";
-
-/** A piece of a string that needs variables expansion: literal text or a variable reference. */
-export type StringPart = string | { variable: string };
-
-export interface CompiledString {
-  /** The literal text (after encoded-character decoding); used as-is when parts is null. */
-  text: string;
-  /** Non-null only when the variables extension is on and the string references a variable. */
-  parts: StringPart[] | null;
-  pos: Pos;
-}
-
-export type Value =
-  | { type: "number"; value: number; pos: Pos }
-  | { type: "strings"; items: CompiledString[]; bracketed: boolean; pos: Pos };
 
 export interface TagSpec {
   name: string;
@@ -50,7 +36,7 @@ export interface MatchSpec {
   relation: Relation | null;
 }
 
-export interface Node {
+export interface Node extends SieveNode {
   name: string;
   def: CommandDef | TestDef;
   pos: Pos;

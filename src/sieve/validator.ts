@@ -12,7 +12,8 @@ import type { Registry } from "./registry.ts";
 import {
   type AddressPart,
   type CommandDef,
-  type CompiledString,
+  type ExtensionOptions,
+  type IncludeRequest,
   keyValue,
   type MatchType,
   type Node,
@@ -20,8 +21,8 @@ import {
   type TagSpec,
   type TestDef,
   type ValidationContext,
-  type Value,
 } from "./spec.ts";
+import type { CompiledString, Value } from "./values.ts";
 import { didYouMean } from "./suggest.ts";
 import { decodeEncodedCharacters, parseVariableParts } from "./variables.ts";
 
@@ -29,13 +30,19 @@ export interface ValidateOptions {
   registry: Registry;
   limits: SieveLimits;
   knownLists?: (name: string) => boolean;
+  /** Compiles an included script and returns its id; throws SieveSyntaxError when it cannot. */
+  include?: (request: IncludeRequest) => string | null;
+  extensions?: ExtensionOptions;
 }
 
 export interface ValidateResult {
   commands: Node[];
   requires: Set<string>;
   regexCache: Map<string, CompiledRegex>;
+  /** Variables this script declared global (RFC 6609 3.5). */
+  globals: Set<string>;
   errors: SieveDiagnostic[];
+  warnings: SieveDiagnostic[];
 }
 
 // Always available without require (RFC 5228 2.7.3).
@@ -44,17 +51,35 @@ const BUILTIN_COMPARATORS = new Set(["i;octet", "i;ascii-casemap"]);
 class Validator implements ValidationContext {
   readonly requires = new Set<string>();
   readonly errors: SieveDiagnostic[] = [];
+  readonly warnings: SieveDiagnostic[] = [];
   readonly regexCache = new Map<string, CompiledRegex>();
   readonly knownLists: ((name: string) => boolean) | undefined;
-  private readonly options: ValidateOptions;
+  readonly loops: (string | null)[] = [];
+  readonly globals = new Set<string>();
+  readonly capabilities: ReadonlySet<string>;
+  readonly options: ExtensionOptions;
+  private readonly config: ValidateOptions;
 
   constructor(options: ValidateOptions) {
-    this.options = options;
+    this.config = options;
     this.knownLists = options.knownLists;
+    this.capabilities = options.registry.capabilities;
+    this.options = options.extensions ?? {};
   }
 
   error(pos: Pos, message: string): SieveSyntaxError {
     return new SieveSyntaxError(pos.line, pos.column, message);
+  }
+
+  warn(pos: Pos, message: string): void {
+    this.warnings.push({ line: pos.line, column: pos.column, message });
+  }
+
+  include(request: IncludeRequest): string | null {
+    if (!this.config.include) {
+      throw this.error(request.pos, "include: no script locations are configured for this script");
+    }
+    return this.config.include(request);
   }
 
   private record(err: unknown): void {
@@ -96,22 +121,22 @@ class Validator implements ValidationContext {
     }
     for (const s of arg.values) {
       const cap = s.value.toLowerCase();
-      if (!this.options.registry.capabilities.has(cap)) {
+      if (!this.config.registry.capabilities.has(cap)) {
         this.record(
           this.error(
             s.pos,
-            `unknown extension "${s.value}" in require${didYouMean(cap, this.options.registry.capabilities)}`,
+            `unknown extension "${s.value}" in require${didYouMean(cap, this.config.registry.capabilities)}`,
           ),
         );
       } else {
         this.requires.add(cap);
-        this.options.registry.implies.get(cap)?.forEach((c) => this.requires.add(c));
+        this.config.registry.implies.get(cap)?.forEach((c) => this.requires.add(c));
       }
     }
   }
 
   private lookup(name: string, kind: "command" | "test", pos: Pos): CommandDef | TestDef {
-    const reg = this.options.registry;
+    const reg = this.config.registry;
     const def = kind === "command" ? reg.commands.get(name) : reg.tests.get(name);
     if (!def) {
       const other = kind === "command" ? reg.tests.get(name) : reg.commands.get(name);
@@ -201,7 +226,7 @@ class Validator implements ValidationContext {
       const block = (src as CommandNode).block;
       if (def.block && block === null) throw this.error(src.pos, `${what} needs a block "{ ... }"`);
       if (!def.block && block !== null) throw this.error(src.pos, `${what} does not take a block`);
-      if (block !== null) node.block = this.block(block, false);
+      if (block !== null) node.block = this.commandBlock(node, def, block);
     }
     if (def.tags.some((t) => t.group === "match")) node.match = this.matchSpec(node);
     const part = [...node.tags.keys()].find(
@@ -210,6 +235,49 @@ class Validator implements ValidationContext {
     if (part) node.addressPart = part as AddressPart;
     def.validate?.(node, this);
     return node;
+  }
+
+  /** A command's block, inside a loop (foreverypart) or with ihave's extensions when it has them. */
+  private commandBlock(node: Node, def: CommandDef, block: CommandNode[]): Node[] {
+    if (def.loop) {
+      if (this.loops.length >= this.config.limits.maxLoopDepth) {
+        throw this.error(
+          node.pos,
+          `the nested foreverypart loop exceeds the nesting limit (${this.config.limits.maxLoopDepth} levels)`,
+        );
+      }
+      this.loops.push(this.constant(node.tags.get("name")?.value));
+      try {
+        return this.block(block, false);
+      } finally {
+        this.loops.pop();
+      }
+    }
+    const ihave = node.tests[0]?.name === "ihave" ? this.ihaveCapabilities(node.tests[0]) : null;
+    if (ihave === null) return this.block(block, false);
+    // RFC 5463 4: a block guarded by ihave of an unknown extension is never run, so it is not validated.
+    if (ihave === "unknown") return [];
+    const added = [...ihave].filter((c) => !this.requires.has(c));
+    added.forEach((c) => this.requires.add(c));
+    try {
+      return this.block(block, false);
+    } finally {
+      added.forEach((c) => this.requires.delete(c));
+    }
+  }
+
+  /** The capabilities a constant ihave test names (with what they imply), or "unknown". */
+  private ihaveCapabilities(test: Node): Set<string> | "unknown" | null {
+    const arg = test.args[0];
+    if (arg?.type !== "strings" || arg.items.some((s) => s.parts !== null)) return null;
+    const caps = new Set<string>();
+    for (const s of arg.items) {
+      const cap = s.text.toLowerCase();
+      if (!this.capabilities.has(cap)) return "unknown";
+      caps.add(cap);
+      this.config.registry.implies.get(cap)?.forEach((c) => caps.add(c));
+    }
+    return caps;
   }
 
   private tests(src: TestNode, node: Node, def: CommandDef | TestDef, what: string): void {
@@ -262,7 +330,7 @@ class Validator implements ValidationContext {
     return { text, parts, pos: s.pos };
   }
 
-  private constant(v: Value | undefined): string | null {
+  constant(v: Value | undefined): string | null {
     if (v?.type !== "strings" || v.items.some((s) => s.parts !== null)) return null;
     return v.items[0]?.text ?? null;
   }
@@ -318,7 +386,7 @@ class Validator implements ValidationContext {
     for (const s of keys.items) {
       if (s.parts !== null) continue;
       try {
-        const rx = compileRegex(s.text, caseInsensitive, this.options.limits.maxRegexProgramSize);
+        const rx = compileRegex(s.text, caseInsensitive, this.config.limits.maxRegexProgramSize);
         this.regexCache.set((caseInsensitive ? "i:" : "s:") + s.text, rx);
       } catch (err) {
         if (err instanceof RegexCompileError) throw this.error(s.pos, err.message);
@@ -345,6 +413,15 @@ function signature(def: CommandDef | TestDef): string {
 export function validate(commands: CommandNode[], options: ValidateOptions): ValidateResult {
   const v = new Validator(options);
   const out = v.block(commands, true);
-  v.errors.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { commands: out, requires: v.requires, regexCache: v.regexCache, errors: v.errors };
+  const order = (a: SieveDiagnostic, b: SieveDiagnostic) => a.line - b.line || a.column - b.column;
+  v.errors.sort(order);
+  v.warnings.sort(order);
+  return {
+    commands: out,
+    requires: v.requires,
+    regexCache: v.regexCache,
+    globals: v.globals,
+    errors: v.errors,
+    warnings: v.warnings,
+  };
 }

@@ -1,7 +1,7 @@
 // String-level rules of RFC 5229 (variable references, names, set modifiers) and RFC 5228 2.4.2.4
 // encoded-character decoding. Not storage: the runtime owns variable values and enforces limits.
 
-import type { StringPart } from "./spec.ts";
+import type { StringPart } from "./values.ts";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -2,8 +2,8 @@
 // quarantine, hold queue, message log. One contract (contract.ts) for every backend.
 // A write that resolves is durable: front ends answer 250 only after it.
 import type { Envelope } from "../message/envelope.ts";
-import type { SymbolHit } from "../pipeline/types.ts";
-import type { User } from "../policy/types.ts";
+import type { SymbolHit } from "../message/types.ts";
+import type { User } from "../message/types.ts";
 
 export interface StoredUser extends User {
   passwordHash: string | null;

@@ -10,7 +10,7 @@ import type { Directory } from "../../src/policy/directory.ts";
 import { ldapDirectorySchema } from "../../src/policy/ldap/config.ts";
 import { LdapDirectory } from "../../src/policy/ldap/ldap-directory.ts";
 import { hashPassword } from "../../src/policy/password.ts";
-import type { User } from "../../src/policy/types.ts";
+import type { User } from "../../src/message/types.ts";
 import {
   SERVICE_DN,
   SERVICE_PW,

@@ -118,7 +118,9 @@ describe("tenant isolation for a message to two tenants", () => {
 
   it("stores one quarantine copy per tenant, each with only its own recipients", async () => {
     const items = await rt.store!.listQuarantine({});
-    const byTenant = Object.fromEntries(items.map((i) => [i.tenant, i]));
+    const byTenant: Record<string, (typeof items)[number]> = Object.fromEntries(
+      items.map((i) => [i.tenant ?? "", i]),
+    );
     expect(Object.keys(byTenant).sort()).toEqual(["acme", "globex"]);
     expect(byTenant.acme!.recipients.map((r) => r.address)).toEqual(["alice@acme.test"]);
     expect(byTenant.acme!.envelope.recipients.map((r) => r.address)).toEqual(["alice@acme.test"]);

@@ -4,7 +4,7 @@
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { DeliveryRequest, DeliveryResult, NextHop } from "./types.ts";
 import { allFailed } from "./types.ts";
-import type { SmtpReply } from "../../pipeline/types.ts";
+import type { SmtpReply } from "../../message/types.ts";
 
 export interface SmtpHopOptions {
   host: string;

@@ -2,7 +2,7 @@
 // recipient, whether it was accepted. A resolved deliver() means the next hop answered.
 import type { Readable } from "node:stream";
 import type { Address } from "../../message/envelope.ts";
-import type { SmtpReply } from "../../pipeline/types.ts";
+import type { SmtpReply } from "../../message/types.ts";
 
 export interface DeliveryRequest {
   id: string;

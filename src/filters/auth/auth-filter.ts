@@ -4,7 +4,8 @@
 // seals (arc_seal). Trusts only the envelope the front end gave us and DNS; never trusts
 // incoming Authentication-Results.
 import { readFile } from "node:fs/promises";
-import type { Filter, FilterResult, HeaderEdit, RecipientResult } from "../../pipeline/types.ts";
+import type { Filter, FilterResult, RecipientResult } from "../../pipeline/types.ts";
+import type { HeaderEdit } from "../../message/types.ts";
 import type { Transaction } from "../../message/transaction.ts";
 import { parseFilterOptions } from "../options.ts";
 import { authResultsEdits, authResultsValue, resultClauses } from "./auth-results.ts";

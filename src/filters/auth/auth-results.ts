@@ -1,7 +1,7 @@
 // Authentication-Results (RFC 8601): the field Sluice adds for one recipient's copy, and the
 // edits that first remove incoming fields claiming our authserv-id (forgeries or replays).
 // Not the checks themselves (verify.ts) and not what the results mean for policy (outcome.ts).
-import type { HeaderEdit } from "../../pipeline/types.ts";
+import type { HeaderEdit } from "../../message/types.ts";
 import type { HeaderList } from "../../message/headers.ts";
 import { fieldValueFolded, unfold } from "../../message/headers.ts";
 import type { AuthOutcome } from "./verify.ts";

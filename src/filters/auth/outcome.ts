@@ -2,7 +2,8 @@
 // override scores in policy.scores) and the DMARC action under the tenant's options, with the
 // trusted-forwarder and trusted-ARC-sealer overrides. Pure: no DNS, no message access.
 import { BlockList, isIP } from "node:net";
-import type { Action, SymbolHit } from "../../pipeline/types.ts";
+import type { Action } from "../../pipeline/types.ts";
+import type { SymbolHit } from "../../message/types.ts";
 import type { Envelope } from "../../message/envelope.ts";
 import type { AuthOptions } from "./options.ts";
 import type { AuthOutcome } from "./verify.ts";

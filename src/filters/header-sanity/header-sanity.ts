@@ -2,7 +2,8 @@
 // a Message-ID, lines within 998 characters, no 8-bit header bytes unless SMTPUTF8 was
 // given, no lines without a colon. Each finding is a scored symbol, never a crash.
 import { z } from "zod";
-import type { Filter, SymbolHit } from "../../pipeline/types.ts";
+import type { Filter } from "../../pipeline/types.ts";
+import type { SymbolHit } from "../../message/types.ts";
 import { parseFilterOptions } from "../options.ts";
 
 const Options = z

@@ -2,7 +2,8 @@
 // body views, spam and virus results (RFC 5235) and the lists Sluice binds (RFC 6134).
 // Reads the message asynchronously up front, because a Sieve run is synchronous.
 import { domainOf } from "../../message/envelope.ts";
-import type { FilterContext, SymbolHit } from "../../pipeline/types.ts";
+import type { FilterContext } from "../../pipeline/types.ts";
+import type { SymbolHit } from "../../message/types.ts";
 import type { RecipientPolicy } from "../../policy/types.ts";
 import type { SieveEnvironment } from "../../sieve/index.ts";
 import { entryMatches } from "../lists/match.ts";

@@ -3,14 +3,8 @@
 // onto pipeline actions. Scripts are compiled when the configuration loads (parseOptions).
 import { z } from "zod";
 import libmime from "libmime";
-import type {
-  Action,
-  Filter,
-  FilterContext,
-  HeaderEdit,
-  Notification,
-  RecipientResult,
-} from "../../pipeline/types.ts";
+import type { Action, Filter, FilterContext, RecipientResult } from "../../pipeline/types.ts";
+import type { HeaderEdit, Notification } from "../../message/types.ts";
 import type { RecipientPolicy } from "../../policy/types.ts";
 import { renderNotification } from "../../notify/index.ts";
 import { senderIsLocal } from "../virus/notifications.ts";

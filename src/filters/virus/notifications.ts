@@ -4,7 +4,8 @@
 // submitted from the tenant's own domain through a non-inbound ingress).
 import type { Envelope } from "../../message/envelope.ts";
 import { domainOf } from "../../message/envelope.ts";
-import type { ActionType, SymbolHit } from "../../pipeline/types.ts";
+import type { ActionType } from "../../pipeline/types.ts";
+import type { SymbolHit } from "../../message/types.ts";
 import type { RecipientPolicy } from "../../policy/types.ts";
 import { renderNotification } from "../../notify/render.ts";
 import type { NotificationSender } from "../../notify/sender.ts";

@@ -1,14 +1,8 @@
 // The "virus" filter: scans the raw message with clamd and applies the attachment policy, then
 // builds each recipient's result from that recipient's own (tenant) options: reject 554 5.7.1
 // with the tenant's text, or quarantine; scanner down → 451 4.7.1 or a header, by policy.
-import type {
-  Action,
-  Filter,
-  FilterContext,
-  FilterResult,
-  RecipientResult,
-  SymbolHit,
-} from "../../pipeline/types.ts";
+import type { Action, Filter, FilterContext, FilterResult, RecipientResult } from "../../pipeline/types.ts";
+import type { SymbolHit } from "../../message/types.ts";
 import { ClamdClient, type ScanOutcome } from "./clamd-client.ts";
 import { ClamdUnavailableError } from "./errors.ts";
 import { inspectAttachments, judgeAttachments, type AttachmentFacts } from "./attachments.ts";

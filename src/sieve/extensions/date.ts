@@ -12,7 +12,8 @@ import {
 } from "../date.ts";
 import { selectHeaderValues, validateHeaderNames, validateIndex } from "../header-select.ts";
 import type { Runtime } from "../runtime.ts";
-import { INDEX_TAGS, MATCH_TAGS, type Node, type ValidationContext, type Value } from "../spec.ts";
+import { INDEX_TAGS, MATCH_TAGS, type Node, type ValidationContext } from "../spec.ts";
+import type { Value } from "../values.ts";
 import type { Extension } from "../spec.ts";
 import { matchKeys } from "./core-tests.ts";
 

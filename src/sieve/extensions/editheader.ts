@@ -3,7 +3,8 @@
 // Auto-Submitted may not be deleted (RFC 5293 section 6 leaves such rules to the implementation).
 
 import { matchValues } from "../match.ts";
-import { INDEX_TAGS, MATCH_TAGS, tagNumber, type Extension, type MatchSpec, type Value } from "../spec.ts";
+import { INDEX_TAGS, MATCH_TAGS, tagNumber, type Extension, type MatchSpec } from "../spec.ts";
+import type { Value } from "../values.ts";
 import { validateIndex } from "../header-select.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Pos } from "../ast.ts";

@@ -6,7 +6,8 @@
 //   symbol [":over" <number> / ":under" <number>] [COMPARATOR] [MATCH-TYPE] <names: string-list>
 
 import type { NotifyTarget } from "../actions.ts";
-import { MATCH_TAGS, tagNumber, type Extension, type Value } from "../spec.ts";
+import { MATCH_TAGS, tagNumber, type Extension } from "../spec.ts";
+import type { Value } from "../values.ts";
 import { matchValues } from "../match.ts";
 import type { MatchSpec } from "../spec.ts";
 
