@@ -1,14 +1,33 @@
-// Test helper: a throwaway PostgreSQL 15 cluster (Debian `postgresql`) in a temp dir on a free
-// loopback port, run as the `postgres` user (fsync off, except for the benchmark). Tests and
+// Test helper: a throwaway PostgreSQL cluster (Debian `postgresql`, any installed major version,
+// the newest wins; SLUICE_PG_BIN names another bin directory) in a temp dir on a free loopback port, run as the `postgres` user (fsync off, except for the benchmark). Tests and
 // benchmarks only: trust authentication, no TLS. `database()` gives a fresh empty database.
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chownTo, freePort, missingPackage, serviceDir } from "./spam-services.ts";
 
 const run = promisify(execFile);
-const BIN = "/usr/lib/postgresql/15/bin";
+
+/**
+ * The bin directory of the newest PostgreSQL under `root` (Debian installs each major version as
+ * /usr/lib/postgresql/MAJOR/bin, and several can sit side by side), or null when there is none.
+ */
+export function findPostgresBin(root = "/usr/lib/postgresql"): string | null {
+  let versions: string[];
+  try {
+    versions = readdirSync(root);
+  } catch {
+    return null;
+  }
+  const usable = versions
+    .filter((v) => /^\d+(\.\d+)?$/.test(v) && existsSync(join(root, v, "bin", "initdb")))
+    .sort((a, b) => Number(b) - Number(a));
+  return usable.length ? join(root, usable[0]!, "bin") : null;
+}
+
+// Where no PostgreSQL is installed, point at the usual path so the "missing" message names it.
+const BIN = process.env.SLUICE_PG_BIN ?? findPostgresBin() ?? "/usr/lib/postgresql/MAJOR/bin";
 
 export interface Postgres {
   port: number;
