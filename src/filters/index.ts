@@ -8,7 +8,7 @@ import { authFilters, type KeySource } from "./auth/index.ts";
 import { spamFilters } from "./spam/index.ts";
 import { virusFilters } from "./virus/index.ts";
 import { sieveFilter } from "./sieve/sieve-filter.ts";
-import { holdOptionsFilter } from "../quarantine/hold-options.ts";
+import { holdOptionsFilter } from "./outbound/hold-options.ts";
 
 export interface BuiltinDeps {
   /** The node's metrics registry (absent: a private one per filter). */

@@ -1,7 +1,7 @@
 // Quarantine and hold queue operations (issue 9): what the console, the CLI and signed links
 // call — release (exactly once, see release.ts), delete, report spam, and the hold's send-now,
 // cancel and approve. Trusts its caller to have authenticated `actor`; checks approvers itself.
-// Not for scheduling (hold-scheduler.ts, jobs.ts) nor for choosing what to hold (hold-options.ts).
+// Not for scheduling (hold-scheduler.ts, jobs.ts) nor for choosing what to hold (filters/outbound/).
 import type { Runtime } from "../runtime.ts";
 import type { Routes } from "../delivery/nexthop/route.ts";
 import { claimStep, newKey, ReleaseError, routesFor, runClaim, storeOf } from "./release.ts";
@@ -14,7 +14,6 @@ export { LinkKeys, linkKeys, verifyDigestLink, verifyHoldLink } from "./links.ts
 export { mayRelease, needsAdmin, type Releaser } from "./may-release.ts";
 export { RELEASED_HEADER, ReleaseError, resumeReleases } from "./release.ts";
 export { startQuarantineJobs, type QuarantineJobs } from "./jobs.ts";
-export { holdOptionsFilter } from "./hold-options.ts";
 
 export class HoldError extends Error {
   constructor(message: string) {

@@ -5,10 +5,10 @@
 // reason naming both; holds the first message to an external address the sender never wrote
 // to (message log) for the sender's confirmation. Decides only; the store and release do the rest.
 import { z } from "zod";
-import type { Filter, FilterResult } from "../pipeline/types.ts";
-import type { HeaderEdit } from "../message/types.ts";
-import { domainOf } from "../message/envelope.ts";
-import { parseFilterOptions } from "../filters/options.ts";
+import type { Filter, FilterResult } from "../../pipeline/types.ts";
+import type { HeaderEdit } from "../../message/types.ts";
+import { domainOf } from "../../message/envelope.ts";
+import { parseFilterOptions } from "../options.ts";
 import { lookalikeOf } from "./lookalike.ts";
 
 const Options = z

@@ -2,10 +2,10 @@
 // happen (only over K, names and quoted commas handled), attachments-only holds, supervisor Bcc.
 import { describe, it, expect } from "vitest";
 import pino from "pino";
-import { Transaction, DEFAULT_INTAKE } from "../message/transaction.ts";
-import { emptyEnvelope } from "../message/envelope.ts";
-import { applyEdits } from "../message/rewrite.ts";
-import type { FilterContext } from "../pipeline/types.ts";
+import { Transaction, DEFAULT_INTAKE } from "../../message/transaction.ts";
+import { emptyEnvelope } from "../../message/envelope.ts";
+import { applyEdits } from "../../message/rewrite.ts";
+import type { FilterContext } from "../../pipeline/types.ts";
 import { headerAddresses, holdOptionsFilter, isInternal } from "./hold-options.ts";
 import { lookalikeOf, skeleton } from "./lookalike.ts";
 
