@@ -70,6 +70,14 @@ describe("configuration loading", () => {
     expect(msgs).toContain("6 tenants[0].users[1].blacklist: at most 20 entries (has 21)");
   });
 
+  it("refuses an alias without its anchor, and alias bombs, as config errors (fuzz regression)", () => {
+    expect(issues("*!")[0]!.message).toMatch(/alias/i);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let i = 0; i < 8; i++)
+      bomb.push(`${"bcdefghi"[i]}: &${"bcdefghi"[i]} [${Array(9).fill(`*${"abcdefgh"[i]}`).join(", ")}]`);
+    expect(issues(bomb.join("\n"))[0]!.message).toMatch(/alias/i);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const found = issues("tenants:\n  - id: a\n   domains: [x\n");
     expect(found[0]!.line).toBeGreaterThan(0);

@@ -31,7 +31,14 @@ export function parseConfig(text: string, file: string, filters: FilterCatalog):
     issues.push({ file, line: lines.linePos(e.pos[0]).line, path: "", message: e.message.split("\n")[0]! });
   }
   if (issues.length) throw new ConfigError(issues);
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // An alias without its anchor, or too many aliases (a "billion laughs"), throws here: that is
+    // the file's fault and gets a config error, never a stack trace (found by fuzzing).
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError([{ file, line: null, path: "", message: (err as Error).message.split("\n")[0]! }]);
+  }
   const lineOf = (path: readonly PropertyKey[]) => lineFor(doc, lines, path);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -82,6 +82,11 @@ describe("entryToUser", () => {
     expect(r.warnings).toHaveLength(5);
   });
 
+  it("keeps the id a string when the server sends an attribute named dn (fuzz regression)", () => {
+    const e = { dn: [], mail: ["alice@example.com"] } as unknown as Parameters<typeof entryToUser>[0];
+    expect(entryToUser(e, MAP, "t")!.user.id).toBe("alice@example.com");
+  });
+
   it("returns null for an entry without a usable primary address", () => {
     expect(entryToUser({ dn: "uid=c,dc=e", mail: "not-an-address" }, MAP, "t")).toBeNull();
   });

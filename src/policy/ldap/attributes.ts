@@ -89,7 +89,9 @@ export function entryToUser(entry: Entry, map: AttributeMap, tenant: string): Ma
 
   return {
     user: {
-      id: one(map.id) || entry.dn,
+      // A server can send an attribute named "dn" that replaces the entry's DN string (found by
+      // fuzzing): the id is always a non-empty string.
+      id: one(map.id) || (typeof entry.dn === "string" && entry.dn) || primary[0]!,
       tenant,
       address: primary[0]!,
       aliases: [...new Set(aliases)],
