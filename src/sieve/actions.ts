@@ -15,7 +15,26 @@ export type SieveAction =
   | { type: "ereject"; reason: string }
   | { type: "hold"; minutes: number; reason: string }
   | { type: "quarantine"; reason: string }
-  | { type: "notify"; to: NotifyTarget; template: string };
+  | { type: "notify"; to: NotifyTarget; template: string }
+  /** RFC 5435 notify with the mailto method (RFC 5436); the caller sends it (or refuses it). */
+  | EnotifyAction;
+
+export interface EnotifyAction {
+  type: "enotify";
+  /** The method URI as given (after variable expansion). */
+  method: string;
+  /** Recipients from the mailto URI, lower-case domain. */
+  recipients: string[];
+  /** :from, when given (the sender the author asked for; the caller decides how to use it). */
+  from: string | null;
+  importance: "1" | "2" | "3";
+  options: string[];
+  message: string | null;
+  /** Header fields from the URI other than to/cc/bcc/body, in order. */
+  headers: { name: string; value: string }[];
+  /** The URI's body= part, or null. */
+  body: string | null;
+}
 
 /**
  * Header edits in the order they must be applied. A delete names the occurrence (1-based, counted from

@@ -9,6 +9,23 @@ export interface SieveHeader {
 
 export type BodyTransform = "raw" | "content" | "text";
 
+/**
+ * One MIME part as RFC 5703 tests see it. The root is the message itself; a message/rfc822 part has
+ * the enclosed message as its one child. Built by the caller (see mime-tree.ts for a builder).
+ */
+export interface SieveMimePart {
+  /** The part's own header fields in order, unfolded and RFC 2047-decoded. */
+  headers: SieveHeader[];
+  children: SieveMimePart[];
+  /** The decoded text of a text/* part (extracttext); "" for any other part. */
+  text(): string;
+  /**
+   * Gateway extension vnd.sluice.archive: the files inside an archive attachment, as parts with
+   * synthesized Content-Type and Content-Disposition (filename = path inside the archive).
+   */
+  members?: SieveMimePart[];
+}
+
 export interface SieveEnvironment {
   envelope: {
     /** Reverse-path without angle brackets; "" for the null sender. */
@@ -25,6 +42,8 @@ export interface SieveEnvironment {
    * Content-Type matches one of contentTypes ("" or "type" or "type/subtype"); "text" gives text parts.
    */
   body(transform: BodyTransform, contentTypes?: string[]): string[];
+  /** RFC 5703 part tree; without it the message is one part with the headers above and no children. */
+  mime?(): SieveMimePart;
   /** Message size in octets (RFC 5228 size test). */
   size: number;
   /** RFC 5235 spamtest value 1..10, or null when the message was not tested. */

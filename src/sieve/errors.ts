@@ -5,21 +5,31 @@ export interface SieveDiagnostic {
   line: number;
   column: number;
   message: string;
+  /** The included script the problem is in (RFC 6609); absent for the script being compiled. */
+  script?: string;
 }
 
 export function formatDiagnostic(d: SieveDiagnostic): string {
   return `${d.line}:${d.column}: ${d.message}`;
 }
 
+/** "name:line:column: message", naming the included script when the problem is in one. */
+export function formatWithScript(d: SieveDiagnostic, scriptName?: string): string {
+  const name = d.script ?? scriptName;
+  return (name ? `${name}:` : "") + formatDiagnostic(d);
+}
+
 /** A script failed to lex, parse or validate; holds every problem found, in source order. */
 export class SieveCompileError extends Error {
   readonly diagnostics: SieveDiagnostic[];
+  /** Warnings found on the way (RFC-legal but suspicious); never the reason for the failure. */
+  readonly warnings: SieveDiagnostic[];
   readonly scriptName: string | undefined;
-  constructor(diagnostics: SieveDiagnostic[], scriptName?: string) {
-    const prefix = scriptName ? `${scriptName}:` : "";
-    super(diagnostics.map((d) => prefix + formatDiagnostic(d)).join("\n"));
+  constructor(diagnostics: SieveDiagnostic[], scriptName?: string, warnings: SieveDiagnostic[] = []) {
+    super(diagnostics.map((d) => formatWithScript(d, scriptName)).join("\n"));
     this.name = "SieveCompileError";
     this.diagnostics = diagnostics;
+    this.warnings = warnings;
     this.scriptName = scriptName;
   }
 }
@@ -60,7 +70,9 @@ export type SieveLimitName =
   | "maxRedirects"
   | "maxRegexProgramSize"
   | "maxRegexInputLength"
-  | "maxMillis";
+  | "maxMillis"
+  | "maxLoopDepth"
+  | "maxIncludeDepth";
 
 /** A configured hard limit was exceeded; evaluation stopped cleanly. */
 export class SieveLimitError extends SieveRuntimeError {

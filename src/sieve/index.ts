@@ -31,5 +31,5 @@ export function runSieve(
   limits?: Partial<SieveLimits>,
 ): SieveResult {
   const effective = limits ? { ...script.limits, ...limits } : script.limits;
-  return execute([...script.commands], script, env, effective);
+  return execute(script.commands, script, env, effective);
 }

@@ -24,6 +24,12 @@ export interface SieveLimits {
   maxMillis: number;
   /** Largest accepted script source (characters). */
   maxScriptLength: number;
+  /** Deepest nesting of foreverypart loops, counted across included scripts (Pigeonhole: 4). */
+  maxLoopDepth: number;
+  /** Deepest chain of include commands (RFC 6609 3.2 asks for a limit; Pigeonhole: 10). */
+  maxIncludeDepth: number;
+  /** Distinct scripts one compile may include (Pigeonhole: 255). */
+  maxIncludedScripts: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<SieveLimits> = Object.freeze({
@@ -38,6 +44,9 @@ export const DEFAULT_LIMITS: Readonly<SieveLimits> = Object.freeze({
   maxRegexInputLength: 256 * 1024,
   maxMillis: 2_000,
   maxScriptLength: 1024 * 1024,
+  maxLoopDepth: 4,
+  maxIncludeDepth: 10,
+  maxIncludedScripts: 255,
 });
 
 export function resolveLimits(partial?: Partial<SieveLimits>): SieveLimits {

@@ -3,17 +3,27 @@
 
 import type { Pos } from "./ast.ts";
 import type { HeaderEdit, SieveAction } from "./actions.ts";
-import type { BodyTransform, SieveEnvironment, SieveHeader } from "./environment.ts";
+import type { BodyTransform, SieveEnvironment, SieveHeader, SieveMimePart } from "./environment.ts";
 import { SieveLimitError, SieveRuntimeError, type SieveLimitName } from "./errors.ts";
 import type { SieveLimits } from "./limits.ts";
 import { compileRegex, RegexCompileError, type CompiledRegex } from "./regex.ts";
-import type { CompiledString, SieveNode, Value } from "./values.ts";
+import type { CompiledString, Control, ExtensionOptions, SieveNode, Value } from "./values.ts";
 
-export interface RuntimeScript {
+/** The script being run right now: the main one or an included one. */
+export interface RuntimeUnit {
+  id: string;
   requires: ReadonlySet<string>;
-  knownLists: ((name: string) => boolean) | undefined;
+  commands: readonly SieveNode[];
   /** Regexes precompiled at validation, keyed by case flag + pattern. */
   regexCache: Map<string, CompiledRegex>;
+  globals: ReadonlySet<string>;
+}
+
+export interface RuntimeScript extends RuntimeUnit {
+  knownLists: ((name: string) => boolean) | undefined;
+  units?: ReadonlyMap<string, RuntimeUnit>;
+  capabilities?: ReadonlySet<string>;
+  extensions?: ExtensionOptions;
 }
 
 const CLOCK_EVERY = 256;
@@ -23,8 +33,11 @@ const MAX_DYNAMIC_REGEXES = 64;
 export class Runtime {
   readonly env: SieveEnvironment;
   readonly limits: SieveLimits;
-  readonly script: RuntimeScript;
-  readonly variablesOn: boolean;
+  /** The main script (units, capabilities, options). */
+  readonly main: RuntimeScript;
+  /** The script whose commands run now (RFC 6609: each has its own requires and variables). */
+  script: RuntimeUnit & { knownLists: RuntimeScript["knownLists"] };
+  variablesOn: boolean;
   steps = 0;
   actions: SieveAction[] = [];
   headerEdits: HeaderEdit[] = [];
@@ -32,7 +45,16 @@ export class Runtime {
   matchVariables: string[] = [];
   /** RFC 5232 internal flags variable, used by keep/fileinto without :flags and the implicit keep. */
   internalFlags: string[] = [];
-  private readonly variables = new Map<string, string>();
+  private variables = new Map<string, string>();
+  /** RFC 6609 3.5 global variables, shared by every script of the run. */
+  private readonly globalVariables = new Map<string, string>();
+  /** Parts of the enclosing foreverypart loops, innermost last. */
+  readonly loopParts: SieveMimePart[] = [];
+  /** Scripts already included (for include :once). */
+  readonly included = new Set<string>();
+  includeDepth = 0;
+  private mimeRoot: SieveMimePart | null = null;
+  private readonly paramCache = new Map<string, { value: string; params: Record<string, string> }>();
   private headerView: SieveHeader[] | null = null;
   private readonly bodyCache = new Map<string, string[]>();
   private readonly started = Date.now();
@@ -41,12 +63,99 @@ export class Runtime {
   evaluate: (node: SieveNode) => boolean = () => {
     throw new Error("Runtime.evaluate used before the interpreter set it");
   };
+  /** Set by the interpreter so loops and include can run a block of commands. */
+  runBlock: (nodes: readonly SieveNode[]) => Control | undefined = () => {
+    throw new Error("Runtime.runBlock used before the interpreter set it");
+  };
 
   constructor(script: RuntimeScript, env: SieveEnvironment, limits: SieveLimits) {
+    this.main = script;
     this.script = script;
     this.env = env;
     this.limits = limits;
     this.variablesOn = script.requires.has("variables");
+  }
+
+  /**
+   * Runs an included script with its own local and match variables (RFC 6609 3.4); globals are
+   * shared. Returns "stop" when it stopped the whole run.
+   */
+  runUnit(pos: Pos, unit: RuntimeUnit): "stop" | undefined {
+    if (this.includeDepth >= this.limits.maxIncludeDepth) {
+      throw this.limitError(pos, "maxIncludeDepth", "include nested too deeply");
+    }
+    const saved = {
+      script: this.script,
+      variables: this.variables,
+      match: this.matchVariables,
+      on: this.variablesOn,
+    };
+    this.script = { ...unit, knownLists: this.main.knownLists };
+    this.variables = new Map();
+    this.matchVariables = [];
+    this.variablesOn = unit.requires.has("variables");
+    this.includeDepth++;
+    try {
+      return this.runBlock(unit.commands) === "stop" ? "stop" : undefined;
+    } finally {
+      this.includeDepth--;
+      this.script = saved.script;
+      this.variables = saved.variables;
+      this.matchVariables = saved.match;
+      this.variablesOn = saved.on;
+    }
+  }
+
+  /** The message as a MIME part tree (RFC 5703); one part when the environment has no tree. */
+  root(): SieveMimePart {
+    this.mimeRoot ??= this.env.mime?.() ?? { headers: this.env.headers(), children: [], text: () => "" };
+    return this.mimeRoot;
+  }
+
+  /** The part RFC 5703 tests look at: the innermost foreverypart's, else the whole message. */
+  currentPart(): SieveMimePart {
+    return this.loopParts[this.loopParts.length - 1] ?? this.root();
+  }
+
+  /** A part's children, plus the files inside it when the script requires vnd.sluice.archive. */
+  children(part: SieveMimePart): SieveMimePart[] {
+    if (part.members && this.script.requires.has("vnd.sluice.archive")) {
+      return [...part.children, ...part.members];
+    }
+    return part.children;
+  }
+
+  /** Every part below `part` in document order (depth first), not including `part` itself. */
+  descendants(part: SieveMimePart, out: SieveMimePart[] = []): SieveMimePart[] {
+    for (const c of this.children(part)) {
+      out.push(c);
+      this.descendants(c, out);
+    }
+    return out;
+  }
+
+  /** Header values of one part; the root part's are the message's as edited so far. */
+  partHeaderValues(pos: Pos, part: SieveMimePart, name: string): string[] {
+    if (part === this.root()) return this.headerValues(pos, name);
+    const lower = name.toLowerCase();
+    const values = part.headers.filter((h) => h.name.toLowerCase() === lower).map((h) => h.value.trim());
+    if (values.length > this.limits.maxListLength) {
+      throw this.limitError(pos, "maxListLength", `${values.length} "${name}" header fields`);
+    }
+    return values;
+  }
+
+  /** "type/subtype; a=b" parsed once per run (RFC 2231 continuations and charsets decoded). */
+  structured(
+    value: string,
+    parse: (v: string) => { value: string; params: Record<string, string> },
+  ): { value: string; params: Record<string, string> } {
+    let hit = this.paramCache.get(value);
+    if (!hit) {
+      hit = parse(value);
+      if (this.paramCache.size < 4096) this.paramCache.set(value, hit);
+    }
+    return hit;
   }
 
   limitError(pos: Pos, limit: SieveLimitName, what: string): SieveLimitError {
@@ -88,17 +197,25 @@ export class Runtime {
     return this.lookup(name.toLowerCase());
   }
 
+  /** The store a variable name lives in: "global.x" and declared globals are shared (RFC 6609 3.5). */
+  private store(name: string): [Map<string, string>, string] {
+    if (name.startsWith("global.")) return [this.globalVariables, name.slice(7)];
+    if (this.script.globals.has(name)) return [this.globalVariables, name];
+    return [this.variables, name];
+  }
+
   private lookup(name: string): string {
     if (/^[0-9]+$/.test(name)) return this.matchVariables[Number(name)] ?? "";
-    return this.variables.get(name) ?? "";
+    const [store, key] = this.store(name);
+    return store.get(key) ?? "";
   }
 
   setVariable(pos: Pos, name: string, value: string): void {
-    const key = name.toLowerCase();
-    if (!this.variables.has(key) && this.variables.size >= this.limits.maxVariables) {
+    const [store, key] = this.store(name.toLowerCase());
+    if (!store.has(key) && this.variables.size + this.globalVariables.size >= this.limits.maxVariables) {
       throw this.limitError(pos, "maxVariables", `variable "${name}"`);
     }
-    this.variables.set(key, this.checkString(pos, value));
+    store.set(key, this.checkString(pos, value));
   }
 
   strings(v: Value | undefined): string[] {
@@ -197,6 +314,9 @@ function sameAction(a: SieveAction, b: SieveAction): boolean {
       return (a as typeof b).list === b.list;
     case "notify":
       return (a as typeof b).to === b.to && (a as typeof b).template === b.template;
+    // RFC 5435 3.9: the same notification to the same place is sent once.
+    case "enotify":
+      return (a as typeof b).method === b.method && (a as typeof b).message === b.message;
     // One disposition of each kind: the first reject/hold/quarantine reason wins.
     default:
       return true;
@@ -217,6 +337,7 @@ function cancelsImplicitKeep(a: SieveAction): boolean {
       return !a.copy;
     case "hold":
     case "notify":
+    case "enotify":
       return false;
   }
 }

@@ -5,7 +5,7 @@ import type { Pos } from "./ast.ts";
 import type { Comparator } from "./comparator.ts";
 import type { SieveSyntaxError } from "./errors.ts";
 import type { Runtime } from "./runtime.ts";
-import type { CompiledString, SieveNode, Value } from "./values.ts";
+import type { Control, ExtensionOptions, SieveNode, Value } from "./values.ts";
 
 export type ValueType = "string" | "string-list" | "number";
 
@@ -53,8 +53,29 @@ export interface Node extends SieveNode {
 export interface ValidationContext {
   requires: ReadonlySet<string>;
   knownLists: ((name: string) => boolean) | undefined;
+  /** Names of the enclosing foreverypart loops, innermost last (null for an unnamed loop). */
+  readonly loops: readonly (string | null)[];
+  /** Every capability the registry knows (ihave). */
+  readonly capabilities: ReadonlySet<string>;
+  /** Variables declared with the include extension's "global" command so far in this script. */
+  readonly globals: Set<string>;
   error(pos: Pos, message: string): SieveSyntaxError;
+  /** Records a warning: the script compiles, but probably does not do what its author meant. */
+  warn(pos: Pos, message: string): void;
+  /** Compiles an included script (RFC 6609); null when it is :optional and absent. */
+  include(request: IncludeRequest): string | null;
+  /** Per-compile options that extensions read (notify allow-list …). */
+  readonly options: ExtensionOptions;
 }
+
+export interface IncludeRequest {
+  location: "personal" | "global";
+  name: string;
+  optional: boolean;
+  pos: Pos;
+}
+
+export type { Control, ExtensionOptions } from "./values.ts";
 
 interface BaseDef {
   name: string;
@@ -72,8 +93,10 @@ export interface CommandDef extends BaseDef {
   kind: "command";
   test: "none" | "one";
   block: boolean;
-  /** Returns "stop" to end the script. Control commands (if/elsif/else/require) are not run here. */
-  run(node: Node, rt: Runtime): void | "stop";
+  /** Marks a loop (foreverypart): the validator tracks its :name for break and extracttext. */
+  loop?: boolean;
+  /** Returns a Control to leave the normal flow. Control commands (if/elsif/else/require) are not run here. */
+  run(node: Node, rt: Runtime): void | Control;
 }
 
 export interface TestDef extends BaseDef {

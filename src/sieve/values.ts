@@ -23,3 +23,12 @@ export interface SieveNode {
   readonly name: string;
   readonly pos: Pos;
 }
+
+/** How a command changes control flow: end everything, end this script, or leave a loop. */
+export type Control = "stop" | "return" | { break: string | null };
+
+/** Compile options extensions consult at compile and run time; all optional. */
+export interface ExtensionOptions {
+  /** enotify mailto: may a notification go to this address? Constant targets are checked at compile. */
+  notifyAllowed?: (address: string) => boolean;
+}
