@@ -1,5 +1,5 @@
 // Attachment policy: streams the attachments out of the raw message (mailparser), detects each
-// one's type from its magic bytes (file-type), opens zips (zip.ts), and judges the facts against
+// one's type from its magic bytes (file-type), opens zips (zip.ts, yauzl), and judges the facts against
 // one tenant's options. Facts are gathered once per message; judging is per recipient.
 import type { Readable } from "node:stream";
 import { MailParser, type AttachmentStream } from "mailparser";
@@ -93,7 +93,12 @@ async function readOne(att: AttachmentStream, limits: InspectLimits, out: Attach
     archive = await inspectZip(
       data,
       filename || "(unnamed)",
-      { depthCap: limits.depthCap, budgetBytes: limits.budgetBytes, maxEntries: 10_000 },
+      {
+        depthCap: limits.depthCap,
+        budgetBytes: limits.budgetBytes,
+        maxEntries: 10_000,
+        maxEntryBytes: limits.maxInspectBytes,
+      },
       isExecutable,
     );
   }

@@ -1,8 +1,10 @@
-// Zip inspection for the attachment policy: reads the central directory and, within a byte
-// budget, inflates entries to find executables, encrypted entries, nesting depth and expansion
-// ratio. Our own reader (about 150 lines, node:zlib with maxOutputLength so a bomb cannot expand
-// past the budget); it never writes files and never trusts a declared size. No zip64, no rar/7z.
-import { inflateRawSync } from "node:zlib";
+// Zip inspection for the attachment policy: executables, encrypted entries, nesting depth and
+// expansion ratio, within a byte budget. yauzl reads the archive's structure (central directory,
+// zip64, local headers); inflation streams through node:zlib on the thread pool, so a bomb never
+// blocks the event loop and stops at the budget. It never writes files and never trusts a size.
+import { createInflateRaw } from "node:zlib";
+import type { Readable } from "node:stream";
+import yauzl from "yauzl";
 
 export interface ZipLimits {
   /** Archives nested deeper than this are not opened (the attachment itself is depth 1). */
@@ -11,6 +13,8 @@ export interface ZipLimits {
   budgetBytes: number;
   /** Entries read per archive. */
   maxEntries: number;
+  /** Entries larger than this are measured but not kept, so not opened as nested archives. */
+  maxEntryBytes?: number;
 }
 
 export interface ArchiveFacts {
@@ -34,9 +38,37 @@ const EOCD = 0x06054b50;
 const CEN = 0x02014b50;
 const LOC = 0x04034b50;
 const RATIO_FLOOR = 1024 * 1024;
+const SNIFF = 4100;
+const DEFAULT_ENTRY_BYTES = 30 * 1024 * 1024;
+
+/**
+ * Where the archive starts inside `b`, or null when `b` is no zip. Like Info-ZIP's unzip, data in
+ * front of the archive (a self-extractor stub, or junk meant to hide it) is allowed: the end
+ * record says how large the central directory is, so its real position gives the offset.
+ */
+export function zipStart(b: Buffer): number | null {
+  if (b.length >= 4 && b.readUInt32LE(0) === LOC) return 0;
+  const eocd = findEndRecord(b);
+  if (eocd === -1) return null;
+  const cdSize = b.readUInt32LE(eocd + 12);
+  const cdOffset = b.readUInt32LE(eocd + 16);
+  if (cdOffset === 0xffffffff) return 0; // zip64: yauzl finds its own way
+  const cdStart = eocd - cdSize;
+  const prefix = cdStart - cdOffset;
+  if (prefix < 0 || cdStart < 0) return null;
+  // An empty archive has no central directory entry to confirm the guess.
+  if (cdSize > 0 && (cdStart + 4 > b.length || b.readUInt32LE(cdStart) !== CEN)) return null;
+  return prefix;
+}
 
 export function isZip(b: Buffer): boolean {
-  return b.length >= 4 && b.readUInt32LE(0) === LOC;
+  return zipStart(b) !== null;
+}
+
+function findEndRecord(b: Buffer): number {
+  const from = Math.max(0, b.length - 22 - 65535);
+  for (let i = b.length - 22; i >= from; i--) if (b.readUInt32LE(i) === EOCD) return i;
+  return -1;
 }
 
 export async function inspectZip(
@@ -58,78 +90,12 @@ export async function inspectZip(
   return facts;
 }
 
-interface Entry {
-  name: string;
-  flags: number;
-  method: number;
-  compSize: number;
-  size: number;
-  offset: number;
-}
+type Budget = { left: number };
 
-function readDirectory(buf: Buffer): Entry[] {
-  const from = Math.max(0, buf.length - 22 - 65535);
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= from; i--) {
-    if (buf.readUInt32LE(i) === EOCD) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd === -1) throw new Error("no end of central directory");
-  const count = buf.readUInt16LE(eocd + 10);
-  const cdSize = buf.readUInt32LE(eocd + 12);
-  const cdOffset = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || cdOffset === 0xffffffff) throw new Error("zip64 archive");
-  if (cdOffset + cdSize > buf.length) throw new Error("central directory outside the archive");
-  const entries: Entry[] = [];
-  let p = cdOffset;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CEN) throw new Error("corrupt central directory");
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    const e: Entry = {
-      flags: buf.readUInt16LE(p + 8),
-      method: buf.readUInt16LE(p + 10),
-      compSize: buf.readUInt32LE(p + 20),
-      size: buf.readUInt32LE(p + 24),
-      offset: buf.readUInt32LE(p + 42),
-      name: buf.toString(buf.readUInt16LE(p + 8) & 0x800 ? "utf8" : "latin1", p + 46, p + 46 + nameLen),
-    };
-    if (e.compSize === 0xffffffff || e.size === 0xffffffff || e.offset === 0xffffffff) {
-      throw new Error("zip64 entry");
-    }
-    entries.push(e);
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  return entries;
-}
-
-function entryData(buf: Buffer, e: Entry, budget: { left: number }): Buffer | "bomb" {
-  const p = e.offset;
-  if (p + 30 > buf.length || buf.readUInt32LE(p) !== LOC) throw new Error(`bad local header for ${e.name}`);
-  const start = p + 30 + buf.readUInt16LE(p + 26) + buf.readUInt16LE(p + 28);
-  const raw = buf.subarray(start, start + e.compSize);
-  if (raw.length < e.compSize) throw new Error(`${e.name} is truncated`);
-  if (e.method === 0) {
-    if (raw.length > budget.left) return "bomb";
-    budget.left -= raw.length;
-    return raw;
-  }
-  if (e.method !== 8) throw new Error(`${e.name}: compression method ${e.method} not supported`);
-  // Never inflate more than both the declared size and the remaining budget allow.
-  const cap = Math.min(e.size, budget.left);
-  let out: Buffer;
-  try {
-    out = inflateRawSync(raw, { maxOutputLength: cap + 1 });
-  } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return "bomb";
-    throw new Error(`${e.name}: ${(err as Error).message}`, { cause: err });
-  }
-  if (out.length > cap) return "bomb";
-  budget.left -= out.length;
-  return out;
+/** An entry's bytes: all of them up to `keep`, else the head; "bomb" past the cap or budget. */
+interface EntryData {
+  head: Buffer;
+  whole: Buffer | null;
 }
 
 async function walk(
@@ -139,44 +105,103 @@ async function walk(
   limits: ZipLimits,
   isExecutable: ExecutableTest,
   facts: ArchiveFacts,
-  budget: { left: number },
+  budget: Budget,
 ): Promise<void> {
   facts.depth = Math.max(facts.depth, depth);
-  let entries: Entry[];
+  const start = zipStart(buf);
+  let zip: yauzl.ZipFile;
   try {
-    entries = readDirectory(buf);
+    if (start === null) throw new Error("no end of central directory");
+    zip = await yauzl.fromBufferPromise(buf.subarray(start), {
+      lazyEntries: true,
+      decodeStrings: true,
+      // Names are only reported, never used as paths: keep "../x" and "C:\x" visible, not refused.
+      strictFileNames: false,
+      validateEntrySizes: false,
+    });
   } catch (err) {
     facts.unreadable ??= `${path}: ${(err as Error).message}`;
     return;
   }
   let declared = 0;
-  for (const e of entries.slice(0, limits.maxEntries)) {
-    if (e.name.endsWith("/")) continue;
-    const at = `${path}/${e.name}`;
-    declared += e.size;
-    if (e.size >= RATIO_FLOOR) facts.maxRatio = Math.max(facts.maxRatio, e.size / Math.max(1, e.compSize));
-    if (e.flags & 1) {
-      facts.encrypted.push(at);
-      if (await isExecutable(e.name, Buffer.alloc(0))) facts.executables.push(at);
-      continue;
+  let seen = 0;
+  try {
+    for await (const e of zip.eachEntry()) {
+      if (++seen > limits.maxEntries) break;
+      if (e.fileName.endsWith("/")) continue;
+      const at = `${path}/${e.fileName}`;
+      declared += e.uncompressedSize;
+      if (e.uncompressedSize >= RATIO_FLOOR) {
+        facts.maxRatio = Math.max(facts.maxRatio, e.uncompressedSize / Math.max(1, e.compressedSize));
+      }
+      if (e.isEncrypted()) {
+        facts.encrypted.push(at);
+        if (await isExecutable(e.fileName, Buffer.alloc(0))) facts.executables.push(at);
+        continue;
+      }
+      let data: EntryData | "bomb";
+      try {
+        data = await entryData(zip, e, budget, limits.maxEntryBytes ?? DEFAULT_ENTRY_BYTES);
+      } catch (err) {
+        facts.unreadable ??= `${path}: ${e.fileName}: ${(err as Error).message}`;
+        continue;
+      }
+      if (data === "bomb") {
+        facts.bomb = true;
+        return;
+      }
+      if (await isExecutable(e.fileName, data.head)) facts.executables.push(at);
+      if (data.whole && isZip(data.whole)) {
+        if (depth + 1 > limits.depthCap) facts.depth = Math.max(facts.depth, limits.depthCap + 1);
+        else await walk(data.whole, at, depth + 1, limits, isExecutable, facts, budget);
+        if (facts.bomb) return;
+      }
     }
-    let data: Buffer | "bomb";
-    try {
-      data = entryData(buf, e, budget);
-    } catch (err) {
-      facts.unreadable ??= `${path}: ${(err as Error).message}`;
-      continue;
-    }
-    if (data === "bomb") {
-      facts.bomb = true;
-      return;
-    }
-    if (await isExecutable(e.name, data.subarray(0, 4100))) facts.executables.push(at);
-    if (isZip(data)) {
-      if (depth + 1 > limits.depthCap) facts.depth = Math.max(facts.depth, limits.depthCap + 1);
-      else await walk(data, at, depth + 1, limits, isExecutable, facts, budget);
-      if (facts.bomb) return;
-    }
+  } catch (err) {
+    // A corrupt central directory entry ends the listing; what was read so far still counts.
+    facts.unreadable ??= `${path}: ${(err as Error).message}`;
+  } finally {
+    zip.close();
   }
   if (declared >= RATIO_FLOOR) facts.maxRatio = Math.max(facts.maxRatio, declared / Math.max(1, buf.length));
+}
+
+/**
+ * Streams one entry's data: raw bytes from yauzl, inflated here (thread pool, chunk by chunk) so
+ * both streams can be stopped at once when the entry passes its declared size or the budget.
+ */
+async function entryData(zip: yauzl.ZipFile, e: yauzl.Entry, budget: Budget, keep: number) {
+  if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
+    throw new Error(`compression method ${e.compressionMethod} not supported`);
+  }
+  const raw = await zip.openReadStreamPromise(e, { decodeFileData: false });
+  // Large output chunks: far fewer hops between the thread pool and the event loop (the
+  // declared size is only a hint here; the cap below is what counts).
+  const chunkSize = Math.min(Math.max(e.uncompressedSize, 16 * 1024), 1024 * 1024);
+  const stream: Readable = e.compressionMethod === 8 ? raw.pipe(createInflateRaw({ chunkSize })) : raw;
+  if (stream !== raw) raw.on("error", (err) => stream.destroy(err));
+  // Never accept more than both the declared size and the remaining budget allow.
+  const cap = Math.min(e.uncompressedSize, budget.left);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let head: Buffer | null = null;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > cap) return "bomb" as const;
+      if (head) continue;
+      chunks.push(chunk);
+      if (size > keep) {
+        // Too large to open as a nested archive: keep only what type sniffing needs.
+        head = Buffer.concat(chunks).subarray(0, SNIFF);
+        chunks.length = 0;
+      }
+    }
+  } finally {
+    raw.destroy();
+    stream.destroy();
+  }
+  budget.left -= size;
+  const whole = head ? null : Buffer.concat(chunks);
+  return { head: head ?? whole!.subarray(0, SNIFF), whole } satisfies EntryData;
 }
