@@ -5,13 +5,13 @@
 // the undelivered copy in the quarantine (reason given) rather than bouncing or dropping it.
 import type { Logger } from "pino";
 import type { Transaction } from "../message/transaction.ts";
-import type { Address } from "../message/envelope.ts";
 import { messageStream } from "../message/rewrite.ts";
-import type { DataResult, OutcomeGroup } from "../pipeline/session.ts";
+import type { DataResult } from "../pipeline/session.ts";
 import type { HeaderEdit, SmtpReply } from "../message/types.ts";
 import type { Store } from "../store/types.ts";
 import type { Routes } from "./nexthop/route.ts";
 import type { DeliveryFailure } from "./nexthop/types.ts";
+import { sendCopy } from "./send.ts";
 import {
   CopyIds,
   discardCopies,
@@ -78,20 +78,22 @@ export async function commitOutcome(
   const delivered: string[] = [];
   const failed: DeliveryFailure[] = [];
   for (const g of result.groups.filter((x) => x.disposition === "deliver")) {
-    for (const [target, rcpts] of byRoute(g, tx, deps)) {
-      const hop = deps.routes.hop(target);
-      const edits = [...trace, ...g.edits];
-      const res = await hop.deliver({
+    const edits = [...trace, ...g.edits];
+    const res = await sendCopy(
+      deps.routes,
+      deps.routeFor,
+      {
         id: ref,
         from: tx.envelope.mailFrom ?? { address: "", params: {} },
-        recipients: rcpts,
+        recipients: [...(g.redirect ? [g.redirect] : g.recipients), ...g.bcc],
+        envelope: tx.envelope,
         size: tx.size,
         message: () => messageStream(tx, edits),
-      });
-      delivered.push(...res.accepted);
-      failed.push(...res.failed);
-      deps.log.info({ id: ref, next_hop: target, accepted: res.accepted, failed: res.failed }, "delivery");
-    }
+      },
+      deps.log,
+    );
+    delivered.push(...res.accepted);
+    failed.push(...res.failed);
   }
 
   if (failed.length === 0) return ok(written);
@@ -121,19 +123,6 @@ export async function commitOutcome(
     deps.log.error({ id: ref, err: (err as Error).message }, "could not keep undelivered copies");
     return { reply: withRef(STORE_DOWN, ref), copies: written };
   }
-}
-
-function byRoute(g: OutcomeGroup, tx: Transaction, deps: CommitDeps): Map<string, Address[]> {
-  const out = new Map<string, Address[]>();
-  const params = new Map(tx.envelope.recipients.map((r) => [r.address.toLowerCase(), r.params]));
-  const targets = g.redirect ? [g.redirect] : g.recipients;
-  for (const a of [...targets, ...g.bcc]) {
-    const route = deps.routeFor(a);
-    const list = out.get(route) ?? [];
-    list.push({ address: a, params: params.get(a.toLowerCase()) ?? {} });
-    out.set(route, list);
-  }
-  return out;
 }
 
 function withRef(r: SmtpReply, ref: string): SmtpReply {

@@ -8,8 +8,9 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Runtime } from "../runtime.ts";
-import type { Address, Envelope } from "../message/envelope.ts";
+import type { Envelope } from "../message/envelope.ts";
 import { Routes } from "../delivery/nexthop/route.ts";
+import { sendCopy } from "../delivery/send.ts";
 import type { ReleaseClaim, ReleaseClaimInput, Store } from "../store/types.ts";
 
 export const RELEASED_HEADER = "X-Sluice-Released";
@@ -47,41 +48,30 @@ export async function deliverCopy(
   routes: Routes,
   req: { id: string; envelope: Envelope | null; from?: string; recipients: string[]; message: Buffer },
 ): Promise<Outcome> {
-  const params = new Map((req.envelope?.recipients ?? []).map((r) => [r.address.toLowerCase(), r.params]));
-  const byRoute = new Map<string, Address[]>();
-  for (const a of req.recipients) {
-    const route = routeOf(runtime, a);
-    byRoute.set(route, [
-      ...(byRoute.get(route) ?? []),
-      { address: a, params: params.get(a.toLowerCase()) ?? {} },
-    ]);
-  }
-  const out: Outcome = { accepted: [], failed: [] };
-  for (const [target, rcpts] of byRoute) {
-    const res = await routes.hop(target).deliver({
+  const res = await sendCopy(
+    routes,
+    (a) => routeOf(runtime, a),
+    {
       id: req.id,
       from:
         req.from !== undefined
           ? { address: req.from, params: {} }
           : (req.envelope?.mailFrom ?? { address: "", params: {} }),
-      recipients: rcpts,
+      recipients: req.recipients,
+      envelope: req.envelope,
       size: req.message.length,
       message: () => Readable.from([req.message]),
-    });
-    out.accepted.push(...res.accepted.map((a) => a.toLowerCase()));
-    out.failed.push(
-      ...res.failed.map((f) => ({
-        address: f.address.toLowerCase(),
-        reason: `${f.reply.code} ${f.reply.enhanced} ${f.reply.text}`,
-        permanent: f.permanent,
-      })),
-    );
-    runtime.log.info(
-      { id: req.id, next_hop: target, accepted: res.accepted, failed: res.failed },
-      "release delivery",
-    );
-  }
-  return out;
+    },
+    runtime.log,
+  );
+  return {
+    accepted: res.accepted.map((a) => a.toLowerCase()),
+    failed: res.failed.map((f) => ({
+      address: f.address.toLowerCase(),
+      reason: `${f.reply.code} ${f.reply.enhanced} ${f.reply.text}`,
+      permanent: f.permanent,
+    })),
+  };
 }
 
 export function newKey(prefix: string): string {
