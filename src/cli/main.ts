@@ -25,6 +25,7 @@ import {
 } from "./quarantine.ts";
 import { holdCancel, holdList, holdRelease } from "./hold.ts";
 import { registerClusterCommands } from "../cluster/cli.ts";
+import { directoryFlush, type FlushOptions } from "./directory.ts";
 
 const program = new Command()
   .name("sluice")
@@ -101,51 +102,19 @@ program
   .command("directory")
   .description("directory tools")
   .command("flush")
-  .description("forget cached directory answers on a running node (one address, or all)")
+  .description("forget cached directory answers on a running node (one address, or all), as an operator")
   .argument("[address]", "any address of the user to forget; all entries when absent")
   .option("-c, --config <file>", "the node's configuration file (for its web address)")
   .option(
     "--url <url>",
     "the node's web base URL (default: from the configuration, else http://127.0.0.1:8080)",
   )
-  .action(async (address: string | undefined, o: { config?: string; url?: string }) => {
-    let base = o.url;
-    if (!base) {
-      const listen = o.config
-        ? (await loadConfigFile(o.config, new FilterRegistry(builtinFilters()))).web.listen
-        : "127.0.0.1:8080";
-      const i = listen.lastIndexOf(":");
-      const host = listen.slice(0, i);
-      // The route answers loopback callers only; a wildcard listener is reached on loopback.
-      const local = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
-      base = `http://${local}:${listen.slice(i + 1)}`;
-    }
-    let res: Response;
-    try {
-      res = await fetch(new URL("/api/directory/flush", base), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(address === undefined ? {} : { address }),
-      });
-    } catch (err) {
-      process.stderr.write(`sluice: no node answers at ${base}: ${(err as Error).cause ?? err}\n`);
-      process.exit(2);
-    }
-    const body = (await res.json().catch(() => ({}))) as {
-      flushed?: number;
-      cached?: boolean;
-      title?: string;
-    };
-    if (!res.ok) {
-      process.stderr.write(`sluice: ${base} refused: ${res.status} ${body.title ?? ""}\n`);
-      process.exit(2);
-    }
-    const what = address ?? "all addresses";
-    process.stdout.write(
-      body.cached
-        ? `flushed ${body.flushed} cached entries (${what})\n`
-        : "this node's directory has no cache\n",
-    );
+  .option(
+    "--login <name>",
+    "operator account (default $SLUICE_LOGIN); password from SLUICE_PASSWORD or stdin",
+  )
+  .action(async (address: string | undefined, o: FlushOptions) => {
+    process.stdout.write(await directoryFlush(address, o));
   });
 
 const sieve = program.command("sieve").description("Sieve policy scripts");

@@ -1,6 +1,8 @@
 // `sluice config publish FILE --role ROLE`, `history`, `rollback REV`, `shadow start|list|report|publish|discard`:
 // talk to the cluster's store directly (its URL from --store or the node file's `store:`),
 // validating with this build's filters exactly as the API does. Nodes apply on their own.
+// Whoever can open the store is trusted: the author is --author, $SLUICE_AUTHOR or the login
+// name, and every change is written to the audit log as cli:AUTHOR.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { FilterRegistry } from "../pipeline/registry.ts";
@@ -23,6 +25,7 @@ import { userInfo } from "node:os";
 interface StoreOpts {
   config?: string;
   store?: string;
+  author?: string;
 }
 
 async function withStore<T>(o: StoreOpts, fn: (s: Store, catalog: FilterRegistry) => Promise<T>): Promise<T> {
@@ -43,13 +46,26 @@ async function withStore<T>(o: StoreOpts, fn: (s: Store, catalog: FilterRegistry
   }
 }
 
-const author = () => process.env.SLUICE_AUTHOR ?? userInfo().username;
+const authorOf = (o: StoreOpts) => o.author ?? process.env.SLUICE_AUTHOR ?? userInfo().username;
+
+/** The audit entry of a change made from the command line (no secrets: no configuration text). */
+const audit = (s: Store, o: StoreOpts, action: string, target: string, after: Record<string, unknown>) =>
+  s.appendAudit({
+    at: new Date(),
+    actor: `cli:${authorOf(o)}`,
+    action,
+    target,
+    tenant: null,
+    before: null,
+    after,
+  });
 
 export function registerClusterCommands(config: Command): void {
   const common = (c: Command) =>
     c
       .option("-c, --config <file>", "a node's configuration file (for its store: URL)")
-      .option("--store <url>", "the cluster store URL (postgres://…); default $SLUICE_STORE");
+      .option("--store <url>", "the cluster store URL (postgres://…); default $SLUICE_STORE")
+      .option("--author <name>", "who makes the change (default $SLUICE_AUTHOR, else your login name)");
   common(
     config
       .command("publish")
@@ -61,9 +77,16 @@ export function registerClusterCommands(config: Command): void {
       .option("--note <text>", "why (shown in history)"),
   ).action(async (file: string, o: StoreOpts & { role: string; note?: string }) => {
     const text = await readFile(file, "utf8");
-    const r = await withStore(o, (s, catalog) =>
-      publishRevision(s, catalog, { role: o.role, text, author: author(), note: o.note ?? null }),
-    );
+    const r = await withStore(o, async (s, catalog) => {
+      const r = await publishRevision(s, catalog, {
+        role: o.role,
+        text,
+        author: authorOf(o),
+        note: o.note ?? null,
+      });
+      await audit(s, o, "config.publish", `role:${r.role}`, { rev: r.rev, note: r.note });
+      return r;
+    });
     process.stdout.write(`published revision ${r.rev} for role ${r.role}\n`);
   });
   common(
@@ -88,7 +111,11 @@ export function registerClusterCommands(config: Command): void {
       .argument("<rev>", "revision number"),
   ).action(async (rev: string, o: StoreOpts) => {
     if (!/^\d+$/.test(rev)) throw new ClusterError(`revision must be a number, got "${rev}"`);
-    const r = await withStore(o, (s, catalog) => rollbackTo(s, catalog, Number(rev), author()));
+    const r = await withStore(o, async (s, catalog) => {
+      const r = await rollbackTo(s, catalog, Number(rev), authorOf(o));
+      await audit(s, o, "config.rollback", `role:${r.role}`, { to: Number(rev), rev: r.rev });
+      return r;
+    });
     process.stdout.write(`published revision ${r.rev} for role ${r.role} (rollback to ${rev})\n`);
   });
 
@@ -111,9 +138,17 @@ export function registerClusterCommands(config: Command): void {
           .map((n) => n.trim())
           .filter(Boolean)
       : [];
-    const r = await withStore(o, (s, catalog) =>
-      startShadowRun(s, catalog, { role: o.role, text, nodes, author: author(), note: o.note ?? null }),
-    );
+    const r = await withStore(o, async (s, catalog) => {
+      const r = await startShadowRun(s, catalog, {
+        role: o.role,
+        text,
+        nodes,
+        author: authorOf(o),
+        note: o.note ?? null,
+      });
+      await audit(s, o, "config.shadow.start", `shadow:${r.id}`, { role: r.role, nodes: r.nodes });
+      return r;
+    });
     process.stdout.write(`shadow run ${r.id} started for role ${r.role}\n`);
   });
   common(shadow.command("list").description("shadow runs, newest first")).action(async (o: StoreOpts) => {
@@ -140,13 +175,20 @@ export function registerClusterCommands(config: Command): void {
       .description("publish the candidate as the role's new revision")
       .argument("<id>"),
   ).action(async (id: string, o: StoreOpts) => {
-    const r = await withStore(o, (s, catalog) => publishShadow(s, catalog, shadowId(id), author()));
+    const r = await withStore(o, async (s, catalog) => {
+      const r = await publishShadow(s, catalog, shadowId(id), authorOf(o));
+      await audit(s, o, "config.shadow.publish", `shadow:${id}`, { rev: r.rev, role: r.role });
+      return r;
+    });
     process.stdout.write(`published revision ${r.rev} for role ${r.role} (from shadow ${id})\n`);
   });
   common(
     shadow.command("discard").description("end the shadow run without publishing").argument("<id>"),
   ).action(async (id: string, o: StoreOpts) => {
-    await withStore(o, (s) => discardShadow(s, shadowId(id)));
+    await withStore(o, async (s) => {
+      await discardShadow(s, shadowId(id));
+      await audit(s, o, "config.shadow.discard", `shadow:${id}`, { state: "discarded" });
+    });
     process.stdout.write(`shadow run ${id} discarded\n`);
   });
 }

@@ -1,7 +1,8 @@
 // Publishing configuration revisions: validate completely, then store (which notifies the
-// nodes). Shared by `sluice config publish/history/rollback` and the /api/cluster routes.
-// Nothing here applies a revision: each node's agent does that for itself.
+// nodes). Shared by `sluice config publish/history/rollback/shadow` and the console API
+// (/api/config/). Nothing here applies a revision: each node's agent does that for itself.
 import type { FilterCatalog } from "../config/load.ts";
+import { restoreRedacted } from "../config/redact.ts";
 import type { ConfigRevision, NodeHeartbeat, ShadowReport, ShadowRun, Store } from "../store/types.ts";
 import { validateRevision } from "./revision.ts";
 
@@ -20,11 +21,14 @@ export async function publishRevision(
   p: { role: string; text: string; author: string; note?: string | null; rollbackOf?: number | null },
 ): Promise<ConfigRevision> {
   if (!ROLE.test(p.role)) throw new ClusterError(`role "${p.role}": lower-case letters, digits, - and _`);
+  const label = `revision for role ${p.role}`;
+  // Text edited from a redacted copy (the console shows no secrets) keeps the earlier secrets.
+  const text = restoreRedacted(p.text, (await store.latestConfigRevision(p.role))?.text ?? null, label);
   // Throws ConfigError with every issue; no revision exists unless this passes.
-  validateRevision(p.text, `revision for role ${p.role}`, catalog);
+  validateRevision(text, label, catalog);
   return store.publishConfig({
     role: p.role,
-    text: p.text,
+    text,
     author: p.author,
     note: p.note ?? null,
     rollbackOf: p.rollbackOf ?? null,
@@ -83,10 +87,12 @@ export async function startShadowRun(
   p: { role: string; text: string; author: string; nodes: string[]; note?: string | null },
 ): Promise<ShadowRun> {
   if (!ROLE.test(p.role)) throw new ClusterError(`role "${p.role}": lower-case letters, digits, - and _`);
-  validateRevision(p.text, `shadow candidate for role ${p.role}`, catalog);
+  const label = `shadow candidate for role ${p.role}`;
+  const text = restoreRedacted(p.text, (await store.latestConfigRevision(p.role))?.text ?? null, label);
+  validateRevision(text, label, catalog);
   return store.startShadow({
     role: p.role,
-    text: p.text,
+    text,
     author: p.author,
     nodes: p.nodes,
     note: p.note ?? null,

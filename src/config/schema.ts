@@ -3,6 +3,7 @@
 // options are checked by each filter at load (load.ts), files and addresses are not opened here.
 import { z } from "zod";
 import { directorySchema } from "../policy/ldap/config.ts";
+import { webSchema } from "./web.ts";
 import { compileTemplate } from "../notify/template.ts";
 import { DIGEST_VARIABLES, NOTICE_VARIABLES } from "../quarantine/templates.ts";
 
@@ -294,10 +295,7 @@ export const configSchema = z
       })
       .strict()
       .default({ level: "info" }),
-    web: z
-      .object({ listen: hostPort.default("127.0.0.1:8080") })
-      .strict()
-      .default({ listen: "127.0.0.1:8080" }),
+    web: webSchema.prefault({}),
     spool: z
       .object({
         dir: z.string().default("./var/spool"),

@@ -4,7 +4,7 @@ import type { Config, UserConfig } from "../config/schema.ts";
 import type { Store } from "../store/types.ts";
 import type { Directory } from "./directory.ts";
 import type { User } from "./types.ts";
-import { verifyPassword } from "./password.ts";
+import { burnVerification, hashPassword, needsRehash, verifyPassword } from "./password.ts";
 
 /** A user declared in the configuration file, as the directory gives it. */
 export function userFromConfig(tenant: string, u: UserConfig): User {
@@ -26,6 +26,8 @@ export function userFromConfig(tenant: string, u: UserConfig): User {
 interface Entry {
   user: User;
   passwordHash: string | null;
+  /** Kept in the store (rehashable), not declared in the configuration file. */
+  stored?: boolean;
 }
 
 export class BuiltinDirectory implements Directory {
@@ -52,7 +54,7 @@ export class BuiltinDirectory implements Directory {
     const s = await this.store?.getUser(a);
     if (!s) return null;
     const { passwordHash, ...user } = s;
-    return { user, passwordHash };
+    return { user, passwordHash, stored: true };
   }
 
   async lookup(address: string): Promise<User | null> {
@@ -60,8 +62,25 @@ export class BuiltinDirectory implements Directory {
   }
 
   async authenticate(login: string, secret: string): Promise<User | null> {
-    const e = await this.find(login);
-    if (!e?.passwordHash) return null;
-    return (await verifyPassword(secret, e.passwordHash)) ? e.user : null;
+    const e = await this.find(login.trim());
+    if (!e?.passwordHash) {
+      // Unknown users and users without a password cost the same time as a wrong password.
+      await burnVerification(secret);
+      return null;
+    }
+    if (!(await verifyPassword(secret, e.passwordHash))) return null;
+    if (e.stored && needsRehash(e.passwordHash)) await this.rehash(e.user.address, secret);
+    return e.user;
+  }
+
+  /** Replace an old-parameter hash after a successful login; a failure only costs the upgrade. */
+  private async rehash(address: string, secret: string): Promise<void> {
+    try {
+      const s = await this.store?.getUser(address);
+      if (s?.passwordHash && needsRehash(s.passwordHash))
+        await this.store!.putUser({ ...s, passwordHash: await hashPassword(secret) });
+    } catch {
+      // The login itself succeeded; the next one tries again.
+    }
   }
 }

@@ -1,34 +1,63 @@
 // Password hashing for built-in users and console accounts: scrypt (memory-hard, in
-// node:crypto, no native addon). Format: scrypt$N$r$p$salt$hash (base64url).
+// node:crypto, no native addon). Format: scrypt$N$r$p$salt$hash (base64url). New hashes use
+// OWASP's N=2^17, r=8, p=1; older hashes still verify and are rehashed by the caller on login.
 import { scrypt, randomBytes, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
-const N = 16384;
-const R = 8;
-const P = 1;
+export const SCRYPT_COST = { N: 2 ** 17, r: 8, p: 1 } as const;
+/** Refuse stored parameters that would make one verification a denial of service. */
+const MAX_N = 2 ** 20;
 
 function derive(secret: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
+  // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) refuses N=2^17 (128 MiB).
+  const maxmem = 2 * 128 * (opts.N ?? 0) * (opts.r ?? 0) + 1024 * 1024;
   return new Promise((resolve, reject) =>
-    scrypt(secret, salt, 32, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
+    scrypt(secret, salt, 32, { ...opts, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
   );
 }
 
 export async function hashPassword(secret: string): Promise<string> {
+  const { N, r, p } = SCRYPT_COST;
   const salt = randomBytes(16);
-  const key = await derive(secret, salt, { N, r: R, p: P });
-  return `scrypt$${N}$${R}$${P}$${salt.toString("base64url")}$${key.toString("base64url")}`;
+  const key = await derive(secret, salt, { N, r, p });
+  return `scrypt$${N}$${r}$${p}$${salt.toString("base64url")}$${key.toString("base64url")}`;
+}
+
+function parse(stored: string) {
+  const parts = stored.split("$");
+  if (parts.length !== 6 || parts[0] !== "scrypt") return null;
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
+  if (![cost.N, cost.r, cost.p].every(Number.isSafeInteger) || cost.N > MAX_N || cost.r > 32 || cost.p > 16)
+    return null;
+  return { cost, salt: Buffer.from(salt, "base64url"), hash: Buffer.from(hash, "base64url") };
 }
 
 export async function verifyPassword(secret: string, stored: string): Promise<boolean> {
-  const parts = stored.split("$");
-  if (parts.length !== 6 || parts[0] !== "scrypt") return false;
-  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
-  const expected = Buffer.from(hash, "base64url");
-  const key = await derive(secret, Buffer.from(salt, "base64url"), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  const h = parse(stored);
+  if (!h) {
+    // A disabled account ("!scrypt$…") or a malformed hash: same work as a real check.
+    await burnVerification(secret);
+    return false;
+  }
+  const key = await derive(secret, h.salt, h.cost);
+  return key.length === h.hash.length && timingSafeEqual(key, h.hash);
+}
+
+/** True when a hash that just verified should be replaced by one with today's parameters. */
+export function needsRehash(stored: string): boolean {
+  const h = parse(stored);
+  if (!h) return false;
+  return h.cost.N < SCRYPT_COST.N || h.cost.r !== SCRYPT_COST.r || h.cost.p !== SCRYPT_COST.p;
+}
+
+let dummy: Promise<string> | null = null;
+
+/**
+ * The cost of one verification with nothing to compare: for unknown logins and users without
+ * a password, so the answer time does not reveal which logins exist.
+ */
+export async function burnVerification(secret: string): Promise<void> {
+  dummy ??= hashPassword("sluice dummy password");
+  const h = parse(await dummy)!;
+  await derive(secret, h.salt, h.cost);
 }

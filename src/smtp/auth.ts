@@ -1,6 +1,7 @@
 // SMTP AUTH (RFC 4954) mechanisms PLAIN (RFC 4616) and LOGIN, and the failure limiter:
-// failed attempts per client address and per user name, with a delay that grows.
+// failed attempts per (user name, client address) and per address, with a delay that grows.
 // Never offered before TLS unless a listener is explicitly marked allow_insecure_auth.
+import { LoginThrottle } from "../policy/login-throttle.ts";
 
 export interface Credentials {
   login: string;
@@ -28,44 +29,39 @@ export interface AuthLimits {
   windowMs: number;
 }
 
-/** Counts failures per key (ip:…, user:…) in a sliding window; shared by all listeners. */
+/**
+ * SMTP AUTH throttling on the shared login throttle (src/policy/login-throttle.ts): a failure
+ * is answered after a delay that doubles per failure of that login from that address (max
+ * 30 s); past max_failures per (login, address) — or five times that per address, IPv6 per
+ * /64 — a new attempt is refused until a growing wait is over. Shared by all listeners.
+ */
 export class AuthLimiter {
-  private readonly failures = new Map<string, number[]>();
+  private readonly throttle: LoginThrottle;
   private readonly limits: AuthLimits;
 
   constructor(limits: AuthLimits) {
     this.limits = limits;
+    this.throttle = new LoginThrottle({
+      freePerLogin: limits.maxFailures,
+      freePerAddress: limits.maxFailures * 5,
+      baseDelayMs: Math.max(1000, limits.failureDelayMs),
+      maxDelayMs: limits.windowMs,
+      windowS: limits.windowMs / 1000,
+    });
   }
 
-  private recent(key: string, now: number): number[] {
-    const list = (this.failures.get(key) ?? []).filter((t) => now - t < this.limits.windowMs);
-    if (list.length) this.failures.set(key, list);
-    else this.failures.delete(key);
-    return list;
-  }
-
-  /** True when this address or user name has failed too often lately. */
-  blocked(ip: string, user: string | null, now = Date.now()): boolean {
-    if (this.recent(`ip:${ip}`, now).length >= this.limits.maxFailures) return true;
-    return user !== null && this.recent(`user:${user.toLowerCase()}`, now).length >= this.limits.maxFailures;
+  /** True while this address, or this user name from this address, must wait. */
+  async blocked(ip: string, user: string | null): Promise<boolean> {
+    return (await this.throttle.waitMs(ip, user ?? "")) > 0;
   }
 
   /** Record a failure; returns how long to wait before answering (doubles per failure, max 30 s). */
-  fail(ip: string, user: string | null, now = Date.now()): number {
-    const keys = [`ip:${ip}`, ...(user ? [`user:${user.toLowerCase()}`] : [])];
-    let n = 0;
-    for (const k of keys) {
-      const list = this.recent(k, now);
-      list.push(now);
-      this.failures.set(k, list);
-      n = Math.max(n, list.length);
-    }
-    if (this.failures.size > 100_000) this.failures.clear(); // bound memory under a flood
-    return Math.min(30_000, this.limits.failureDelayMs * 2 ** (n - 1));
+  async fail(ip: string, user: string | null): Promise<number> {
+    const { failures } = await this.throttle.fail(ip, user ?? "");
+    return Math.min(30_000, this.limits.failureDelayMs * 2 ** Math.min(failures - 1, 20));
   }
 
-  succeed(ip: string, user: string): void {
-    this.failures.delete(`ip:${ip}`);
-    this.failures.delete(`user:${user.toLowerCase()}`);
+  async succeed(ip: string, user: string): Promise<void> {
+    await this.throttle.succeed(ip, user);
   }
 }

@@ -1,8 +1,9 @@
 // Cluster configuration revisions with a real PostgreSQL and three in-process nodes: publish
-// through the API, live apply within 2 s while an SMTP session is in flight on every node,
-// late joiners, refusal at publish, a node that cannot apply, rollback, heartbeats.
+// through the console API as a logged-in operator, live apply within 2 s while an SMTP session
+// is in flight on every node, late joiners, refusal at publish, a node that cannot apply,
+// rollback, heartbeats, shadow runs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -17,7 +18,9 @@ import {
   waitUntil,
   type Node,
 } from "../helpers/cluster.ts";
-import { registerClusterRoutes } from "../../src/cluster/api.ts";
+import { startWeb } from "../../src/web/server.ts";
+import { createAccount } from "../../src/web/auth/accounts.ts";
+import { ApiClient } from "../helpers/web.ts";
 import type { Filter } from "../../src/pipeline/types.ts";
 
 const missing = postgresMissing();
@@ -47,14 +50,10 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
   const sink = new SmtpSink();
   const nodes: Node[] = [];
   let api: FastifyInstance;
-  let apiBase: string;
+  let op: ApiClient;
 
   const publish = async (text: string, role = "mx") =>
-    fetch(`${apiBase}/api/cluster/revisions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ role, text, author: "test" }),
-    });
+    op.post("/api/config/revisions", { role, text, author: "forged" });
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -67,10 +66,16 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
         }),
       );
     }
-    // The API of node A (what the console and `sluice config publish` use).
-    api = Fastify();
-    registerClusterRoutes(api, nodes[0]!.runtime);
-    apiBase = await api.listen({ host: "127.0.0.1", port: 0 });
+    // The console API of node A, with an operator logged in.
+    api = await startWeb(nodes[0]!.runtime, "127.0.0.1:0");
+    const rt = nodes[0]!.runtime;
+    await createAccount(rt.store!, rt.config, {
+      login: "ops",
+      role: "operator",
+      password: "operator-pass-1",
+    });
+    op = new ApiClient(`http://127.0.0.1:${(api.server.address() as { port: number }).port}`);
+    expect((await op.login("ops", "operator-pass-1")).status).toBe(200);
   }, 60_000);
 
   afterAll(async () => {
@@ -88,8 +93,10 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
 
     const inFlight = await Promise.all(nodes.map((n) => openSession(n.port, "alice@example.com")));
     const res = await publish(tenants(["alice@example.com", "carol@example.com"]));
-    expect(res.status).toBe(201);
-    const { rev } = (await res.json()) as { rev: number };
+    expect(res.status).toBe(200);
+    const rev = res.body.rev as number;
+    // The author is the logged-in operator, never a value from the request body.
+    expect(res.body.author).toBe("console:ops");
     const ms = await waitApplied(nodes, rev, 2000);
     expect(ms).toBeLessThan(2000);
     for (const n of nodes) expect(n.runtime.source).toBe(`revision ${rev} (role mx)`);
@@ -113,26 +120,25 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
       const hbs = await nodes[0]!.runtime.store!.listHeartbeats();
       return hbs.length === 3 && hbs.every((h) => h.appliedRev === rev);
     });
-    const res = await fetch(`${apiBase}/api/cluster/nodes`);
-    const hbs = (await res.json()) as { name: string; version: string; health: string; uptimeS: number }[];
+    const res = await op.get("/api/nodes");
+    const hbs = res.body.nodes as { name: string; version: string; health: string; seenAgoS: number }[];
     expect(hbs.map((h) => [h.name, h.health])).toEqual([
       ["a", "ok"],
       ["b", "ok"],
       ["c", "ok"],
     ]);
     expect(hbs[0]!.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(hbs[0]!.uptimeS).toBeGreaterThanOrEqual(0);
+    expect(hbs[0]!.seenAgoS).toBeGreaterThanOrEqual(0);
   });
 
   it("refuses a bad revision at publish: no revision is created", async () => {
     const count = (await nodes[0]!.runtime.store!.listConfigRevisions({})).length;
     const bad = await publish(`${tenants(["alice@example.com"])}policy:\n  thresholds: { tag: "high" }\n`);
     expect(bad.status).toBe(422);
-    const body = (await bad.json()) as { issues: string[] };
-    expect(body.issues.join("\n")).toMatch(/policy\.thresholds\.tag/);
+    expect((bad.body.issues as string[]).join("\n")).toMatch(/policy\.thresholds\.tag/);
     const local = await publish(`store: sqlite:/tmp/x.db\n${tenants(["alice@example.com"])}`);
     expect(local.status).toBe(422);
-    expect(((await local.json()) as { issues: string[] }).issues.join("\n")).toMatch(/store: node-local/);
+    expect((local.body.issues as string[]).join("\n")).toMatch(/store: node-local/);
     // Sieve scripts are compiled at publish: a broken script refuses the revision.
     const script = join(mkdtempSync(join(tmpdir(), "sluice-sieve-")), "broken.sieve");
     writeFileSync(script, 'require "fileinto";\nif header :contains "subject" "x" { fileinto "Junk"\n');
@@ -140,7 +146,7 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
       `${tenants(["alice@example.com"])}policy:\n  filters:\n    sieve: { options: { inbound: [${JSON.stringify(script)}] } }\n`,
     );
     expect(sieve.status).toBe(422);
-    expect(((await sieve.json()) as { issues: string[] }).issues.join("\n")).toContain("broken.sieve");
+    expect((sieve.body.issues as string[]).join("\n")).toContain("broken.sieve");
     expect((await nodes[0]!.runtime.store!.listConfigRevisions({})).length).toBe(count);
   });
 
@@ -149,8 +155,8 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
     const res = await publish(
       `${tenants(["alice@example.com", "carol@example.com"])}policy:\n  filters:\n    canary: { enabled: true }\n`,
     );
-    expect(res.status).toBe(201);
-    const { rev } = (await res.json()) as { rev: number };
+    expect(res.status).toBe(200);
+    const rev = res.body.rev as number;
     await waitApplied([nodes[0]!], rev, 2000);
     await waitUntil("B and C refuse", 2000, () =>
       nodes.slice(1).every((n) => n.agent.status().failedRev === rev),
@@ -176,13 +182,9 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
   it("rolls back by republishing an earlier revision, and a late node catches up", async () => {
     const revs = await nodes[0]!.runtime.store!.listConfigRevisions({ role: "mx" });
     const first = revs[revs.length - 1]!.rev;
-    const res = await fetch(`${apiBase}/api/cluster/rollback`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ rev: first }),
-    });
-    expect(res.status).toBe(201);
-    const back = (await res.json()) as { rev: number; rollbackOf: number };
+    const res = await op.post("/api/config/rollback", { rev: first });
+    expect(res.status).toBe(200);
+    const back = res.body as { rev: number; rollbackOf: number };
     expect(back.rollbackOf).toBe(first);
     await waitApplied(nodes, back.rev, 2000);
     for (const n of nodes) expect(n.agent.status().failedRev).toBeNull();
@@ -195,44 +197,39 @@ describe.skipIf(!!missing)("cluster: configuration revisions on three nodes", ()
   });
 
   it("runs and discards a shadow candidate through the API", async () => {
-    const post = (path: string, body: unknown) =>
-      fetch(`${apiBase}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    const bad = await post("/api/cluster/shadows", {
+    const post = (path: string, body: unknown) => op.post(path, body);
+    const bad = await post("/api/config/shadows", {
       role: "mx",
       text: "web: { listen: x }\n",
       nodes: ["b"],
     });
     expect(bad.status).toBe(422);
-    const res = await post("/api/cluster/shadows", {
+    const res = await post("/api/config/shadows", {
       role: "mx",
       text: tenants(["alice@example.com"]),
       nodes: ["b"],
     });
-    expect(res.status).toBe(201);
-    const { id } = (await res.json()) as { id: number };
+    expect(res.status).toBe(200);
+    const id = res.body.id as number;
     await waitUntil("b shadows", 2000, () => nodes[1]!.agent.status().shadow === id);
     expect(nodes[0]!.agent.status().shadow).toBeNull();
     const c = await openSession(nodes[1]!.port, "carol@example.com");
     expect(await sendData(c, "shadowed")).toMatch(/^250 /);
     await waitUntil("evaluated", 3000, async () => {
-      const r = (await (await fetch(`${apiBase}/api/cluster/shadows/${id}`)).json()) as {
+      const r = (await op.get(`/api/config/shadows/${id}`)).body as {
         report: { evaluated: Record<string, number>; diffs: { recipient: string; shadowAction: string }[] };
       };
       // carol does not exist in the candidate: refused at RCPT there.
       return r.report.evaluated.b === 1 && r.report.diffs[0]?.shadowAction === "reject";
     });
-    expect((await post(`/api/cluster/shadows/${id}/discard`, {})).status).toBe(200);
+    expect((await post(`/api/config/shadows/${id}/discard`, {})).status).toBe(200);
     await waitUntil("b stops", 2000, () => nodes[1]!.agent.status().shadow === null);
   });
 
   it("leaves nodes of another role alone", async () => {
     const applied = nodes.map((n) => n.agent.status().appliedRev);
     const res = await publish(tenants(["alice@example.com"]), "submission");
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect(nodes.map((n) => n.agent.status().appliedRev)).toEqual(applied);
   });

@@ -7,6 +7,7 @@ import type { Session } from "../../src/pipeline/session.ts";
 import type { Filter } from "../../src/pipeline/types.ts";
 import { Runtime } from "../../src/runtime.ts";
 import { startWeb } from "../../src/web/server.ts";
+import { createAccount } from "../../src/web/auth/accounts.ts";
 import { run as runCli } from "../helpers/cli.ts";
 import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
@@ -188,41 +189,53 @@ describe.skipIf(missing !== null)("pipeline with per-user policy from LDAP", () 
     expect(bob.symbols.map((s) => s.name)).toContain("FAKE_SPAM");
   });
 
-  it("`sluice directory flush ADDRESS` reaches the running node and makes an LDAP change visible at once", async () => {
+  it("`sluice directory flush ADDRESS` logs in as an operator and makes an LDAP change visible at once", async () => {
     const slow = await Runtime.create({
-      configText: config(slapd.url, 3600),
-      store: "never",
+      configText: `${config(slapd.url, 3600)}store: sqlite:${join(serviceDir("flush"), "s.db")}\n`,
       logger: pino({ level: "silent" }),
       extraFilters: [fakeSpam([])],
     });
+    await createAccount(slow.store!, slow.config, {
+      login: "ops",
+      role: "operator",
+      password: "operator-pass-1",
+    });
     const port = await freePort();
     const web = await startWeb(slow, `127.0.0.1:${port}`);
+    const flush = (args: string[]) =>
+      runCli(["directory", "flush", ...args, "--login", "ops"], { input: "operator-pass-1\n" });
     try {
+      // Loopback is no authority: without a session the node refuses (it used to flush).
+      const anon = await fetch(`http://127.0.0.1:${port}/api/directory/flush`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(anon.status).toBe(401);
       expect((await slow.directory.lookup("c@example.com"))?.language).toBeNull();
       await slapd.ldapmodify(
         `dn: uid=carol,ou=people,${SUFFIX}\nchangetype: modify\nreplace: sluiceLanguage\nsluiceLanguage: ja\n`,
       );
       expect((await slow.directory.lookup("c@example.com"))?.language).toBeNull(); // cached, TTL 1 h
-      const r = await runCli([
-        "directory",
-        "flush",
-        "carol@example.com",
-        "--url",
-        `http://127.0.0.1:${port}`,
-      ]);
+      const r = await flush(["carol@example.com", "--url", `http://127.0.0.1:${port}`]);
       expect(r.stderr).toBe("");
       expect(r.stdout).toMatch(/^flushed 1 cached entries/);
       expect(r.code).toBe(0);
       expect((await slow.directory.lookup("c@example.com"))?.language).toBe("ja");
-      const all = await runCli(["directory", "flush", "--url", `http://127.0.0.1:${port}`]);
+      const all = await flush(["--url", `http://127.0.0.1:${port}`]);
       expect(all.stdout).toMatch(/^flushed 1 cached entries \(all addresses\)/);
-      const bad = await runCli(["directory", "flush", "--url", `http://127.0.0.1:${await freePort()}`]);
+      const audit = await slow.store!.listAudit({});
+      expect(audit.filter((e) => e.action === "directory.flush").map((e) => e.actor)).toEqual([
+        "operator:ops",
+        "operator:ops",
+      ]);
+      const bad = await flush(["--url", `http://127.0.0.1:${await freePort()}`]);
       expect(bad.code).toBe(2);
     } finally {
       await web.close();
       await slow.close();
     }
-  });
+  }, 60_000);
 
   it("answers 451 4.4.3 at RCPT when the directory is unreachable and nothing is cached", async () => {
     const down = await Runtime.create({

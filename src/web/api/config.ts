@@ -1,11 +1,20 @@
-// Configuration revisions through the console (operators only): read the history and the
-// newest text of a role, publish a new revision (validated completely first; 422 lists every
-// issue with its line and path), roll back. Tenants, domains, policy and templates change this
-// way; each node's agent applies what is published (src/cluster/).
+// Configuration revisions and shadow runs through the console (operators only): read the
+// history and a revision's text (secrets shown as "[redacted]", kept on publish), publish a
+// new revision (validated completely first; 422 lists every issue with its line and path),
+// roll back, run a candidate in shadow and publish or discard it. Each node's agent applies
+// what is published (src/cluster/). Every change is audited with the operator as author.
 import type { FastifyInstance } from "fastify";
 import { ConfigError, formatIssue } from "../../config/errors.ts";
-import { ClusterError, publishRevision, rollbackTo } from "../../cluster/publish.ts";
-import type { ConfigRevision } from "../../store/types.ts";
+import { redactConfigText } from "../../config/redact.ts";
+import {
+  ClusterError,
+  discardShadow,
+  publishRevision,
+  publishShadow,
+  rollbackTo,
+  startShadowRun,
+} from "../../cluster/publish.ts";
+import type { ConfigRevision, ShadowRun } from "../../store/types.ts";
 import { requireRole } from "../auth/principal.ts";
 import { badRequest, HttpProblem, notFound } from "../problem.ts";
 import type { ApiContext } from "./context.ts";
@@ -20,6 +29,10 @@ const summary = (r: ConfigRevision) => ({
   createdAt: r.createdAt,
 });
 
+const shadowSummary = ({ text: _t, ...r }: ShadowRun) => r;
+
+const idParams = obj({ id: str({ pattern: "^[0-9]{1,12}$" }) }, ["id"]);
+
 export function configRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const refused = (err: unknown): never => {
     if (err instanceof ConfigError) {
@@ -30,6 +43,7 @@ export function configRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (err instanceof ClusterError) throw badRequest(err.message);
     throw err;
   };
+  const author = (subject: string) => `console:${subject}`;
 
   app.get<{ Querystring: { role?: string; limit?: number } }>(
     "/api/config/revisions",
@@ -54,7 +68,7 @@ export function configRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/api/config/revisions/:rev",
     {
       schema: {
-        summary: "One revision with its YAML text",
+        summary: "One revision with its YAML text (secrets as [redacted]; publishing keeps them)",
         tags: ["config"],
         params: obj({ rev: str({ pattern: "^[0-9]{1,12}$" }) }, ["rev"]),
       },
@@ -63,7 +77,7 @@ export function configRoutes(app: FastifyInstance, ctx: ApiContext): void {
       requireRole(req, "operator");
       const r = await ctx.store.getConfigRevision(Number(req.params.rev));
       if (!r) throw notFound("no such revision");
-      return { ...summary(r), text: r.text };
+      return { ...summary(r), text: redactConfigText(r.text) };
     },
   );
 
@@ -90,7 +104,7 @@ export function configRoutes(app: FastifyInstance, ctx: ApiContext): void {
         role: req.body.role,
         text: req.body.text,
         note: req.body.note ?? null,
-        author: `console:${p.subject}`,
+        author: author(p.subject),
       }).catch(refused);
       await ctx.audit(
         p,
@@ -115,11 +129,107 @@ export function configRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const p = requireRole(req, "operator");
-      const r = await rollbackTo(ctx.store, ctx.runtime.registry, req.body.rev, `console:${p.subject}`).catch(
+      const r = await rollbackTo(ctx.store, ctx.runtime.registry, req.body.rev, author(p.subject)).catch(
         refused,
       );
       await ctx.audit(p, "config.rollback", `role:${r.role}`, null, { to: req.body.rev }, { rev: r.rev });
       return summary(r);
+    },
+  );
+
+  // ---- shadow runs: a candidate evaluated beside the live revision on chosen nodes ----
+
+  app.get(
+    "/api/config/shadows",
+    { schema: { summary: "Shadow runs, newest first", tags: ["config"] } },
+    async (req) => {
+      requireRole(req, "operator");
+      return { shadows: (await ctx.store.listShadows({})).map(shadowSummary) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/config/shadows/:id",
+    {
+      schema: {
+        summary: "One shadow run with its candidate (secrets redacted) and its report",
+        tags: ["config"],
+        params: idParams,
+      },
+    },
+    async (req) => {
+      requireRole(req, "operator");
+      const run = await ctx.store.getShadow(Number(req.params.id));
+      if (!run) throw notFound("no such shadow run");
+      return { ...run, text: redactConfigText(run.text), report: await ctx.store.shadowReport(run.id) };
+    },
+  );
+
+  app.post<{ Body: { role: string; text: string; nodes?: string[]; note?: string } }>(
+    "/api/config/shadows",
+    {
+      schema: {
+        summary: "Validate a candidate and run it in shadow on some nodes (default: all of the role)",
+        tags: ["config"],
+        body: obj(
+          {
+            role: str({ maxLength: 63 }),
+            text: str({ maxLength: 5_000_000 }),
+            nodes: { type: "array", items: str({ minLength: 1, maxLength: 253 }), maxItems: 1000 },
+            note: str({ maxLength: 500 }),
+          },
+          ["role", "text"],
+        ),
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, "operator");
+      const run = await startShadowRun(ctx.store, ctx.runtime.registry, {
+        role: req.body.role,
+        text: req.body.text,
+        nodes: req.body.nodes ?? [],
+        note: req.body.note ?? null,
+        author: author(p.subject),
+      }).catch(refused);
+      await ctx.audit(p, "config.shadow.start", `shadow:${run.id}`, null, null, {
+        role: run.role,
+        nodes: run.nodes,
+        text: run.text,
+        note: run.note,
+      });
+      return { id: run.id, role: run.role, nodes: run.nodes, state: run.state };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/api/config/shadows/:id/publish",
+    {
+      schema: {
+        summary: "Publish a shadow candidate as its role's new revision",
+        tags: ["config"],
+        params: idParams,
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, "operator");
+      const id = Number(req.params.id);
+      const r = await publishShadow(ctx.store, ctx.runtime.registry, id, author(p.subject)).catch(refused);
+      await ctx.audit(p, "config.shadow.publish", `shadow:${id}`, null, null, { rev: r.rev, role: r.role });
+      return summary(r);
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/api/config/shadows/:id/discard",
+    {
+      schema: { summary: "End a shadow run without publishing", tags: ["config"], params: idParams },
+    },
+    async (req) => {
+      const p = requireRole(req, "operator");
+      const id = Number(req.params.id);
+      await discardShadow(ctx.store, id).catch(refused);
+      await ctx.audit(p, "config.shadow.discard", `shadow:${id}`, null, null, { state: "discarded" });
+      return { id, state: "discarded" };
     },
   );
 }

@@ -1,10 +1,11 @@
 // The console API and the console itself, registered on the node's web server: sessions and
 // CSRF (auth/session.ts), problem+json errors, the OpenAPI document and every /api/ route
-// module. Call before any other route is added so the OpenAPI document sees them all.
+// module — the only API of the web port: every change needs a session, none trusts a source
+// address. Call before any other route is added so the OpenAPI document sees them all.
 import type { FastifyError, FastifyInstance } from "fastify";
 import { createQuarantineOps, HoldError, ReleaseError, type QuarantineOps } from "../../quarantine/index.ts";
 import type { Runtime } from "../../runtime.ts";
-import { LoginLimiter } from "../auth/rate-limit.ts";
+import { LoginThrottle, WEB_LOGIN_THROTTLE } from "../../policy/login-throttle.ts";
 import { sessionHook } from "../auth/session.ts";
 import { HttpProblem, problemBody } from "../problem.ts";
 import { serveConsole } from "../static.ts";
@@ -13,6 +14,7 @@ import { authRoutes } from "./auth.ts";
 import { auditWriter, type ApiContext } from "./context.ts";
 import { configRoutes } from "./config.ts";
 import { dashboardRoutes } from "./dashboard.ts";
+import { directoryRoutes } from "./directory.ts";
 import { linkRoutes } from "./links.ts";
 import { messageRoutes } from "./messages.ts";
 import { collectOpenApi } from "./openapi.ts";
@@ -22,7 +24,7 @@ import { userRoutes } from "./users.ts";
 
 export interface ConsoleOptions {
   quarantine?: QuarantineOps;
-  limiter?: LoginLimiter;
+  limiter?: LoginThrottle;
   /** Built console assets (default web-dist/). */
   assetsDir?: string;
 }
@@ -50,9 +52,7 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
     return reply.code(status).send(problemBody(status, status === 500 ? "internal error" : err.message));
   });
   app.addHook("onSend", async (req, reply) => {
-    if (req.url.startsWith("/api/")) {
-      reply.header("x-content-type-options", "nosniff").header("cache-control", "no-store");
-    }
+    if (req.url.startsWith("/api/")) reply.header("cache-control", "no-store");
   });
   app.setNotFoundHandler((req, reply) =>
     reply
@@ -66,12 +66,15 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
 
   const store = runtime.store;
   if (!store) return;
-  app.addHook("onRequest", sessionHook(store));
+  app.addHook(
+    "onRequest",
+    sessionHook(store, () => runtime.directory),
+  );
   const ctx: ApiContext = {
     runtime,
     store,
     quarantine: opts.quarantine ?? createQuarantineOps(runtime),
-    limiter: opts.limiter ?? new LoginLimiter(),
+    limiter: opts.limiter ?? new LoginThrottle(WEB_LOGIN_THROTTLE),
     audit: auditWriter(store),
   };
   authRoutes(app, ctx);
@@ -83,5 +86,6 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
   dashboardRoutes(app, ctx);
   linkRoutes(app, ctx);
   configRoutes(app, ctx);
+  directoryRoutes(app, ctx);
   serveConsole(app, opts.assetsDir);
 }

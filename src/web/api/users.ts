@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { listEntry } from "../../config/schema.ts";
 import { hashPassword } from "../../policy/password.ts";
 import { ListLimitError, type ListKind, type StoredUser } from "../../store/types.ts";
+import { revokeSessions } from "../auth/revoke.ts";
 import { assertTenant, requireAuth, requireRole, tenantFilter, type Principal } from "../auth/principal.ts";
 import { badRequest, HttpProblem, notFound } from "../problem.ts";
 import type { ApiContext } from "./context.ts";
@@ -74,6 +75,8 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password) } : {}),
     };
     await ctx.store.putUser(after);
+    // A new password ends the user's sessions everywhere (the old password may be known).
+    if (body.password !== undefined) await revokeSessions(ctx.store, before.address);
     const redact = (u: StoredUser) => ({
       spamFilter: u.spamFilter,
       language: u.language,
@@ -221,6 +224,7 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const p = requireRole(req, "operator", "tenant_admin");
       const u = await editable(p, req.params.address);
       await ctx.store.deleteUser(u.address);
+      await revokeSessions(ctx.store, u.address);
       await ctx.audit(
         p,
         "user.delete",
