@@ -19,6 +19,7 @@ import { LdapDirectory } from "./policy/ldap/ldap-directory.ts";
 import type { Directory } from "./policy/directory.ts";
 import { PolicyResolver } from "./policy/resolve.ts";
 import { openStore, openStoreLenient } from "./store/open.ts";
+import { withStoreFaults } from "./store/fault-store.ts";
 import type { Store } from "./store/types.ts";
 import type { IntakeLimits } from "./message/transaction.ts";
 
@@ -101,6 +102,7 @@ export class Runtime {
     let storeError: Error | null = null;
     if (open && opts.tolerateStoreDown) ({ store, error: storeError } = await openStoreLenient(config.store));
     else if (open) store = await openStore(config.store);
+    if (store) store = withStoreFaults(store); // crash points for tests; the store itself otherwise
     const secret = await loadSecretKey({ keyFile: config.secrets?.key_file });
     if (store && secret) keys = new StoreKeySource(store, secret);
     runtime = new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));

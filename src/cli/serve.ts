@@ -5,6 +5,7 @@ import { startWeb } from "../web/server.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { loadTls } from "../smtp/tls.ts";
 import { startSmtpListeners } from "../smtp/listener.ts";
+import { pendingDir, recoverPending } from "../smtp/pending.ts";
 import { startMilter } from "../milter/start.ts";
 import { startQuarantineJobs } from "../quarantine/index.ts";
 import { frontRuntime, startClusterAgent } from "../cluster/start.ts";
@@ -54,6 +55,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
       "no TLS certificate configured: using a self-signed one (set smtp.tls for production)",
     );
   }
+  // Copies stored for messages a crash left unanswered go before the first new session.
+  await recoverPending(pendingDir(cfg.spool.dir), runtime.storeError ? null : runtime.store, log).catch(
+    (err: Error) =>
+      log.error({ err: err.message }, "could not clear copies of unanswered messages; next start retries"),
+  );
   const smtp = await startSmtpListeners(frontRuntime(runtime, cluster), tls, log);
   for (const [kind, address] of Object.entries(smtp.addresses))
     log.info({ listener: kind, address }, "listening");

@@ -18,6 +18,8 @@ import { commitOutcome } from "../delivery/commit.ts";
 import { quarantineIdOf } from "../delivery/copies.ts";
 import { BareLineEndError, InputTimeoutError, LineTooLongError, SmtpInput } from "./input.ts";
 import { ProxyProtocolError, readProxyHeader } from "./proxy-protocol.ts";
+import { PendingCommit, pendingDir } from "./pending.ts";
+import { faultPoint } from "../fault.ts";
 import { receivedHeader } from "./received.ts";
 import { sendAfterCommit } from "../delivery/notify-after.ts";
 import { NextHopNotificationSender } from "../delivery/nexthop/notification-sender.ts";
@@ -88,9 +90,9 @@ export class SmtpConnection {
     this.out.push(typeof rep === "string" ? rep : `${rep.code} ${rep.enhanced} ${rep.text}`);
   }
 
-  private flush(): void {
+  private flush(written?: () => void): void {
     if (!this.out.length || this.closed) return;
-    this.socket.write(this.out.join("\r\n") + "\r\n");
+    this.socket.write(this.out.join("\r\n") + "\r\n", written && (() => written()));
     this.out = [];
   }
 
@@ -453,7 +455,9 @@ export class SmtpConnection {
         return this.reply(r(f.code, f.enhanced, `${f.message} [ref ${tx.id}]`));
       }
       await writer.end();
+      faultPoint("smtp.data.received");
       const result = await this.session.data();
+      faultPoint("smtp.data.scanned");
       const trace = [
         {
           op: "add" as const,
@@ -467,15 +471,22 @@ export class SmtpConnection {
         },
       ];
       const rt = this.ctx.runtime;
+      // Stored copies are journaled until the reply goes out (pending.ts): a crash in between
+      // leaves no copy that nobody acknowledged.
+      const journal = new PendingCommit(pendingDir(rt.config.spool.dir), tx.id);
       const { reply, copies } = await commitOutcome(tx, result, trace, {
-        store: rt.store,
+        store: journal.journaled(rt.store),
         routes: this.ctx.routes,
         routeFor: (a) => rt.resolver.routeFor(a),
         owner: (a, kind) => rt.resolver.ownerOf(a, tx.envelope, kind),
         log: this.log,
       });
+      faultPoint("smtp.committed");
+      await journal.clear();
+      faultPoint("smtp.reply.before");
       this.log.info({ id: tx.id, reply: `${reply.code} ${reply.enhanced}` }, "data reply");
       this.reply(reply);
+      this.flush(() => faultPoint("smtp.reply.after"));
       if (reply.code < 300) {
         const sender = new NextHopNotificationSender(this.ctx.routes, (a) => rt.resolver.routeFor(a));
         // The client has its answer; notifications follow and never change it.
