@@ -71,6 +71,8 @@ describe.skipIf(!!absent)("OpenDKIM interop through dnsmasq", () => {
         domains: [DOMAIN],
         txt: {
           [`ossel._domainkey.${DOMAIN}`]: record,
+          // The same key without the record's h=sha256: opendkim-testmsg can only sign rsa-sha1.
+          [`osselany._domainkey.${DOMAIN}`]: record.replace(/\bh=sha256;\s*/, ""),
           [`sluicersa._domainkey.${DOMAIN}`]: rsa.dnsTxt,
           [`sluiced._domainkey.${DOMAIN}`]: ed.dnsTxt,
           [`stored._domainkey.${DOMAIN}`]: storedTxt,
@@ -102,13 +104,24 @@ describe.skipIf(!!absent)("OpenDKIM interop through dnsmasq", () => {
   }
 
   it("verifies an OpenDKIM-signed message in Sluice (RSA 2048, key as two TXT strings)", async () => {
-    const s = spawnSync(TESTMSG, ["-C", "-d", DOMAIN, "-k", opendkimKey, "-s", "ossel"], { input: MESSAGE });
-    expect(s.status, String(s.stderr)).toBe(0);
-    const signed = Buffer.from(s.stdout.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
-    expect(signed.toString()).toMatch(/^DKIM-Signature: .*d=interop\.example/s);
+    const sign = (selector: string) => {
+      const s = spawnSync(TESTMSG, ["-C", "-d", DOMAIN, "-k", opendkimKey, "-s", selector], {
+        input: MESSAGE,
+      });
+      expect(s.status, String(s.stderr)).toBe(0);
+      return Buffer.from(s.stdout.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
+    };
     const resolver = new DnsResolver({ servers: [dns.server], timeoutMs: 2000 });
+    // opendkim-testmsg signs rsa-sha1 while opendkim-genkey's record says h=sha256: RFC 6376
+    // 6.1.2 makes that signature a permanent failure (mailauth 4 accepted it).
+    const restricted = sign("ossel");
+    expect(restricted.toString()).toMatch(/^DKIM-Signature: .*a=rsa-sha1.*d=interop\.example/s);
+    expect((await sluiceVerify(restricted, resolver)).map((x) => [x.selector, x.result])).toEqual([
+      ["ossel", "permerror"],
+    ]);
+    const signed = sign("osselany");
     const d = await sluiceVerify(signed, resolver);
-    expect(d.map((x) => [x.selector, x.result])).toEqual([["ossel", "pass"]]);
+    expect(d.map((x) => [x.selector, x.result])).toEqual([["osselany", "pass"]]);
     const tampered = Buffer.from(signed.toString().replace("to the other.", "to another."));
     expect((await sluiceVerify(tampered, resolver)).map((x) => x.result)).toEqual(["fail"]);
   });

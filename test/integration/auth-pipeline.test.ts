@@ -92,7 +92,6 @@ beforeAll(async () => {
     extraFilters: [
       createAuthFilter({
         resolver: () => zone.resolve,
-        random: () => 0,
         keys: () => new StoreKeySource(keyStore, SECRET),
       }),
     ],

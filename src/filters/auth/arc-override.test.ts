@@ -74,23 +74,17 @@ describe("DMARC override by a trusted ARC sealer, from real headers", () => {
       o,
       authOptionsSchema.parse({ trusted_arc_sealers: ["lists.example"] }),
       client,
-      0,
     );
     expect(trusted.action).toBeUndefined();
     expect(trusted.symbols.map((s) => s.name)).toEqual(["DMARC_POLICY_REJECT", "DMARC_OVERRIDE_ARC"]);
     // Not trusted: the reject stands.
-    expect(dmarcDecision(o, authOptionsSchema.parse({}), client, 0).action?.type).toBe("reject");
+    expect(dmarcDecision(o, authOptionsSchema.parse({}), client).action?.type).toBe("reject");
   });
 
   it("does not forgive when the sealer itself saw dmarc=fail", async () => {
     const o = await verify(await forwarded("fail"));
     expect(o.arc.hops[0]!.dmarc).toBe("fail");
-    const d = dmarcDecision(
-      o,
-      authOptionsSchema.parse({ trusted_arc_sealers: ["lists.example"] }),
-      client,
-      0,
-    );
+    const d = dmarcDecision(o, authOptionsSchema.parse({ trusted_arc_sealers: ["lists.example"] }), client);
     expect(d.action?.type).toBe("reject");
   });
 });

@@ -20,8 +20,6 @@ import { verifyMessage, type AuthOutcome } from "./verify.ts";
 export interface AuthFilterDeps {
   /** DNS for the checks; default: the process's shared resolver for the options' dns servers. */
   resolver?: (opts: AuthOptions) => MailauthResolver;
-  /** pct= sampling; default Math.random. */
-  random?: () => number;
   /** Verification time; default now (tests of signature expiry). */
   now?: () => Date;
   /** Keys kept in the store, for arc_seal without a private_key_file. */
@@ -66,7 +64,6 @@ export function createAuthFilter(deps: AuthFilterDeps = {}): Filter {
   const resolverFor =
     deps.resolver ??
     ((o: AuthOptions) => sharedResolver({ servers: o.dns.servers, timeoutMs: o.dns.timeout_ms }).resolve);
-  const random = deps.random ?? Math.random;
   return {
     name: "auth",
     group: "auth",
@@ -95,14 +92,13 @@ export function createAuthFilter(deps: AuthFilterDeps = {}): Filter {
         minKeyBits: base.min_key_bits,
         ...(deps.now ? { now: deps.now() } : {}),
       });
-      const sample = random() * 100;
       const recipients: Record<string, RecipientResult> = {};
       // One ARC set per distinct (sealer, Authentication-Results): tenants differ, recipients rarely.
       const seals = new Map<string, Promise<HeaderEdit[]>>();
       const keys = typeof deps.keys === "function" ? deps.keys() : (deps.keys ?? null);
       for (const r of ctx.recipients) {
         const o = optsOf(r.policy);
-        const decision = dmarcDecision(outcome, o, ctx.envelope, sample);
+        const decision = dmarcDecision(outcome, o, ctx.envelope);
         const value = authResultsValue(o.authserv_id, resultClauses(outcome, { senderId: o.sender_id }));
         const headers = authResultsEdits(tx.headers, o.authserv_id, value);
         const symbols = [...resultSymbols(outcome, o.sender_id), ...decision.symbols];

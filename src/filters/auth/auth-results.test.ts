@@ -18,7 +18,14 @@ const outcome = (o: Partial<AuthOutcome> = {}): AuthOutcome => ({
   spfHelo: null,
   dkim: [],
   arc: { result: "none", instance: 0, hops: [], comment: "" },
-  dmarc: { result: "none", fromDomain: "", policy: null, pct: 100, record: null, comment: "no DMARC record" },
+  dmarc: {
+    result: "none",
+    fromDomain: "",
+    policy: null,
+    testing: false,
+    record: null,
+    comment: "no DMARC record",
+  },
   senderId: null,
   ...o,
 });
@@ -65,7 +72,7 @@ describe("resultClauses and authResultsValue", () => {
         result: "fail",
         fromDomain: "bank.example",
         policy: "reject",
-        pct: 50,
+        testing: true,
         record: "v=DMARC1",
         comment: "",
       },
@@ -76,7 +83,7 @@ describe("resultClauses and authResultsValue", () => {
       "dkim=pass header.d=bank.example header.i=@bank.example header.s=s1 header.a=rsa-sha256 header.b=AbCdEfGh",
       "dkim=fail (body hash bh did not verify injected: yes) header.d=list.example header.s=k header.a=ed25519-sha256",
       "arc=pass (i=2)",
-      "dmarc=fail (p=reject pct=50) header.from=bank.example",
+      "dmarc=fail (p=reject t=y) header.from=bank.example",
     ]);
   });
 
@@ -122,7 +129,7 @@ describe("resultClauses and authResultsValue", () => {
         result: "pass",
         fromDomain: "bank.example",
         policy: "none",
-        pct: 100,
+        testing: false,
         record: "",
         comment: "",
       },

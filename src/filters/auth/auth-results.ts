@@ -50,7 +50,7 @@ export function resultClauses(o: AuthOutcome, opts: { senderId: boolean }): stri
     o.arc.result === "none" ? "" : `i=${o.arc.instance}${o.arc.comment ? ` ${o.arc.comment}` : ""}`;
   out.push(`arc=${o.arc.result}${comment(arcNote)}`);
   const dm = o.dmarc;
-  const dmNote = dm.policy ? `p=${dm.policy}${dm.pct < 100 ? ` pct=${dm.pct}` : ""}` : dm.comment;
+  const dmNote = dm.policy ? `p=${dm.policy}${dm.testing ? " t=y" : ""}` : dm.comment;
   out.push(
     `dmarc=${dm.result}${comment(dmNote)}${dm.fromDomain ? ` header.from=${pvalue(dm.fromDomain)}` : ""}`,
   );

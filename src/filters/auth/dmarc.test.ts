@@ -1,4 +1,4 @@
-// DMARC cases of our own (no public suite): alignment, p/sp/pct, the tenant's action and the
+// DMARC cases of our own (no public suite): alignment, p/sp/t, the tenant's action and the
 // trusted-forwarder / trusted-ARC-sealer overrides, end to end from a message and a zone.
 import { describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../message/headers.ts";
@@ -53,7 +53,7 @@ describe("DMARC", () => {
     const o = await run(await signed("bank.example", "bank.example"), BASE);
     expect(o.dmarc.result).toBe("pass");
     expect(names(o)).toContain("DMARC_PASS");
-    expect(dmarcDecision(o, opts(), client, 0).action).toBeUndefined();
+    expect(dmarcDecision(o, opts(), client).action).toBeUndefined();
   });
 
   it("passes with relaxed alignment of a subdomain signature, fails under adkim=s", async () => {
@@ -92,55 +92,58 @@ describe("DMARC", () => {
   it("rejects a forged From under p=reject with 550 5.7.1", async () => {
     const o = await run(await signed("bank.example", "evil.example"), BASE, "x@evil.example");
     expect(o.dmarc).toMatchObject({ result: "fail", policy: "reject", fromDomain: "bank.example" });
-    const d = dmarcDecision(o, opts(), client, 0);
+    const d = dmarcDecision(o, opts(), client);
     expect(d.symbols.map((s) => s.name)).toEqual(["DMARC_POLICY_REJECT"]);
     expect(d.action).toMatchObject({ type: "reject", reply: { code: 550, enhanced: "5.7.1" } });
   });
 
   it("applies the tenant's dmarc_reject_action", async () => {
     const o = await run(await signed("bank.example", "evil.example"), BASE);
-    expect(dmarcDecision(o, opts({ dmarc_reject_action: "quarantine" }), client, 0).action?.type).toBe(
+    expect(dmarcDecision(o, opts({ dmarc_reject_action: "quarantine" }), client).action?.type).toBe(
       "quarantine",
     );
-    expect(dmarcDecision(o, opts({ dmarc_reject_action: "tag" }), client, 0).action?.type).toBe(
-      "tag-subject",
-    );
+    expect(dmarcDecision(o, opts({ dmarc_reject_action: "tag" }), client).action?.type).toBe("tag-subject");
   });
 
   it("uses sp= for a subdomain without its own record", async () => {
     const o = await run(await signed("shop.bank.example", "evil.example"), BASE);
     expect(o.dmarc).toMatchObject({ result: "fail", policy: "quarantine" });
-    expect(dmarcDecision(o, opts(), client, 0).action?.type).toBe("quarantine");
+    expect(dmarcDecision(o, opts(), client).action?.type).toBe("quarantine");
   });
 
-  it("samples with pct=: outside the sample p=reject becomes quarantine", async () => {
-    const zone = {
+  it("pct= is historic (RFC 9989): every failing message gets the policy; t=y weakens it", async () => {
+    const sampled = {
       ...BASE,
       "_dmarc.bank.example": [{ type: "TXT" as const, value: "v=DMARC1; p=reject; pct=20" }],
     };
-    const o = await run(await signed("bank.example", "evil.example"), zone);
-    expect(dmarcDecision(o, opts(), client, 19.9).action?.type).toBe("reject");
-    const out = dmarcDecision(o, opts(), client, 20);
-    expect(out.symbols.map((s) => s.name)).toEqual(["DMARC_POLICY_SAMPLED_OUT", "DMARC_POLICY_QUARANTINE"]);
+    const o = await run(await signed("bank.example", "evil.example"), sampled);
+    expect(dmarcDecision(o, opts(), client).action?.type).toBe("reject");
+    const testing = {
+      ...BASE,
+      "_dmarc.bank.example": [{ type: "TXT" as const, value: "v=DMARC1; p=reject; t=y" }],
+    };
+    const t = await run(await signed("bank.example", "evil.example"), testing);
+    expect(t.dmarc).toMatchObject({ policy: "quarantine", testing: true });
+    const out = dmarcDecision(t, opts(), client);
+    expect(out.symbols.map((s) => s.name)).toEqual(["DMARC_POLICY_TESTING", "DMARC_POLICY_QUARANTINE"]);
     expect(out.action?.type).toBe("quarantine");
   });
 
   it("p=none only reports", async () => {
     const zone = { ...BASE, "_dmarc.bank.example": [{ type: "TXT" as const, value: "v=DMARC1; p=none" }] };
-    const d = dmarcDecision(await run(await signed("bank.example", "evil.example"), zone), opts(), client, 0);
+    const d = dmarcDecision(await run(await signed("bank.example", "evil.example"), zone), opts(), client);
     expect(d).toEqual({ symbols: [expect.objectContaining({ name: "DMARC_POLICY_NONE" })] });
   });
 
   it("forgives trusted forwarders by CIDR and by host name suffix", async () => {
     const o = await run(await signed("bank.example", "evil.example"), BASE);
     for (const t of ["192.0.2.0/24", ".sender.example", "192.0.2.10"]) {
-      const d = dmarcDecision(o, opts({ trusted_forwarders: [t] }), client, 0);
+      const d = dmarcDecision(o, opts({ trusted_forwarders: [t] }), client);
       expect(d.action, t).toBeUndefined();
       expect(d.symbols.map((s) => s.name)).toContain("DMARC_OVERRIDE_FORWARDER");
     }
     expect(
-      dmarcDecision(o, opts({ trusted_forwarders: ["192.0.3.0/24", "other.example"] }), client, 0).action
-        ?.type,
+      dmarcDecision(o, opts({ trusted_forwarders: ["192.0.3.0/24", "other.example"] }), client).action?.type,
     ).toBe("reject");
   });
 
@@ -150,7 +153,7 @@ describe("DMARC", () => {
     const o = await run(msg, down);
     expect(o.dmarc.result).toBe("temperror");
     expect(names(o)).toContain("DMARC_TEMPERROR");
-    expect(dmarcDecision(o, opts(), client, 0).action).toBeUndefined();
+    expect(dmarcDecision(o, opts(), client).action).toBeUndefined();
     const { ["_dmarc.bank.example"]: _gone, ...none } = BASE;
     expect((await run(msg, none)).dmarc.result).toBe("none");
   });
@@ -174,7 +177,7 @@ describe("trusted ARC sealer override", () => {
       hops: [hop("lists.example", "pass")],
       comment: "",
     });
-    const d = dmarcDecision(o, opts({ trusted_arc_sealers: ["lists.example"] }), client, 0);
+    const d = dmarcDecision(o, opts({ trusted_arc_sealers: ["lists.example"] }), client);
     expect(d.action).toBeUndefined();
     expect(d.symbols.map((s) => s.name)).toContain("DMARC_OVERRIDE_ARC");
   });
@@ -185,7 +188,6 @@ describe("trusted ARC sealer override", () => {
       { result: "fail", instance: 1, hops: [hop("lists.example", "pass")], comment: "" },
       { result: "pass", instance: 1, hops: [hop("lists.example", "fail")], comment: "" },
     ];
-    for (const arc of cases)
-      expect(dmarcDecision(await failing(arc), t, client, 0).action?.type).toBe("reject");
+    for (const arc of cases) expect(dmarcDecision(await failing(arc), t, client).action?.type).toBe("reject");
   });
 });

@@ -32,7 +32,7 @@ export const AUTH_SYMBOLS: Readonly<Record<string, number>> = {
   DMARC_POLICY_REJECT: 4.0,
   DMARC_POLICY_QUARANTINE: 2.0,
   DMARC_POLICY_NONE: 0.1,
-  DMARC_POLICY_SAMPLED_OUT: 0,
+  DMARC_POLICY_TESTING: 0,
   DMARC_NONE: 0,
   DMARC_TEMPERROR: 0,
   DMARC_PERMERROR: 0,
@@ -89,23 +89,19 @@ export interface DmarcDecision {
 }
 
 /**
- * A DMARC failure under one tenant's options. `sample` is a number in [0, 100) drawn once per
- * message (RFC 7489 6.6.4: a message outside pct= gets the next weaker policy).
+ * A DMARC failure under one tenant's options. RFC 9989 made pct= historic: every failing message
+ * gets the policy; a record in test mode (t=y) has already been given the next weaker one.
  */
 export function dmarcDecision(
   o: AuthOutcome,
   opts: AuthOptions,
   envelope: Pick<Envelope, "client">,
-  sample: number,
 ): DmarcDecision {
   const dm = o.dmarc;
   if (dm.result !== "fail" || !dm.policy) return { symbols: [] };
-  let policy = dm.policy;
+  const policy = dm.policy;
   const symbols: SymbolHit[] = [];
-  if (sample >= dm.pct && policy !== "none") {
-    symbols.push(sym("DMARC_POLICY_SAMPLED_OUT", `pct=${dm.pct}`));
-    policy = policy === "reject" ? "quarantine" : "none";
-  }
+  if (dm.testing) symbols.push(sym("DMARC_POLICY_TESTING", "t=y"));
   const name =
     policy === "reject"
       ? "DMARC_POLICY_REJECT"

@@ -13,6 +13,16 @@ const KNOWN: Record<string, string> = {
   as_format_tags_sc: "mailauth's tag parser accepts a stray ';;' in ARC-Seal",
 };
 
+/**
+ * Cases where the suite (written against the 2016-2017 drafts) and the RFCs disagree: we expect
+ * what the RFCs say. An AMS has the DKIM-Signature syntax and semantics (RFC 8617 4.1.2), and a
+ * signature whose h= does not cover From must be ignored (RFC 6376 5.4 and 6.1.1); mailauth 7
+ * does so, mailauth 4 passed it as the suite expects.
+ */
+const RFC_ANSWER: Record<string, string> = {
+  ams_fields_h_empty: "fail",
+};
+
 const cases = loadArcValidation();
 
 describe("ValiMail arc-draft-validation-tests.yml", () => {
@@ -21,7 +31,7 @@ describe("ValiMail arc-draft-validation-tests.yml", () => {
   });
   for (const c of cases) {
     // Three cases leave cv empty: they carry a seal with cv=fail, which RFC 8617 5.2 makes a fail.
-    const want = c.cv === "" ? "fail" : c.cv;
+    const want = RFC_ANSWER[c.name] ?? (c.cv === "" ? "fail" : c.cv);
     const title = `${c.scenario} / ${c.name} → ${want}`;
     if (KNOWN[c.name]) {
       it.skip(`${title} (skipped: ${KNOWN[c.name]})`, () => {});

@@ -5,13 +5,12 @@ import { fakeZone } from "../fake-zone.ts";
 import { checkSpf } from "../spf.ts";
 import { loadSpfSuite } from "./spf-suite.ts";
 
-/** mailauth 4.13 deviations: these cases are skipped, each with why. */
+/** mailauth 7.1 deviations: these cases are skipped, each with why (p-macro-multiple: fixed in 7). */
 export const SPF_KNOWN_DEVIATIONS: Record<string, string> = {
   "bare-ip6": "mailauth accepts ip6 with no address as a non-match instead of permerror",
   "exp-syntax-error": "mailauth does not check the exp= domain-spec syntax (permerror expected)",
   "exp-twice": "mailauth allows exp= twice (permerror expected)",
   "exp-only-macro-char": "mailauth does not reject an exp= of a lone '%' (permerror expected)",
-  "p-macro-multiple": "mailauth's %{p} does not prefer the validated PTR name under <domain>",
   "invalid-hello-macro":
     "mailauth rejects an invalid %{h} expansion as permerror before querying (fail expected)",
   "hello-domain-literal": "mailauth rejects a domain-literal %{h} expansion as permerror (fail expected)",
