@@ -36,14 +36,15 @@ export interface Clamd {
   stop(): Promise<void>;
 }
 
-export async function startClamd(opts: { streamMaxLength?: string } = {}): Promise<Clamd> {
+/** `port`: listen there (a restart of a clamd that was stopped); default a free port. */
+export async function startClamd(opts: { streamMaxLength?: string; port?: number } = {}): Promise<Clamd> {
   const dir = mkdtempSync(join(tmpdir(), "sluice-clamd-"));
   const db = join(dir, "db");
   mkdirSync(db);
   const md5 = createHash("md5").update(EICAR).digest("hex");
   writeFileSync(join(db, "custom.hdb"), `${md5}:${EICAR.length}:Custom.Eicar-Test-HDB\n`);
   writeFileSync(join(db, "custom.ndb"), `Custom.Eicar-Test-NDB:0:*:${EICAR.toString("hex")}\n`);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const socket = join(dir, "clamd.sock");
   const config = join(dir, "clamd.conf");
   writeFileSync(
