@@ -26,10 +26,13 @@ import {
 import { holdCancel, holdList, holdRelease } from "./hold.ts";
 import { registerClusterCommands } from "../cluster/cli.ts";
 import { directoryFlush, type FlushOptions } from "./directory.ts";
+import { versionLine } from "./version.ts";
+import { registerManCommand } from "./manual.ts";
 
 const program = new Command()
   .name("sluice")
   .description("Sluice mail-stream filtering: milter, SMTP proxy, policy")
+  .version(versionLine(), "-V, --version", "print the version and exit")
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   .showHelpAfterError("(run sluice --help for usage)");
@@ -282,6 +285,7 @@ holdCmd
   });
 
 registerWebCommands(program);
+registerManCommand(program); // last: it documents every command registered above
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

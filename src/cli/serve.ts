@@ -10,6 +10,8 @@ import { startMilter } from "../milter/start.ts";
 import { startQuarantineJobs } from "../quarantine/index.ts";
 import { frontRuntime, startClusterAgent } from "../cluster/start.ts";
 import { ClusterStartError } from "../cluster/agent.ts";
+import { ensureOperator } from "./first-login.ts";
+import { VERSION } from "./version.ts";
 
 export interface ServeOptions {
   config?: string;
@@ -33,7 +35,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
       "no configuration file given: running the embedded quick-start configuration",
     );
   }
-  log.info({ config: runtime.source, store: cfg.store, role: cfg.node.role }, "configuration loaded");
+  log.info(
+    { version: VERSION, config: runtime.source, store: cfg.store, role: cfg.node.role },
+    "configuration loaded",
+  );
   // PostgreSQL store: apply the role's newest published revision before listening, then follow.
   let cluster: Awaited<ReturnType<typeof startClusterAgent>>;
   try {
@@ -66,6 +71,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const milter = await startMilter(frontRuntime(runtime, cluster), log);
   // Hold release, digests and quarantine expiry; interrupted releases are resumed first.
   const jobs = await startQuarantineJobs(runtime);
+  // No operator yet: the quick start creates one (password in this log, once); else the command.
+  if (!runtime.storeError)
+    await ensureOperator(runtime.store, runtime.config, log, { configPath: opts.config });
   log.info({ pid: process.pid }, "ready");
 
   const stopping = new Promise<void>((resolve) => {
