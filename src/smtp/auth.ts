@@ -32,8 +32,9 @@ export interface AuthLimits {
 /**
  * SMTP AUTH throttling on the shared login throttle (src/policy/login-throttle.ts): a failure
  * is answered after a delay that doubles per failure of that login from that address (max
- * 30 s); past max_failures per (login, address) — or five times that per address, IPv6 per
- * /64 — a new attempt is refused until a growing wait is over. Shared by all listeners.
+ * 30 s); after max_failures per (login, address) — or five times that per address, IPv6 per
+ * /64 — new attempts from there are refused (421) for a minute, doubling per further failure
+ * up to the window. The same user elsewhere is never refused. Shared by all listeners.
  */
 export class AuthLimiter {
   private readonly throttle: LoginThrottle;
@@ -44,7 +45,8 @@ export class AuthLimiter {
     this.throttle = new LoginThrottle({
       freePerLogin: limits.maxFailures,
       freePerAddress: limits.maxFailures * 5,
-      baseDelayMs: Math.max(1000, limits.failureDelayMs),
+      // A mail client retries on its own schedule: the first wait is a minute (or the window).
+      baseDelayMs: Math.min(limits.windowMs, 60_000),
       maxDelayMs: limits.windowMs,
       windowS: limits.windowMs / 1000,
     });

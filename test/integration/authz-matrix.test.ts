@@ -324,7 +324,8 @@ describe.each(stores)("authorisation matrix on %s", (name, available) => {
     });
     expect((await rt.store!.getHold(fx.acmeHold))?.tenant).toBe("acme");
     for (const who of ROLES) await login(who);
-  });
+    // Logins run scrypt at N=2^17 (~0.5 s each on a loaded 2-core machine).
+  }, 180_000);
   afterAll(async () => {
     await smtp?.close();
     await web?.close();
@@ -381,5 +382,6 @@ describe.each(stores)("authorisation matrix on %s", (name, available) => {
       }
       expect(seen).toEqual([]);
     },
+    300_000,
   );
 });
