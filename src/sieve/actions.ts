@@ -34,6 +34,8 @@ export interface EnotifyAction {
   headers: { name: string; value: string }[];
   /** The URI's body= part, or null. */
   body: string | null;
+  /** Recipients left out because the caller's allow-list refused them (computed names only). */
+  refused?: string[];
 }
 
 /**

@@ -135,3 +135,56 @@ export function addressPart(address: string, part: AddressPart): string | null {
     }
   }
 }
+
+// RFC 5322 addr-spec with dot-atom or quoted local part and a host name or address literal.
+const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const ADDR_SPEC = new RegExp(
+  `^(?:${ATOM}(?:\\.${ATOM})*|"(?:[^"\\\\\\r\\n]|\\\\.)*")@` +
+    `(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[^\\]\\\\\\s]*\\])$`,
+);
+
+/** Removes RFC 5322 comments "( ... )" outside quoted strings; null when they do not balance. */
+function stripComments(s: string): string | null {
+  let out = "";
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c === "\\" && (quoted || depth > 0)) {
+      if (depth === 0) out += c + (s[i + 1] ?? "");
+      i++;
+    } else if (quoted) {
+      out += c;
+      if (c === '"') quoted = false;
+    } else if (c === "(") depth++;
+    else if (c === ")") {
+      if (--depth < 0) return null;
+    } else if (depth === 0) {
+      if (c === '"') quoted = true;
+      out += c;
+    }
+  }
+  return depth === 0 && !quoted ? out : null;
+}
+
+/**
+ * One RFC 5322 mailbox: a bare addr-spec or "Display Name <addr-spec>", with comments and surrounding
+ * white space allowed (as Pigeonhole accepts for redirect and :from). Returns the addr-spec, or why not.
+ */
+export function parseMailbox(input: string): { address: string } | { error: string } {
+  const s = stripComments(input);
+  if (s === null) return { error: "unbalanced comment or quote" };
+  let spec = s.trim();
+  const open = spec.indexOf("<");
+  if (open >= 0) {
+    const close = spec.indexOf(">", open);
+    if (close < 0 || spec.slice(close + 1).trim() !== "") return { error: "malformed angle address" };
+    const phrase = spec.slice(0, open).replace(/"(?:[^"\\]|\\.)*"/g, "");
+    if (/[,;:@<>]/.test(phrase)) return { error: "not a single address" };
+    spec = spec.slice(open + 1, close).trim();
+  }
+  if (/[,;]/.test(spec.replace(/"(?:[^"\\]|\\.)*"/g, ""))) return { error: "not a single address" };
+  if (!spec.includes("@")) return { error: "no domain (expecting '@')" };
+  if (!ADDR_SPEC.test(spec)) return { error: "invalid local part or domain" };
+  return { address: spec };
+}

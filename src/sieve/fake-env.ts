@@ -2,7 +2,8 @@
 // Not production MIME handling: no RFC 2047 decoding and only base64 transfer decoding; the pipeline
 // adapter supplies the real environment.
 
-import type { BodyTransform, SieveEnvironment, SieveHeader } from "./environment.ts";
+import type { BodyTransform, SieveEnvironment, SieveHeader, SieveMimePart } from "./environment.ts";
+import { buildMimeTree } from "./mime-tree.ts";
 
 interface Part {
   headers: SieveHeader[];
@@ -77,12 +78,15 @@ export interface FakeEnvOptions {
   lists?: Record<string, string[]>;
   now?: Date;
   localZone?: string;
+  /** A prepared RFC 5703 part tree (e.g. with archive members); default: built from the message. */
+  mime?: SieveMimePart;
 }
 
 export function fakeEnv(raw: string, o: FakeEnvOptions = {}): SieveEnvironment {
   const root = splitMessage(raw);
   const firstAddress = (v: string): string => /<([^>]*)>/.exec(v)?.[1] ?? v.trim();
   const lists = o.lists ?? {};
+  let tree: SieveMimePart | undefined = o.mime;
   return {
     envelope: {
       from: o.from ?? firstAddress(header(root, "From")),
@@ -96,6 +100,7 @@ export function fakeEnv(raw: string, o: FakeEnvOptions = {}): SieveEnvironment {
       if (transform === "text") return parts.filter((p) => contentType(p).startsWith("text/")).map(decoded);
       return parts.filter((p) => (types ?? [""]).some((t) => typeMatches(contentType(p), t))).map(decoded);
     },
+    mime: () => (tree ??= buildMimeTree(raw)),
     size: Buffer.byteLength(raw),
     spamScore: o.spamScore ?? null,
     spamPercent: o.spamPercent ?? null,

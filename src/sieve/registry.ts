@@ -7,6 +7,10 @@ import { coreCommands } from "./extensions/core-commands.ts";
 import { coreTests } from "./extensions/core-tests.ts";
 import { dateExtension } from "./extensions/date.ts";
 import { editheaderExtension } from "./extensions/editheader.ts";
+import { enotifyExtension } from "./extensions/enotify.ts";
+import { ihaveExtension } from "./extensions/ihave.ts";
+import { includeExtension } from "./extensions/include.ts";
+import { mimeExtension } from "./extensions/mime.ts";
 import { envelopeExtension } from "./extensions/envelope.ts";
 import { environmentExtension } from "./extensions/environment.ts";
 import { extlistsExtension } from "./extensions/extlists.ts";
@@ -60,6 +64,10 @@ export const ALL_EXTENSIONS: readonly Extension[] = [
   environmentExtension,
   extlistsExtension,
   imap4flagsExtension,
+  mimeExtension,
+  includeExtension,
+  ihaveExtension,
+  enotifyExtension,
   sluiceExtension,
 ];
 

@@ -38,6 +38,8 @@ export interface MatchSpec {
 
 export interface Node extends SieveNode {
   name: string;
+  /** Extension-specific data fixed at compile time (an included script, a parsed URI …). */
+  compiled?: unknown;
   def: CommandDef | TestDef;
   pos: Pos;
   tags: Map<string, { pos: Pos; value?: Value }>;

@@ -56,6 +56,7 @@ class Validator implements ValidationContext {
   readonly knownLists: ((name: string) => boolean) | undefined;
   readonly loops: (string | null)[] = [];
   readonly globals = new Set<string>();
+  readonly enabledByIhave = new Set<string>();
   readonly capabilities: ReadonlySet<string>;
   readonly options: ExtensionOptions;
   private readonly config: ValidateOptions;
@@ -259,6 +260,8 @@ class Validator implements ValidationContext {
     if (ihave === "unknown") return [];
     const added = [...ihave].filter((c) => !this.requires.has(c));
     added.forEach((c) => this.requires.add(c));
+    // Run-time behaviour that depends on a capability (imap4flags on keep …) follows it too.
+    added.forEach((c) => this.enabledByIhave.add(c));
     try {
       return this.block(block, false);
     } finally {
@@ -418,7 +421,7 @@ export function validate(commands: CommandNode[], options: ValidateOptions): Val
   v.warnings.sort(order);
   return {
     commands: out,
-    requires: v.requires,
+    requires: new Set([...v.requires, ...v.enabledByIhave]),
     regexCache: v.regexCache,
     globals: v.globals,
     errors: v.errors,

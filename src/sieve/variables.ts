@@ -1,12 +1,14 @@
 // String-level rules of RFC 5229 (variable references, names, set modifiers) and RFC 5228 2.4.2.4
 // encoded-character decoding. Not storage: the runtime owns variable values and enforces limits.
 
+import type { TagSpec } from "./spec.ts";
 import type { StringPart } from "./values.ts";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A name `set` may assign: an identifier, optionally namespaced (which we do not support yet). */
-export function isValidVariableName(name: string): boolean {
+/** A name `set` may assign: an identifier, or "global.identifier" when include is on (RFC 6609 3.5). */
+export function isValidVariableName(name: string, globalNamespace = false): boolean {
+  if (globalNamespace && name.toLowerCase().startsWith("global.")) return IDENT.test(name.slice(7));
   return IDENT.test(name);
 }
 
@@ -85,10 +87,22 @@ export const SET_MODIFIERS = {
   quotewildcard: 20,
   /** draft-ietf-sieve-regex 5: only with "regex" required. */
   quoteregex: 20,
+  /** RFC 5435 6: only with "enotify" required. */
+  encodeurl: 15,
   length: 10,
 } as const;
 
 export type SetModifier = keyof typeof SET_MODIFIERS;
+
+const MODIFIER_CAPABILITY: Record<string, string> = { quoteregex: "regex", encodeurl: "enotify" };
+
+/** The modifier tags of set and extracttext. */
+export const MODIFIER_TAGS: TagSpec[] = Object.entries(SET_MODIFIERS).map(([name, precedence]) => ({
+  name,
+  // Same precedence = same group, so ":lower :upper" is rejected as RFC 5229 4.1 requires.
+  group: `modifier-${precedence}`,
+  capability: MODIFIER_CAPABILITY[name],
+}));
 
 /** Applies modifiers highest precedence first, as RFC 5229 4.1 orders them. */
 export function applyModifiers(value: string, modifiers: SetModifier[]): string {
@@ -113,6 +127,16 @@ export function applyModifiers(value: string, modifiers: SetModifier[]): string 
         break;
       case "quotewildcard":
         v = v.replace(/[*?\\]/g, (c) => "\\" + c);
+        break;
+      case "encodeurl":
+        // RFC 5435 6: percent-encode everything but RFC 3986 unreserved characters, as UTF-8.
+        v = Array.from(Buffer.from(v, "utf8"))
+          .map((b) =>
+            /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))
+              ? String.fromCharCode(b)
+              : "%" + b.toString(16).toUpperCase().padStart(2, "0"),
+          )
+          .join("");
         break;
       case "length":
         v = String(Array.from(v).length);

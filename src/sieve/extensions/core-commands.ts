@@ -1,6 +1,7 @@
 // RFC 5228 control and action commands: require, if/elsif/else, stop, keep, discard, redirect.
 // Not the if-chain logic itself: interpreter.ts walks if/elsif/else; their definitions only fix the shape.
 
+import { parseMailbox } from "../address.ts";
 import type { CommandDef, Extension } from "../spec.ts";
 import { actionFlags, FLAGS_TAG } from "./imap4flags.ts";
 
@@ -16,11 +17,6 @@ const control = (name: string, test: "none" | "one", block: boolean): CommandDef
   block,
   run: noop,
 });
-
-/** A deliberately loose check; the MTA does the real syntax check when it sends. */
-export function looksLikeAddress(s: string): boolean {
-  return /^[^@\s<>]+@[^@\s<>]+$/.test(s);
-}
 
 export const coreCommands: Extension = {
   capabilities: [],
@@ -76,8 +72,11 @@ export const coreCommands: Extension = {
           }
           return;
         }
-        if (a?.type === "strings" && a.items[0]?.parts === null && !looksLikeAddress(a.items[0].text)) {
-          throw ctx.error(a.pos, `redirect address "${a.items[0].text}" is not a valid address`);
+        // RFC 5228 4.2: a mailbox, which may carry a display name and comments (Pigeonhole agrees).
+        const text = a?.type === "strings" && a.items[0]?.parts === null ? a.items[0].text : null;
+        const parsed = text === null ? null : parseMailbox(text);
+        if (parsed && "error" in parsed) {
+          throw ctx.error(a?.pos ?? node.pos, `redirect address "${text}" is not valid: ${parsed.error}`);
         }
       },
       run(node, rt) {
@@ -86,9 +85,11 @@ export const coreCommands: Extension = {
           rt.addAction(node.pos, { type: "redirect_list", list: address, copy: node.tags.has("copy") });
           return;
         }
-        if (!looksLikeAddress(address))
-          rt.fail(node.pos, `redirect address "${address}" is not a valid address`);
-        rt.addAction(node.pos, { type: "redirect", address, copy: node.tags.has("copy") });
+        const parsed = parseMailbox(address);
+        if ("error" in parsed) {
+          return rt.fail(node.pos, `redirect address "${address}" is not valid: ${parsed.error}`);
+        }
+        rt.addAction(node.pos, { type: "redirect", address: parsed.address, copy: node.tags.has("copy") });
       },
     },
   ],

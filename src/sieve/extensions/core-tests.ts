@@ -4,6 +4,8 @@
 import { ADDRESS_HEADERS, addressPart, parseAddressList } from "../address.ts";
 import { selectHeaderValues, validateHeaderNames, validateIndex } from "../header-select.ts";
 import { matchValues } from "../match.ts";
+import { mimeParts } from "../mime-select.ts";
+import { MIME_OPTION_TAGS, MIME_PART_TAGS, validateMimeTags } from "./mime.ts";
 import type { Runtime } from "../runtime.ts";
 import {
   ADDRESS_PART_TAGS,
@@ -47,11 +49,21 @@ export const coreTests: Extension = {
       kind: "test",
       name: "exists",
       capability: null,
-      tags: [],
+      tags: MIME_PART_TAGS,
       args: [{ name: "header-names", type: "string-list" }],
       tests: "none",
-      validate: (node, ctx) => validateHeaderNames(node.args[0], ctx.error.bind(ctx)),
-      run: (node, rt) => rt.strings(node.args[0]).every((h) => rt.headerValues(node.pos, h).length > 0),
+      validate(node, ctx) {
+        validateMimeTags(node, ctx);
+        validateHeaderNames(node.args[0], ctx.warn.bind(ctx));
+      },
+      run(node, rt) {
+        const names = rt.strings(node.args[0]);
+        if (!node.tags.has("mime")) return names.every((h) => rt.headerValues(node.pos, h).length > 0);
+        // RFC 5703 4.4: with :anychild, true when some one part has all the fields.
+        return mimeParts(rt, node).some((p) =>
+          names.every((h) => rt.partHeaderValues(node.pos, p, h).length > 0),
+        );
+      },
     },
     {
       kind: "test",
@@ -78,15 +90,16 @@ export const coreTests: Extension = {
       kind: "test",
       name: "header",
       capability: null,
-      tags: [...MATCH_TAGS, ...INDEX_TAGS],
+      tags: [...MATCH_TAGS, ...INDEX_TAGS, ...MIME_PART_TAGS, ...MIME_OPTION_TAGS],
       args: [
         { name: "header-names", type: "string-list" },
         { name: "key-list", type: "string-list" },
       ],
       tests: "none",
       validate(node, ctx) {
+        validateMimeTags(node, ctx);
         validateIndex(node, ctx.error.bind(ctx));
-        validateHeaderNames(node.args[0], ctx.error.bind(ctx));
+        validateHeaderNames(node.args[0], ctx.warn.bind(ctx));
       },
       run(node, rt) {
         const values = rt.strings(node.args[0]).flatMap((h) => selectHeaderValues(rt, node, node.pos, h));
@@ -97,15 +110,16 @@ export const coreTests: Extension = {
       kind: "test",
       name: "address",
       capability: null,
-      tags: [...MATCH_TAGS, ...ADDRESS_PART_TAGS, ...INDEX_TAGS],
+      tags: [...MATCH_TAGS, ...ADDRESS_PART_TAGS, ...INDEX_TAGS, ...MIME_PART_TAGS],
       args: [
         { name: "header-list", type: "string-list" },
         { name: "key-list", type: "string-list" },
       ],
       tests: "none",
       validate(node, ctx) {
+        validateMimeTags(node, ctx);
         validateIndex(node, ctx.error.bind(ctx));
-        validateHeaderNames(node.args[0], ctx.error.bind(ctx));
+        validateHeaderNames(node.args[0], ctx.warn.bind(ctx));
         const names = node.args[0];
         if (names?.type !== "strings") return;
         for (const h of names.items) {

@@ -75,7 +75,7 @@ export const dateExtension: Extension = {
       tests: "none",
       validate(node, ctx) {
         validateIndex(node, ctx.error.bind(ctx));
-        validateHeaderNames(node.args[0], ctx.error.bind(ctx));
+        validateHeaderNames(node.args[0], ctx.warn.bind(ctx));
         checkPartAndZone(node, ctx, 1);
       },
       run(node, rt) {

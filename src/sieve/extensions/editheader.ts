@@ -3,7 +3,14 @@
 // Auto-Submitted may not be deleted (RFC 5293 section 6 leaves such rules to the implementation).
 
 import { matchValues } from "../match.ts";
-import { INDEX_TAGS, MATCH_TAGS, tagNumber, type Extension, type MatchSpec } from "../spec.ts";
+import {
+  INDEX_TAGS,
+  MATCH_TAGS,
+  tagNumber,
+  type Extension,
+  type MatchSpec,
+  type ValidationContext,
+} from "../spec.ts";
 import type { Value } from "../values.ts";
 import { validateIndex } from "../header-select.ts";
 import type { Runtime } from "../runtime.ts";
@@ -17,6 +24,33 @@ function constantName(v: Value | undefined): string | null {
   if (v?.type !== "strings") return null;
   const s = v.items[0];
   return s && s.parts === null ? s.text : null;
+}
+
+/** Pigeonhole's default editheader_max_header_size: a longer constant value is a compile error. */
+export const MAX_HEADER_VALUE = 2048;
+
+/**
+ * A constant name that is not a field name is an error; a protected one is a warning, because the
+ * script is legal and the edit is skipped at run time (Pigeonhole: "modification will be denied").
+ */
+function checkConstantName(
+  v: Value | undefined,
+  at: Pos,
+  protectedSet: Set<string>,
+  verb: string,
+  ctx: ValidationContext,
+): void {
+  const name = constantName(v);
+  if (name === null) return;
+  const pos = v?.pos ?? at;
+  if (name === "") {
+    ctx.warn(pos, `empty header field name: the command fails when it runs`);
+    return;
+  }
+  if (!FIELD_NAME.test(name)) throw ctx.error(pos, `invalid header field name "${name}"`);
+  if (protectedSet.has(name.toLowerCase())) {
+    ctx.warn(pos, `header "${name}" is protected and cannot be ${verb}; the edit will be skipped`);
+  }
 }
 
 function checkName(name: string, protectedSet: Set<string>, verb: string): string | null {
@@ -56,15 +90,25 @@ export const editheaderExtension: Extension = {
       test: "none",
       block: false,
       validate(node, ctx) {
-        const name = constantName(node.args[0]);
-        const problem = name === null ? null : checkName(name, PROTECTED_ADD, "added");
-        if (problem) throw ctx.error(node.args[0]?.pos ?? node.pos, problem);
+        checkConstantName(node.args[0], node.pos, PROTECTED_ADD, "added", ctx);
+        const value = constantName(node.args[1]);
+        const at = node.args[1]?.pos ?? node.pos;
+        if (value !== null && value.includes("\0"))
+          throw ctx.error(at, "header value contains a NUL character");
+        const size = value === null ? 0 : Buffer.byteLength(value);
+        if (size > MAX_HEADER_VALUE) {
+          throw ctx.error(at, `header value is too large (${size} bytes, at most ${MAX_HEADER_VALUE})`);
+        }
       },
       run(node, rt) {
         const name = runtimeName(rt, node.pos, node.args[0], PROTECTED_ADD, "added");
         if (name === null) return;
         // Line breaks inside a value would start a new field; fold them to spaces instead.
         const value = rt.checkString(node.pos, rt.string(node.args[1]).replace(/\r?\n[ \t]*/g, " "));
+        if (value.includes("\0")) rt.fail(node.pos, "header value contains a NUL character");
+        if (Buffer.byteLength(value) > MAX_HEADER_VALUE) {
+          rt.fail(node.pos, `header value is too large (${Buffer.byteLength(value)} bytes)`);
+        }
         const last = node.tags.has("last");
         rt.countAction(node.pos);
         const headers = rt.headers();
@@ -86,10 +130,9 @@ export const editheaderExtension: Extension = {
       test: "none",
       block: false,
       validate(node, ctx) {
-        validateIndex(node, ctx.error.bind(ctx));
-        const name = constantName(node.args[0]);
-        const problem = name === null ? null : checkName(name, PROTECTED_DELETE, "deleted");
-        if (problem) throw ctx.error(node.args[0]?.pos ?? node.pos, problem);
+        // Pigeonhole takes ":index 0" here (it deletes nothing); only the index extension's tests refuse it.
+        validateIndex(node, ctx.error.bind(ctx), true);
+        checkConstantName(node.args[0], node.pos, PROTECTED_DELETE, "deleted", ctx);
       },
       run(node, rt) {
         const name = runtimeName(rt, node.pos, node.args[0], PROTECTED_DELETE, "deleted");

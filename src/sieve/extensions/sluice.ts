@@ -20,7 +20,14 @@ function constantStrings(v: Value | undefined): { text: string; pos: Value["pos"
 }
 
 export const sluiceExtension: Extension = {
-  capabilities: ["vnd.sluice.hold", "vnd.sluice.quarantine", "vnd.sluice.notify", "vnd.sluice.symbols"],
+  // vnd.sluice.archive only changes which parts foreverypart and :anychild see (Runtime.children).
+  capabilities: [
+    "vnd.sluice.hold",
+    "vnd.sluice.quarantine",
+    "vnd.sluice.notify",
+    "vnd.sluice.symbols",
+    "vnd.sluice.archive",
+  ],
   commands: [
     {
       kind: "command",

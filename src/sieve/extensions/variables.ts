@@ -1,16 +1,9 @@
 // RFC 5229 variables: the set action (with modifiers) and the string test. Expansion of "${...}" inside
 // strings happens in runtime.ts; parsing of references in ../variables.ts.
 
-import { MATCH_TAGS, type Extension, type TagSpec } from "../spec.ts";
-import { applyModifiers, isValidVariableName, SET_MODIFIERS, type SetModifier } from "../variables.ts";
+import { MATCH_TAGS, type Extension } from "../spec.ts";
+import { applyModifiers, isValidVariableName, MODIFIER_TAGS, type SetModifier } from "../variables.ts";
 import { matchKeys } from "./core-tests.ts";
-
-const MODIFIER_TAGS: TagSpec[] = Object.entries(SET_MODIFIERS).map(([name, precedence]) => ({
-  name,
-  // Same precedence = same group, so ":lower :upper" is rejected as RFC 5229 4.1 requires.
-  group: `modifier-${precedence}`,
-  capability: name === "quoteregex" ? "regex" : undefined,
-}));
 
 export const variablesExtension: Extension = {
   capabilities: ["variables"],
@@ -30,7 +23,10 @@ export const variablesExtension: Extension = {
         const name = node.args[0];
         if (name?.type !== "strings") return;
         const s = name.items[0];
-        if (!s || s.parts !== null || !isValidVariableName(s.text)) {
+        if (s && s.parts === null && /^[^.]+\./.test(s.text) && !s.text.toLowerCase().startsWith("global.")) {
+          throw ctx.error(name.pos, `variable "${s.text}" is in an unknown namespace`);
+        }
+        if (!s || s.parts !== null || !isValidVariableName(s.text, ctx.requires.has("include"))) {
           throw ctx.error(name.pos, `invalid variable name "${s?.text ?? ""}" for "set"`);
         }
       },
