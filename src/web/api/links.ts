@@ -1,7 +1,7 @@
 // Signed links from digests and hold notices (src/quarantine/links.ts), redeemed without a
 // login: the HMAC-signed token is the authority. Only POST acts (a GET from a mail scanner
 // prefetching the link must never release anything); the console's link page asks first.
-// Also the cluster's node list for operators (the loopback /api/cluster/ routes stay as they are).
+// Also the cluster's node list for operators.
 import type { FastifyInstance } from "fastify";
 import { redeemLink } from "../../quarantine/index.ts";
 import { requireRole } from "../auth/principal.ts";
