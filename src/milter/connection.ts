@@ -16,7 +16,9 @@ import { ProtocolError } from "./errors.ts";
 import { FrameReader, type Frame } from "./framing.ts";
 import { MacroStore } from "./macros.ts";
 import { negotiate, noReplyFlag, type Negotiated, type Wanted } from "./negotiation.ts";
-import { encodeReply, type Reply } from "./replies.ts";
+import { encodeReply, isFinal, type Reply } from "./replies.ts";
+import { HeaderBatch } from "./header-batch.ts";
+import { DeferredRefusals, type DeferredStage } from "./deferred.ts";
 
 /**
  * Durably store the quarantine/hold groups and hand the other delivery groups on (delivery/
@@ -32,7 +34,8 @@ export interface ConnectionOptions {
   logger: Logger;
   progressIntervalMs: number;
   quarantineMode: QuarantineMode;
-  wanted: Wanted;
+  /** What to negotiate, asked at each OPTNEG so that a new configuration applies to new connections. */
+  wanted: () => Wanted;
   /** Our host name when the MTA sends no `j` macro. */
   localName: string;
   /** Add trace headers (Authentication-Results, Received …) at the top with INSHEADER. */
@@ -63,6 +66,14 @@ const ALLOWED: Record<string, ReadonlySet<State>> = {
   eom: new Set(["rcpt", "data", "headers", "body"]),
 };
 
+// Header fields are handed to the intake in one piece per section, or per this many bytes.
+const HEADER_FLUSH_BYTES = 64 * 1024;
+
+const CONTINUE: Reply[] = [{ type: "continue" }];
+
+/** Envelope stages whose refusal, when it cannot be sent (NR_*), is answered at end of message. */
+const DEFERRABLE: ReadonlySet<Command["type"]> = new Set(["connect", "helo", "mail", "rcpt"]);
+
 // Pause reading when this many bytes of packets wait (NR_* flags let the MTA send without
 // waiting for us); resume below the low mark. Memory per connection stays near these bounds.
 const QUEUE_HIGH_BYTES = 1024 * 1024;
@@ -71,7 +82,7 @@ const QUEUE_LOW_BYTES = 256 * 1024;
 export class MilterConnection {
   private readonly socket: Socket;
   private readonly opts: ConnectionOptions;
-  private readonly log: Logger;
+  private logger: Logger | null = null;
   private readonly reader = new FrameReader();
   private readonly macros = new MacroStore();
   private readonly queue: Frame[] = [];
@@ -82,9 +93,12 @@ export class MilterConnection {
   private session: Session | null = null;
   private tlsSet = false;
   private authSet = false;
+  /** Refusals of stages negotiated as no-reply, answered later. */
+  private readonly deferred = new DeferredRefusals();
   // Per message.
-  private recipients = new Map<string, string>();
-  private headerCounts = new Map<string, number>();
+  private readonly recipients = new Map<string, string>();
+  private readonly headerCounts = new Map<string, number>();
+  private readonly head = new HeaderBatch();
   private writer: MessageWriter | null = null;
   private eohWritten = false;
   private writeError: unknown = null;
@@ -99,11 +113,15 @@ export class MilterConnection {
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
     this.opts = opts;
-    this.log = opts.logger.child({ milterPeer: socket.remoteAddress ?? "unix" });
     this.done = new Promise((r) => (this.resolveDone = r));
     socket.on("data", (c: Buffer) => this.onData(c));
     socket.on("error", (err) => this.log.warn({ err }, "milter socket error"));
     socket.on("close", () => void this.release());
+  }
+
+  // A child logger costs an object per connection; most connections never log.
+  private get log(): Logger {
+    return (this.logger ??= this.opts.logger.child({ milterPeer: this.socket.remoteAddress ?? "unix" }));
   }
 
   /** Close once the current message is finished (graceful shutdown). */
@@ -136,7 +154,8 @@ export class MilterConnection {
         const f = this.queue.shift()!;
         this.queuedBytes -= f.data.length + 5;
         if (this.queuedBytes < QUEUE_LOW_BYTES && this.socket.isPaused()) this.socket.resume();
-        await this.handle(decodeCommand(f));
+        const pending = this.handle(decodeCommand(f));
+        if (pending) await pending;
       }
     } catch (err) {
       this.fail(err);
@@ -195,7 +214,10 @@ export class MilterConnection {
     return flag !== 0 && (this.neg === null || (this.neg.protocol & flag) === 0);
   }
 
-  /** Run work for a command; keep the MTA waiting with PROGRESS; reply unless NR_* says not to. */
+  /**
+   * Run work for a command; keep the MTA waiting with PROGRESS; reply unless NR_* says not to.
+   * A refusal that cannot be sent (no-reply stage) is kept and answered later.
+   */
   private async answer(type: Command["type"], work: () => Promise<Reply[]>): Promise<void> {
     const reply = this.expectsReply(type) || type === "eom";
     const timer =
@@ -217,6 +239,10 @@ export class MilterConnection {
     }
     const committed = this.committed;
     this.committed = null;
+    if (!reply && DEFERRABLE.has(type)) {
+      const refusal = out.find((r) => isFinal(r) && r.type !== "continue");
+      if (refusal) this.defer(type as DeferredStage, refusal);
+    }
     // One write per answer: an end-of-message answer can be many modification packets.
     if (reply && this.state !== "closed" && out.length > 0) {
       this.socket.write(Buffer.concat(out.map(encodeReply)), (err) => {
@@ -224,6 +250,14 @@ export class MilterConnection {
         if (committed && !err) this.startAfterCommit(committed);
       });
     }
+  }
+
+  private defer(stage: DeferredStage, refusal: Reply): void {
+    this.log.warn(
+      { stage, reply: refusal, queueId: this.macros.get("i") },
+      "refusal at a no-reply stage, answered at end of message",
+    );
+    this.deferred.note(stage, refusal);
   }
 
   private startAfterCommit({ tx, result, copies }: NonNullable<typeof this.committed>): void {
@@ -244,9 +278,12 @@ export class MilterConnection {
     }
   }
 
-  private async handle(cmd: Command): Promise<void> {
+  /** Returns a promise only for commands that wait for something (most packets do not). */
+  private handle(cmd: Command): Promise<void> | void {
     // libmilter treats a new HELO or MAIL inside a transaction as an implicit abort.
-    if ((cmd.type === "mail" || cmd.type === "helo") && IN_MESSAGE.has(this.state)) await this.abort();
+    if ((cmd.type === "mail" || cmd.type === "helo") && IN_MESSAGE.has(this.state)) {
+      return this.abort().then(() => this.handle(cmd));
+    }
     this.check(cmd);
     switch (cmd.type) {
       case "optneg":
@@ -267,15 +304,18 @@ export class MilterConnection {
         return this.answer("rcpt", () => this.rcpt(cmd.args));
       case "data":
         this.state = "data";
-        return this.answer("data", async () => [{ type: "continue" }]);
-      case "header":
+        return this.expectsReply("data") ? this.answer("data", async () => CONTINUE) : undefined;
+      case "header": {
         this.state = "headers";
-        return this.answer("header", () => this.header(cmd.name, cmd.value));
+        const flush = this.header(cmd.name, cmd.value);
+        if (this.expectsReply("header")) return this.answer("header", async () => (await flush, CONTINUE));
+        return flush;
+      }
       case "eoh":
         this.state = "body";
         return this.answer("eoh", async () => {
           await this.writeEoh();
-          return [{ type: "continue" }];
+          return CONTINUE;
         });
       case "body":
         this.state = "body";
@@ -283,33 +323,33 @@ export class MilterConnection {
       case "eom":
         return this.answer("eom", () => this.eom(cmd.chunk));
       case "abort":
-        if (IN_MESSAGE.has(this.state)) await this.abort();
-        return;
+        return IN_MESSAGE.has(this.state) ? this.abort() : undefined;
       case "quit":
-        await this.endSession();
-        this.end();
-        return;
+        return this.endSession().then(() => this.end());
       case "quit_nc":
         if (this.state === "negotiate" || this.state === "connect") {
           throw new ProtocolError("out-of-order", `QUIT_NC in state ${this.state}`);
         }
-        await this.endSession();
-        this.macros.clear();
-        this.state = "connect";
-        return;
+        return this.endSession().then(() => {
+          this.macros.clear();
+          this.deferred.newSession();
+          this.state = "connect";
+        });
       case "unknown":
         if (this.state === "connect") throw new ProtocolError("out-of-order", "UNKNOWN before CONNECT");
-        return this.answer("unknown", async () => [{ type: "continue" }]);
+        return this.expectsReply("unknown") ? this.answer("unknown", async () => CONTINUE) : undefined;
     }
   }
 
   private optneg(cmd: Extract<Command, { type: "optneg" }>): void {
-    this.neg = negotiate(cmd, this.opts.wanted);
+    this.neg = negotiate(cmd, this.opts.wanted());
     this.reader.maxData = this.neg.maxData;
-    this.log.debug(
-      { version: this.neg.version, actions: this.neg.actions, protocol: this.neg.protocol },
-      "milter negotiated",
-    );
+    if (this.opts.logger.isLevelEnabled("debug")) {
+      this.log.debug(
+        { version: this.neg.version, actions: this.neg.actions, protocol: this.neg.protocol },
+        "milter negotiated",
+      );
+    }
     this.socket.write(
       encodeReply({
         type: "optneg",
@@ -331,6 +371,7 @@ export class MilterConnection {
     this.state = "conn";
     this.tlsSet = false;
     this.authSet = false;
+    this.deferred.newSession();
     this.session = this.opts.newSession();
     const portMacro = Number(this.macros.get("client_port"));
     const address = cmd.address ?? this.macros.get("client_addr") ?? "";
@@ -368,8 +409,15 @@ export class MilterConnection {
   private async mail(args: string[]): Promise<Reply[]> {
     this.applyTlsAuth();
     this.resetMessage();
+    // A refused connection (CONNECT/HELO at a no-reply stage) refuses each of its messages.
+    const refused = this.deferred.envelope;
+    if (refused) {
+      this.state = "mail";
+      return [refused];
+    }
     const r = await this.sess().mail(stripPath(args[0]!), parseEsmtpParams(args.slice(1)));
-    this.state = r.ok ? "mail" : "conn";
+    // Without a reply to MAIL the MTA goes on with RCPT: follow it, the refusal comes at the end.
+    this.state = r.ok || !this.expectsReply("mail") ? "mail" : "conn";
     return [toReply(r)];
   }
 
@@ -377,16 +425,21 @@ export class MilterConnection {
     this.state = "rcpt";
     const neg = this.neg!;
     // With RCPT_REJ the MTA also reports recipients it rejected itself; they are not ours.
-    if (neg.protocol & Proto.RCPT_REJ && this.macros.get("rcpt_mailer") === "error")
-      return [{ type: "continue" }];
+    if (neg.protocol & Proto.RCPT_REJ && this.macros.get("rcpt_mailer") === "error") return CONTINUE;
+    const refused = this.deferred.envelope;
+    if (refused) return [refused];
     const address = stripPath(args[0]!);
     const r = await this.sess().rcpt(address, parseEsmtpParams(args.slice(1)));
-    if (r.ok) this.recipients.set(address, args[0]!);
+    if (r.ok) {
+      this.recipients.set(address, args[0]!);
+      this.deferred.recipientAccepted();
+    }
     return [toReply(r)];
   }
 
   private async write(chunk: Buffer): Promise<void> {
-    if (this.writeError) return;
+    // A message already refused (intake error, or a deferred refusal) is read and dropped.
+    if (this.writeError || this.deferred.refused) return;
     const s = this.sess();
     try {
       this.writer ??= s.beginData();
@@ -397,20 +450,19 @@ export class MilterConnection {
     }
   }
 
-  private async header(name: string, value: Buffer): Promise<Reply[]> {
-    const lead = this.neg!.protocol & Proto.HDR_LEADSPC;
+  /** Batched: the intake gets the header section in one write (at EOH, or every 64 KiB). */
+  private header(name: string, value: Buffer): Promise<void> | undefined {
     const key = name.toLowerCase();
     this.headerCounts.set(key, (this.headerCounts.get(key) ?? 0) + 1);
-    await this.write(
-      Buffer.concat([Buffer.from(name + (lead ? ":" : ": "), "latin1"), toCrlf(value), Buffer.from("\r\n")]),
-    );
-    return [{ type: "continue" }];
+    this.head.add(name, value, (this.neg!.protocol & Proto.HDR_LEADSPC) !== 0);
+    return this.head.size >= HEADER_FLUSH_BYTES ? this.write(this.head.take(false)) : undefined;
   }
 
+  /** The end of the header section: EOH, or (SMFIP_NOEOH) the first body chunk or EOM. */
   private async writeEoh(): Promise<void> {
     if (this.eohWritten) return;
     this.eohWritten = true;
-    await this.write(Buffer.from("\r\n"));
+    await this.write(this.head.take(true));
   }
 
   private async body(chunk: Buffer): Promise<Reply[]> {
@@ -424,6 +476,15 @@ export class MilterConnection {
     const s = this.sess();
     await this.writeEoh();
     if (chunk.length > 0) await this.write(chunk);
+    const refused = this.deferred.atEndOfMessage();
+    if (refused) {
+      this.log.info(
+        { queueId: this.macros.get("i"), reply: refused },
+        "milter message answered (deferred refusal)",
+      );
+      await this.finishMessage();
+      return [refused];
+    }
     try {
       if (!this.writeError) await this.writer!.end();
       if (this.writeError) return [errorReply(this.writeError, this.log)];
@@ -488,8 +549,10 @@ export class MilterConnection {
   }
 
   private resetMessage(): void {
-    this.recipients = new Map();
-    this.headerCounts = new Map();
+    this.recipients.clear();
+    this.headerCounts.clear();
+    this.head.clear();
+    this.deferred.newMessage();
     this.writer = null;
     this.eohWritten = false;
     this.writeError = null;
@@ -509,19 +572,4 @@ function errorReply(err: unknown, log: Logger): Reply {
   }
   log.error({ err }, "milter end of message failed, answering tempfail");
   return { type: "tempfail" };
-}
-
-// Folded header values arrive with bare LF between lines; the message itself uses CRLF.
-function toCrlf(value: Buffer): Buffer {
-  if (value.indexOf(0x0a) === -1) return value;
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === 0x0a && (i === 0 || value[i - 1] !== 0x0d)) {
-      parts.push(value.subarray(start, i), Buffer.from("\r\n"));
-      start = i + 1;
-    }
-  }
-  parts.push(value.subarray(start));
-  return Buffer.concat(parts);
 }

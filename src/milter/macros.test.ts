@@ -39,4 +39,17 @@ describe("MacroStore", () => {
     m.clear();
     expect(m.get("j")).toBeUndefined();
   });
+
+  it("empty lists and stages outside the order (UNKNOWN) keep the rule", () => {
+    const m = new MacroStore();
+    m.set(Cmd.CONNECT, [["j", "mx"]]);
+    m.set(Cmd.HEADER, []);
+    m.set(Cmd.UNKNOWN, [["{x}", "1"]]);
+    expect(m.get("x")).toBe("1");
+    expect(m.get("j")).toBe("mx");
+    m.set(Cmd.CONNECT, []);
+    expect(m.get("j")).toBeUndefined();
+    m.clearFrom(Cmd.MAIL);
+    expect(m.get("x")).toBeUndefined();
+  });
 });

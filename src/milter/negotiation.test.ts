@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Act, MacroStage, Proto } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
-import { DEFAULT_WANTED, negotiate, noReplyFlag } from "./negotiation.ts";
+import { DEFAULT_WANTED, negotiate, noReplyFlag, SLUICE_MACROS, wantedFor } from "./negotiation.ts";
+import type { EnvelopeStage } from "../pipeline/stage-needs.ts";
+
+const needs = (...answer: EnvelopeStage[]) => ({ answer: new Set(answer), filters: [] });
+const NR_ENVELOPE = Proto.NR_CONN | Proto.NR_HELO | Proto.NR_MAIL | Proto.NR_RCPT;
 
 describe("negotiate", () => {
   it("answers Sendmail's full offer with min(version, 6), our actions and the offered protocol bits", () => {
@@ -69,6 +73,48 @@ describe("negotiate", () => {
         { ...DEFAULT_WANTED, largePackets: false },
       ).maxData,
     ).toBe(65535);
+  });
+
+  it("waits only for the envelope stages the policy may refuse; every stage is still sent", () => {
+    const offer = { version: 6, actions: 0x1ff, protocol: 0x1fffff };
+    // Nothing before DATA can refuse: CONNECT, HELO, MAIL and RCPT come without waiting.
+    const none = negotiate(offer, wantedFor(needs())).protocol;
+    expect(none & NR_ENVELOPE).toBe(NR_ENVELOPE);
+    // The cheap filters: size at MAIL, lists at RCPT.
+    const cheap = negotiate(offer, wantedFor(needs("mail", "rcpt"))).protocol;
+    expect(cheap & NR_ENVELOPE).toBe(Proto.NR_CONN | Proto.NR_HELO);
+    expect(DEFAULT_WANTED.optionalProtocol & NR_ENVELOPE).toBe(0);
+    for (const p of [none, cheap]) {
+      // The Session needs every envelope stage's data, the headers and the body.
+      const sent = Proto.NOCONNECT | Proto.NOHELO | Proto.NOMAIL | Proto.NORCPT | Proto.NOHDRS | Proto.NOBODY;
+      expect(p & sent).toBe(0);
+      // No reply ever to DATA, headers, EOH, body; no DATA, EOH or UNKNOWN packets at all.
+      const nr = Proto.NR_DATA | Proto.NR_HDR | Proto.NR_EOH | Proto.NR_BODY | Proto.NR_UNKN;
+      expect(p & nr).toBe(nr);
+      const skipped = Proto.NODATA | Proto.NOEOH | Proto.NOUNKNOWN;
+      expect(p & skipped).toBe(skipped);
+      expect(p & Proto.HDR_LEADSPC).toBeTruthy();
+    }
+  });
+
+  it("asks for the macros Sluice reads and no others", () => {
+    const n = negotiate({ version: 6, actions: 0x1ff, protocol: 0x1fffff }, wantedFor(needs()));
+    expect(n.macros).toBe(SLUICE_MACROS);
+    const all = [...n.macros.values()].join(" ").split(" ").filter(Boolean).sort();
+    expect(all).toEqual([
+      "i",
+      "j",
+      "{auth_authen}",
+      "{cipher}",
+      "{client_addr}",
+      "{client_name}",
+      "{client_port}",
+      "{daemon_name}",
+      "{rcpt_mailer}",
+      "{tls_version}",
+    ]);
+    // Postfix sends the EOH list before every header: it stays empty.
+    expect(n.macros.get(MacroStage.EOH)).toBe("");
   });
 
   it("maps commands to their no-reply flags", () => {

@@ -10,6 +10,7 @@ import {
   PROTO_INTERNAL,
 } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
+import { ANSWER_ALL, type EnvelopeStage, type StageNeeds } from "../pipeline/stage-needs.ts";
 
 export interface Offer {
   version: number;
@@ -41,34 +42,70 @@ export interface Negotiated {
 
 export const MILTER_VERSION = 6;
 
-export const DEFAULT_MACROS: ReadonlyMap<number, string> = new Map([
-  [MacroStage.CONNECT, "j _ v {daemon_name} {client_addr} {client_port} {client_name} {client_ptr}"],
-  [MacroStage.HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"],
-  [MacroStage.ENVFROM, "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}"],
-  [MacroStage.ENVRCPT, "{rcpt_addr} {rcpt_host} {rcpt_mailer}"],
-  [MacroStage.DATA, "i"],
-  [MacroStage.EOH, "i"],
+/**
+ * The macros Sluice reads, per stage (SMFIM_*), and nothing else: connect info and the listener
+ * name (ingress), TLS, the AUTH login, the queue id for the log. Postfix sends a macro packet
+ * before every header, so the EOH list is kept empty; DATA's too.
+ */
+export const SLUICE_MACROS: ReadonlyMap<number, string> = new Map([
+  [MacroStage.CONNECT, "j {daemon_name} {client_addr} {client_port} {client_name}"],
+  [MacroStage.HELO, "{tls_version} {cipher}"],
+  [MacroStage.ENVFROM, "{auth_authen}"],
+  // Only read with SMFIP_RCPT_REJ (recipients the MTA rejected itself).
+  [MacroStage.ENVRCPT, "{rcpt_mailer}"],
+  [MacroStage.DATA, ""],
+  [MacroStage.EOH, ""],
   [MacroStage.EOM, "i"],
 ]);
 
-export const DEFAULT_WANTED: Wanted = {
-  requiredActions: Act.ADDHDRS | Act.CHGHDRS | Act.ADDRCPT | Act.DELRCPT,
-  optionalActions: Act.QUARANTINE | Act.ADDRCPT_PAR | Act.SETSYMLIST,
-  // No replies to headers, EOH, body chunks, DATA and UNKNOWN: the answer is given at end of
-  // message, and each saved round trip is one less wait per header line or 64 KiB of body.
-  // Reading pauses while commands queue up, so the MTA still cannot outrun the pipeline.
-  optionalProtocol:
-    Proto.NR_HDR |
-    Proto.NR_BODY |
-    Proto.NR_EOH |
-    Proto.NR_DATA |
-    Proto.NR_UNKN |
-    Proto.NOUNKNOWN |
-    Proto.SKIP |
-    Proto.HDR_LEADSPC,
-  largePackets: true,
-  macros: DEFAULT_MACROS,
+/**
+ * Always asked for, whatever the policy: no replies to DATA, headers, end of headers, body chunks
+ * and unknown commands (the answer is given at end of message; reading pauses while commands
+ * queue up, so the MTA still cannot outrun the pipeline); no DATA, EOH or UNKNOWN commands at all
+ * (they carry nothing the Session uses; the end of the headers is the first body chunk or EOM);
+ * header values exactly as received (HDR_LEADSPC), so stored and re-injected copies and DKIM see
+ * the original bytes; SKIP, used after an intake refusal when the MTA does wait for body replies.
+ */
+const ALWAYS =
+  Proto.NR_HDR |
+  Proto.NR_BODY |
+  Proto.NR_EOH |
+  Proto.NR_DATA |
+  Proto.NR_UNKN |
+  Proto.NOUNKNOWN |
+  Proto.NODATA |
+  Proto.NOEOH |
+  Proto.SKIP |
+  Proto.HDR_LEADSPC;
+
+const NO_REPLY: Record<EnvelopeStage, number> = {
+  connect: Proto.NR_CONN,
+  helo: Proto.NR_HELO,
+  mail: Proto.NR_MAIL,
+  rcpt: Proto.NR_RCPT,
 };
+
+/**
+ * What to ask the MTA for, given what the pipeline may refuse before end of message: every
+ * envelope stage is still sent (the Session needs the client address, the HELO name, sender and
+ * recipients for every message), but only the stages in `needs.answer` wait for a reply.
+ */
+export function wantedFor(needs: StageNeeds): Wanted {
+  let protocol = ALWAYS;
+  for (const [stage, flag] of Object.entries(NO_REPLY) as [EnvelopeStage, number][]) {
+    if (!needs.answer.has(stage)) protocol |= flag;
+  }
+  return {
+    requiredActions: Act.ADDHDRS | Act.CHGHDRS | Act.ADDRCPT | Act.DELRCPT,
+    optionalActions: Act.QUARANTINE | Act.ADDRCPT_PAR | Act.SETSYMLIST,
+    optionalProtocol: protocol,
+    largePackets: true,
+    macros: SLUICE_MACROS,
+  };
+}
+
+/** Without knowing the configuration: every envelope stage is answered. */
+export const DEFAULT_WANTED: Wanted = wantedFor(ANSWER_ALL);
 
 export function negotiate(offer: Offer, want: Wanted = DEFAULT_WANTED): Negotiated {
   if (offer.version < 2) throw new ProtocolError("version", `MTA milter version ${offer.version} is below 2`);

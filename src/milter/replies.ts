@@ -37,6 +37,11 @@ const SIMPLE = {
   shutdown: Rep.SHUTDOWN,
 } as const;
 
+// Replies without data are the same bytes every time: framed once.
+const SIMPLE_FRAMES = Object.fromEntries(
+  Object.entries(SIMPLE).map(([type, code]) => [type, frame(code)]),
+) as Record<keyof typeof SIMPLE, Buffer>;
+
 /** The final actions: exactly one ends the answer to a command. */
 export function isFinal(r: Reply): boolean {
   return r.type !== "progress" && !MODIFICATIONS.has(r.type);
@@ -99,7 +104,7 @@ export function encodeReply(r: Reply): Buffer {
     case "progress":
     case "conn_fail":
     case "shutdown":
-      return frame(SIMPLE[r.type]);
+      return SIMPLE_FRAMES[r.type];
     case "replycode":
       return frame(Rep.REPLYCODE, str(formatReplyCode(r.code, r.enhanced, r.text)));
     case "addheader":

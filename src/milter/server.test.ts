@@ -9,7 +9,8 @@ import { Cmd, Proto } from "./constants.ts";
 import { FakeSession, type FakeDecisions } from "./fake-session.ts";
 import { frame } from "./framing.ts";
 import { SocketSpecError } from "./errors.ts";
-import { DEFAULT_WANTED } from "./negotiation.ts";
+import { DEFAULT_WANTED, wantedFor } from "./negotiation.ts";
+import type { EnvelopeStage } from "../pipeline/stage-needs.ts";
 import { MilterServer, parseSocketSpec, type MilterServerOptions } from "./server.ts";
 import { mta, TestMta } from "./test-mta.ts";
 
@@ -416,6 +417,121 @@ describe("MilterServer", () => {
     expect((await c.untilFinal()).map((r) => r.code)).toEqual(["c"]);
     expect(await c.next(300).catch(() => "none")).toBe("none");
     expect(h.sessions[0]!.calls.map((x) => x.call).slice(0, 4)).toEqual(["connect", "helo", "mail", "rcpt"]);
+  });
+
+  it("asks `wanted` at every OPTNEG: a new configuration applies to the connections opened after it", async () => {
+    let answer: EnvelopeStage[] = [];
+    const h = await start({}, { wanted: () => wantedFor({ answer: new Set(answer), filters: [] }) });
+    const negotiated = async () => {
+      const c = await open(h);
+      c.send(mta.optneg(6, 0x1ff, 0x1fffff));
+      return (await c.next())!.data.readUInt32BE(8) & (Proto.NR_MAIL | Proto.NR_RCPT);
+    };
+    expect(await negotiated()).toBe(Proto.NR_MAIL | Proto.NR_RCPT);
+    answer = ["rcpt"];
+    expect(await negotiated()).toBe(Proto.NR_MAIL);
+  });
+
+  describe("a refusal at a stage negotiated as no-reply is answered at end of message", () => {
+    const refuseAt = (stage: EnvelopeStage, address = "nobody@y") => ({
+      [stage]: (a: unknown) =>
+        a === address || stage === "connect" || stage === "helo"
+          ? { ok: false as const, reply: { code: 550, enhanced: "5.7.1", text: `refused at ${stage}` } }
+          : { ok: true as const },
+    });
+    // The configuration at OPTNEG let nothing refuse before DATA; the session (a newer one) does.
+    const noWait = { wanted: wantedFor({ answer: new Set<EnvelopeStage>(), filters: [] }) };
+    const send = async (c: TestMta, rcpts: string[]) => {
+      c.send(mta.mail("<a@x>"), ...rcpts.map((r) => mta.rcpt(`<${r}>`)));
+      c.send(mta.header("Subject", " hi"), mta.body("x\r\n"), mta.eom());
+      return (await c.untilFinal()).map((r) => r.code + (r.strings[0] ? " " + r.strings[0] : ""));
+    };
+    const greetNoWait = async (c: TestMta) => {
+      c.send(mta.optneg(), mta.connect("h", "4", 1, "192.0.2.1"), mta.helo("h"));
+      expect((await c.next())!.code).toBe("O");
+    };
+
+    it("RCPT: the only recipient refused → its reply; with another one accepted → retry (451)", async () => {
+      const h = await start(refuseAt("rcpt"), noWait);
+      const c = await open(h);
+      await greetNoWait(c);
+      expect(await send(c, ["nobody@y"])).toEqual(["y 550 5.7.1 refused at rcpt"]);
+      expect(await send(c, ["b@y", "nobody@y"])).toEqual([
+        "y 451 4.3.0 Recipient policy changed during the session, try again later",
+      ]);
+      // Nothing of a refused message reached the pipeline; the next one is scanned as usual.
+      expect(h.sessions[0]!.calls.filter((x) => x.call === "data" || x.call === "beginData")).toEqual([]);
+      expect(await send(c, ["b@y"])).toEqual(["c"]);
+      expect(h.sessions[0]!.messages().map(String)).toEqual(["Subject: hi\r\n\r\nx\r\n"]);
+      expect(h.logs.some((l) => l.msg === "refusal at a no-reply stage, answered at end of message")).toBe(
+        true,
+      );
+    });
+
+    it("a temporary RCPT refusal (directory down) tempfails the message with its own reply", async () => {
+      const h = await start(
+        {
+          rcpt: (a) =>
+            a === "ldap@y"
+              ? { ok: false, reply: { code: 451, enhanced: "4.4.3", text: "Directory unavailable" } }
+              : { ok: true },
+        },
+        noWait,
+      );
+      const c = await open(h);
+      await greetNoWait(c);
+      expect(await send(c, ["b@y", "ldap@y"])).toEqual(["y 451 4.4.3 Directory unavailable"]);
+    });
+
+    it("MAIL: the message gets MAIL's reply; the connection goes on", async () => {
+      const h = await start(refuseAt("mail", "a@x"), noWait);
+      const c = await open(h);
+      await greetNoWait(c);
+      expect(await send(c, ["b@y"])).toEqual(["y 550 5.7.1 refused at mail"]);
+      expect(h.sessions[0]!.calls.filter((x) => x.call === "rcpt")).toEqual([]);
+    });
+
+    it("CONNECT: every message of the SMTP session is refused, a MAIL that waits gets it at once", async () => {
+      const refused = { code: 550, enhanced: "5.7.1", text: "refused at connect" };
+      const h = await start(
+        { connect: (info) => (info.address === "192.0.2.1" ? { ok: false, reply: refused } : { ok: true }) },
+        { wanted: wantedFor({ answer: new Set<EnvelopeStage>(["mail"]), filters: [] }) },
+      );
+      const c = await open(h);
+      await greetNoWait(c);
+      c.send(mta.mail("<a@x>"));
+      expect((await c.next())!.strings[0]).toBe("550 5.7.1 refused at connect");
+      c.send(mta.abort(), mta.mail("<a@x>"), mta.rcpt("<b@y>"), mta.body("x"), mta.eom());
+      expect((await c.next())!.code).toBe("y");
+      expect((await c.untilFinal()).map((r) => r.strings[0])).toEqual(["550 5.7.1 refused at connect"]);
+      // QUIT_NC starts a new SMTP session: nothing carried over.
+      c.send(mta.quitNc(), mta.connect("h2", "4", 1, "192.0.2.2"), mta.mail("<a@x>"));
+      expect((await c.next())!.code).toBe("c");
+      c.send(mta.rcpt("<b@y>"), mta.body("x"), mta.eom());
+      expect((await c.untilFinal()).map((r) => r.code)).toEqual(["c"]);
+    });
+  });
+
+  it("hands the header section to the intake in one write", async () => {
+    const writes: number[] = [];
+    const h = await start();
+    const newSession = h.server["opts"].newSession;
+    h.server["opts"].newSession = () => {
+      const s = newSession();
+      const begin = s.beginData.bind(s);
+      s.beginData = () => {
+        const w = begin();
+        const write = w.write.bind(w);
+        w.write = (chunk: Buffer) => (writes.push(chunk.length), write(chunk));
+        return w;
+      };
+      return s;
+    };
+    const c = await open(h);
+    await greet(c);
+    expect(await message(c, ["b@y"], "body\r\n")).toEqual(["c"]);
+    // "From: a@example.org\r\nSubject: hi\r\n\r\n", then the body chunk.
+    expect(writes).toEqual([36, 6]);
   });
 
   it("with RCPT_REJ, recipients the MTA rejected are not given to the session", async () => {

@@ -26,8 +26,13 @@ export interface MilterServerOptions {
   quarantineMode?: QuarantineMode;
   /** Our host name when the MTA sends no `j` macro. */
   localName?: string;
-  /** Negotiation wishes; the defaults suit Postfix and Sendmail. */
-  wanted?: Wanted;
+  /**
+   * What to negotiate with each new MTA connection; a function is asked at every OPTNEG, so a
+   * new configuration revision applies to the connections opened after it (start.ts derives it
+   * from the configuration: only the stages the policy may refuse wait for replies). Default:
+   * every envelope stage is answered.
+   */
+  wanted?: Wanted | (() => Wanted);
   /**
    * The MTA listener ({daemon_name} macro) decides the ingress the pipeline sees, so that one
    * Postfix can run inbound and submission through the same milter, e.g.
@@ -111,13 +116,14 @@ export class MilterServer {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
+    const wanted = this.opts.wanted;
     const conn = new MilterConnection(socket, {
       newSession: this.opts.newSession,
       commit: this.opts.commit,
       logger: this.opts.logger,
       progressIntervalMs: this.opts.progressIntervalMs ?? 5000,
       quarantineMode: this.opts.quarantineMode ?? "store",
-      wanted: this.opts.wanted ?? DEFAULT_WANTED,
+      wanted: typeof wanted === "function" ? wanted : () => wanted ?? DEFAULT_WANTED,
       localName: this.opts.localName ?? "localhost",
       daemonIngress: this.opts.daemonIngress ?? {},
       prependTraceHeaders: this.opts.prependTraceHeaders ?? true,

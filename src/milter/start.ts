@@ -5,6 +5,9 @@
 import type { Logger } from "pino";
 import type { Runtime } from "../runtime.ts";
 import { MilterServer } from "./server.ts";
+import { wantedFor, type Wanted } from "./negotiation.ts";
+import { stageNeeds } from "../pipeline/stage-needs.ts";
+import type { Config } from "../config/schema.ts";
 import { commitExtraCopies } from "../delivery/reinject.ts";
 import { quarantineIdOf } from "../delivery/copies.ts";
 import { Routes } from "../delivery/nexthop/route.ts";
@@ -18,6 +21,18 @@ export async function startMilter(runtime: Runtime, log: Logger): Promise<Milter
   const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000);
   const hop = cfg.reinject ? routes.hop(cfg.reinject) : null;
   const sender = new NextHopNotificationSender(routes, (a) => runtime.resolver.routeFor(a));
+  // Each new MTA connection negotiates with the configuration in force when it opens: a revision
+  // that enables a filter at MAIL or RCPT makes later connections wait for those replies again.
+  let negotiated: { config: Config; wanted: Wanted } | null = null;
+  const wanted = (): Wanted => {
+    const config = runtime.config;
+    if (negotiated?.config !== config) {
+      const needs = stageNeeds(runtime.registry.all(), config);
+      negotiated = { config, wanted: wantedFor(needs) };
+      log.info({ answer: [...needs.answer], filters: needs.filters }, "milter: stages that wait for a reply");
+    }
+    return negotiated.wanted;
+  };
   const server = new MilterServer({
     newSession: () => runtime.newSession(),
     commit: (tx, result, extra) =>
@@ -32,6 +47,7 @@ export async function startMilter(runtime: Runtime, log: Logger): Promise<Milter
     quarantineMode: cfg.quarantine_mode,
     localName: runtime.config.smtp.hostname,
     daemonIngress: cfg.daemon_ingress,
+    wanted,
     afterCommit: (tx, result, copies) =>
       // A message the MTA holds itself (quarantine_mode: mta) has no copies, hence no ids.
       sendAfterCommit(tx, result, quarantineIdOf(copies), runtime.resolver, sender, log),

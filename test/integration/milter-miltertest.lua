@@ -12,6 +12,11 @@ local function step(err, what, want)
   check(got == want, what .. " reply " .. tostring(got) .. " want " .. tostring(want))
 end
 
+-- No EOH packet at all when the milter negotiated SMFIP_NOEOH (the first body chunk ends the headers).
+local function eoh(what)
+  if not mt.test_option(conn, SMFIP_NOEOH) then check(mt.eoh(conn) == nil, what) end
+end
+
 -- Body chunks get a reply only if the milter did not negotiate SMFIP_NR_BODY.
 local function body(str, what)
   check(mt.bodystring(conn, str) == nil, what .. " sent")
@@ -36,6 +41,10 @@ check(not mt.test_option(conn, SMFIP_NOHDRS), "wants headers")
 check(not mt.test_option(conn, SMFIP_NOBODY), "wants the body")
 check(mt.test_option(conn, SMFIP_NR_HDR), "no replies to headers (NR_HDR)")
 check(mt.test_option(conn, SMFIP_NR_BODY), "no replies to body chunks (NR_BODY)")
+check(mt.test_option(conn, SMFIP_NOEOH), "no EOH packet (NOEOH)")
+check(mt.test_option(conn, SMFIP_NODATA), "no DATA packet (NODATA)")
+-- This server is not told the configuration: every envelope stage is answered.
+check(not mt.test_option(conn, SMFIP_NR_RCPT), "waits for replies to RCPT")
 
 mt.macro(conn, SMFIC_CONNECT, "j", "mx.sluice.test", "{client_addr}", "192.0.2.9", "{daemon_name}", "test")
 step(mt.conninfo(conn, "client.test", "192.0.2.9"), "conninfo", SMFIR_CONTINUE)
@@ -50,7 +59,7 @@ step(mt.rcptto(conn, "<gone@rcpt.test>"), "rcptto gone@", SMFIR_CONTINUE)
 check(mt.header(conn, "From", "a@sender.test") == nil, "header From")
 check(mt.header(conn, "Subject", "first") == nil, "header Subject")
 check(mt.header(conn, "X-Drop", "secret") == nil, "header X-Drop")
-check(mt.eoh(conn) == nil, "eoh")
+eoh("eoh")
 body("Hello.\r\n", "body")
 step(mt.eom(conn), "eom", SMFIR_CONTINUE)
 check(mt.eom_check(conn, MT_HDRADD, "X-Sluice"), "X-Sluice added")
@@ -63,7 +72,7 @@ check(mt.eom_check(conn, MT_RCPTDELETE, "<gone@rcpt.test>"), "discarded recipien
 step(mt.mailfrom(conn, "<a@sender.test>"), "mailfrom 2", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto 2", SMFIR_CONTINUE)
 check(mt.header(conn, "Subject", "REJECT") == nil, "header 2")
-check(mt.eoh(conn) == nil, "eoh 2")
+eoh("eoh 2")
 body("x\r\n", "body 2")
 step(mt.eom(conn), "eom 2", SMFIR_REPLYCODE)
 check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1", "Rejected by policy"), "reply 550 5.7.1")
@@ -72,7 +81,7 @@ check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1", "Rejected by policy"), "r
 step(mt.mailfrom(conn, "<a@sender.test>"), "mailfrom 3", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto 3", SMFIR_CONTINUE)
 check(mt.header(conn, "Subject", "QUARANTINE") == nil, "header 3")
-check(mt.eoh(conn) == nil, "eoh 3")
+eoh("eoh 3")
 body("x\r\n", "body 3")
 step(mt.eom(conn), "eom 3", SMFIR_CONTINUE)
 check(mt.eom_check(conn, MT_QUARANTINE, "spam"), "quarantined with reason")
@@ -85,7 +94,7 @@ check(mt.abort(conn) == nil, "abort")
 step(mt.mailfrom(conn, "<a@sender.test>"), "mailfrom 5", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto 5", SMFIR_CONTINUE)
 check(mt.header(conn, "Subject", "fifth") == nil, "header 5")
-check(mt.eoh(conn) == nil, "eoh 5")
+eoh("eoh 5")
 body("five\r\n", "body 5")
 step(mt.eom(conn), "eom 5", SMFIR_CONTINUE)
 

@@ -9,6 +9,8 @@ import { pino } from "pino";
 import { MilterServer } from "../../src/milter/server.ts";
 import { FakeSession } from "../../src/milter/fake-session.ts";
 import type { OutcomeGroup } from "../../src/pipeline/session.ts";
+import { wantedFor } from "../../src/milter/negotiation.ts";
+import type { EnvelopeStage } from "../../src/pipeline/stage-needs.ts";
 
 const run = promisify(execFile);
 const MILTERTEST = "/usr/bin/miltertest";
@@ -32,7 +34,21 @@ const group = (recipients: string[], over: Partial<OutcomeGroup> = {}): OutcomeG
   ...over,
 });
 
-describe.skipIf(!available())("miltertest against the milter server", () => {
+async function miltertest(script: string, defines: string[]): Promise<string> {
+  try {
+    const args = [...defines.flatMap((d) => ["-D", d]), "-s", join(import.meta.dirname, script)];
+    return (await run(MILTERTEST, args, { timeout: 30000 })).stdout;
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`miltertest failed: ${err.message}\n${err.stdout ?? ""}\n${err.stderr ?? ""}`, {
+      cause: e,
+    });
+  }
+}
+
+const present = available();
+
+describe.skipIf(!present)("miltertest against the milter server", () => {
   let server: MilterServer;
   let port = 0;
   const sessions: FakeSession[] = [];
@@ -97,18 +113,9 @@ describe.skipIf(!available())("miltertest against the milter server", () => {
   afterAll(async () => server?.close());
 
   it("passes every check of the Lua script", async () => {
-    const script = join(import.meta.dirname, "milter-miltertest.lua");
-    let out: { stdout: string; stderr: string };
-    try {
-      out = await run(MILTERTEST, ["-D", `port=${port}`, "-s", script], { timeout: 30000 });
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`miltertest failed: ${err.message}\n${err.stdout ?? ""}\n${err.stderr ?? ""}`, {
-        cause: e,
-      });
-    }
-    expect(out.stdout).toContain("all checks passed");
-    expect(out.stdout).not.toContain("FAILED");
+    const stdout = await miltertest("milter-miltertest.lua", [`port=${port}`]);
+    expect(stdout).toContain("all checks passed");
+    expect(stdout).not.toContain("FAILED");
     // The session side saw what the script sent.
     const s = sessions[0]!;
     expect(s.calls.find((c) => c.call === "setAuth")).toEqual({ call: "setAuth", login: "alice" });
@@ -121,5 +128,54 @@ describe.skipIf(!available())("miltertest against the milter server", () => {
       "QUARANTINE",
       "fifth",
     ]);
+  });
+});
+
+describe.skipIf(!present)("miltertest: negotiation follows the configuration, replies stay correct", () => {
+  let server: MilterServer;
+  let port = 0;
+  // What the configuration lets refuse before end of message, as start.ts derives it.
+  let answer: EnvelopeStage[] = [];
+
+  beforeAll(async () => {
+    server = new MilterServer({
+      // The session refuses reject@ at RCPT whatever was negotiated, as a filter at RCPT that a
+      // configuration revision enabled after the MTA connection was opened would.
+      newSession: () =>
+        new FakeSession({
+          rcpt: (a) =>
+            a.startsWith("reject@")
+              ? { ok: false, reply: { code: 550, enhanced: "5.1.1", text: "unknown" } }
+              : { ok: true },
+          data: (tx) => ({
+            reply: null,
+            verdicts: [],
+            groups: [
+              group(
+                tx.envelope.recipients.map((r) => r.address),
+                { edits: [{ op: "add", name: "X-Sluice", value: "scanned" }] },
+              ),
+            ],
+          }),
+        }),
+      commit: async () => [],
+      logger: pino({ level: "silent" }),
+      wanted: () => wantedFor({ answer: new Set(answer), filters: [] }),
+    });
+    port = (await server.listen("inet:127.0.0.1:0")).port!;
+  });
+
+  afterAll(async () => server?.close());
+
+  it("RCPT without replies: a refused recipient is answered at end of message", async () => {
+    answer = [];
+    const stdout = await miltertest("milter-miltertest-nr.lua", [`port=${port}`, "phase=before"]);
+    expect(stdout).toContain("all checks passed");
+  });
+
+  it("after the configuration gains a filter at RCPT, new connections wait for RCPT replies", async () => {
+    answer = ["rcpt"];
+    const stdout = await miltertest("milter-miltertest-nr.lua", [`port=${port}`, "phase=after"]);
+    expect(stdout).toContain("all checks passed");
   });
 });

@@ -14,6 +14,8 @@ import type { Transaction } from "../../src/message/transaction.ts";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "../helpers/postfix.ts";
 import { SmtpSink } from "../helpers/sink.ts";
 import { SmtpClient } from "../helpers/smtp-dialog.ts";
+import { wantedFor } from "../../src/milter/negotiation.ts";
+import type { EnvelopeStage } from "../../src/pipeline/stage-needs.ts";
 
 const available = postfixAvailable();
 
@@ -349,5 +351,122 @@ describe.skipIf(!available)("milter behind Postfix: quarantine_mode mta, and Slu
     expect(r.code).toBeLessThan(500);
     await new Promise((res) => setTimeout(res, 500));
     expect(sink.messages.some((m) => m.data.includes("while down"))).toBe(false);
+  });
+});
+
+describe.skipIf(!available)("milter behind Postfix: only the stages the policy may refuse wait", () => {
+  let sink: SmtpSink;
+  let pf: PostfixInstance;
+  let server: MilterServer;
+  // What the configuration lets refuse before end of message (start.ts derives it).
+  let answer: EnvelopeStage[] = [];
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    sink = new SmtpSink();
+    await sink.start();
+    server = new MilterServer({
+      // unknown@ is refused at RCPT whatever was negotiated: a filter at RCPT that a configuration
+      // revision enabled after Postfix opened its milter connection.
+      newSession: () => {
+        const s = new FakeSession({
+          rcpt: (a) =>
+            a.startsWith("unknown@")
+              ? { ok: false, reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } }
+              : { ok: true },
+          data: (tx) => ({
+            reply: null,
+            verdicts: [],
+            groups: [
+              group(
+                tx.envelope.recipients.map((r) => r.address),
+                { edits: [{ op: "add", name: "X-Sluice-Scanned", value: "yes" }] },
+              ),
+            ],
+          }),
+        });
+        const rcpt = s.rcpt.bind(s);
+        s.rcpt = (a, p) => (calls.push(`rcpt ${a}`), rcpt(a, p));
+        return s;
+      },
+      commit: async () => [],
+      logger: pino({ level: "silent" }),
+      wanted: () => wantedFor({ answer: new Set(answer), filters: [] }),
+    });
+    const { port } = await server.listen("inet:127.0.0.1:0");
+    pf = await startPostfix({ sinkPort: sink.port, milter: `inet:127.0.0.1:${port}` });
+  });
+
+  afterAll(async () => {
+    await pf?.stop();
+    await server?.close();
+    await sink?.stop();
+  });
+
+  const delivered = (subject: string) =>
+    sink.messages.filter((m) => m.data.includes(`Subject: ${subject}\r\n`));
+  async function waitDelivered(subject: string) {
+    const deadline = Date.now() + 20000;
+    while (delivered(subject).length < 1) {
+      if (Date.now() > deadline)
+        throw new Error(`"${subject}" not delivered; maillog:\n${await pf.maillog()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return delivered(subject)[0]!;
+  }
+  const msg = (subject: string) => `From: a@sender.test\nSubject: ${subject}\n\nHello.\n`;
+
+  it("nothing waits before DATA: a clean message is scanned, edited and delivered", async () => {
+    answer = [];
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    expect((await c.send("a@sender.test", ["b@rcpt.test"], msg("no wait"))).code).toBe(250);
+    await c.quit();
+    const m = await waitDelivered("no wait");
+    expect(m.to).toEqual(["b@rcpt.test"]);
+    expect(m.data).toContain("X-Sluice-Scanned: yes\r\n");
+    expect(calls).toContain("rcpt b@rcpt.test");
+  });
+
+  it("a recipient refused after RCPT was negotiated without reply: the refusal comes at end of DATA", async () => {
+    answer = [];
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    expect(await c.cmd("MAIL FROM:<a@sender.test>")).toMatchObject({ code: 250 });
+    // Postfix did not wait for the milter, so RCPT is accepted here …
+    expect(await c.cmd("RCPT TO:<unknown@rcpt.test>")).toMatchObject({ code: 250 });
+    expect(await c.cmd("DATA")).toMatchObject({ code: 354 });
+    c["socket"].write(msg("only unknown").replace(/\n/g, "\r\n") + ".\r\n");
+    // … and the message is refused with the recipient's own reply.
+    expect(await c.reply()).toEqual({ code: 550, text: "5.1.1 No such user here" });
+    // With a second, accepted recipient the refusal cannot apply to one of them: retry later.
+    const r = await c.send("a@sender.test", ["b@rcpt.test", "unknown@rcpt.test"], msg("one unknown"));
+    expect(r).toEqual({
+      code: 451,
+      text: "4.3.0 Recipient policy changed during the session, try again later",
+    });
+    await c.quit();
+  });
+
+  it("a new configuration that refuses at RCPT: new connections wait for RCPT replies again", async () => {
+    answer = ["rcpt"];
+    const c = await SmtpClient.open(pf.smtpPort);
+    await c.cmd("EHLO client.test");
+    expect(await c.cmd("MAIL FROM:<a@sender.test>")).toMatchObject({ code: 250 });
+    expect(await c.cmd("RCPT TO:<unknown@rcpt.test>")).toEqual({
+      code: 550,
+      text: "5.1.1 No such user here",
+    });
+    expect(await c.cmd("RCPT TO:<b@rcpt.test>")).toMatchObject({ code: 250 });
+    expect(await c.cmd("DATA")).toMatchObject({ code: 354 });
+    c["socket"].write(msg("after").replace(/\n/g, "\r\n") + ".\r\n");
+    expect((await c.reply()).code).toBe(250);
+    await c.quit();
+    const m = await waitDelivered("after");
+    expect(m.to).toEqual(["b@rcpt.test"]);
+    // Nothing refused was delivered, and Postfix logged no milter trouble.
+    expect(delivered("only unknown")).toEqual([]);
+    expect(delivered("one unknown")).toEqual([]);
+    expect(await pf.maillog()).not.toMatch(/milter.*(error|unexpected|timeout)/i);
   });
 });
