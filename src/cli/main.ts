@@ -28,6 +28,7 @@ import { registerClusterCommands } from "../cluster/cli.ts";
 import { directoryFlush, type FlushOptions } from "./directory.ts";
 import { versionLine } from "./version.ts";
 import { registerManCommand } from "./manual.ts";
+import { registerConfigTools } from "./config-tools.ts";
 
 const program = new Command()
   .name("sluice")
@@ -100,6 +101,7 @@ config
     process.stdout.write(`${file}: ok\n`);
   });
 registerClusterCommands(config); // publish, history, rollback (src/cluster/cli.ts)
+registerConfigTools(config); // explain, schema
 
 program
   .command("directory")
