@@ -75,6 +75,14 @@ type Report = (path: (string | number)[], message: string) => void;
 function crossCheck(config: Config, filters: FilterCatalog, report: Report): void {
   const owner = new Map<string, string>();
   const addresses = new Map<string, string>();
+  // A tenant's options are checked as they take effect: merged over the global and this node's role
+  // layers, the way the policy resolver merges them (a tenant script may include the operator's
+  // global Sieve scripts, or use templates defined globally).
+  const role = config.roles[config.node.role]?.policy;
+  const effective = (name: string, own: Record<string, unknown> | undefined, at: (string | number)[]) =>
+    at[0] === "tenants"
+      ? { ...config.policy.filters?.[name]?.options, ...role?.filters?.[name]?.options, ...own }
+      : (own ?? {});
   const checkPolicy = (policy: Config["policy"] | undefined, at: (string | number)[]) => {
     for (const [name, fp] of Object.entries(policy?.filters ?? {})) {
       if (!filters.has(name)) {
@@ -82,7 +90,7 @@ function crossCheck(config: Config, filters: FilterCatalog, report: Report): voi
         continue;
       }
       try {
-        filters.parseOptions(name, fp.options ?? {});
+        filters.parseOptions(name, effective(name, fp.options, at));
       } catch (err) {
         report([...at, "filters", name, "options"], (err as Error).message);
       }
