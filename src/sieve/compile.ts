@@ -118,7 +118,13 @@ class IncludeCompiler {
   private include(r: IncludeRequest): string | null {
     const fail = (message: string) => new SieveSyntaxError(r.pos.line, r.pos.column, message);
     if (!SCRIPT_NAME.test(r.name)) throw fail(`include: invalid script name "${r.name}"`);
-    const found = this.options.include?.resolve(r.location, r.name) ?? null;
+    let found: ReturnType<IncludeResolver["resolve"]>;
+    try {
+      found = this.options.include?.resolve(r.location, r.name) ?? null;
+    } catch (err) {
+      // A resolver explains why a location is unavailable (not configured, unreadable …).
+      throw fail(`include of ${r.location} script "${r.name}": ${(err as Error).message}`);
+    }
     if (!found) {
       if (r.optional) return null;
       throw fail(`included ${r.location} script "${r.name}" does not exist`);

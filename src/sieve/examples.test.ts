@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { compileSieve, type CompiledScript } from "./compile.ts";
 import { fakeEnv, type FakeEnvOptions } from "./fake-env.ts";
 import { runSieve } from "./index.ts";
+import type { SieveMimePart } from "./environment.ts";
+import { buildMimeTree } from "./mime-tree.ts";
 
 const load = (name: string): CompiledScript =>
   compileSieve(readFileSync(new URL(`../../examples/sieve/${name}`, import.meta.url), "utf8"), {
@@ -184,5 +186,79 @@ describe("examples/sieve/drop-executables.sieve", () => {
     const start = performance.now();
     expect(run(big).actions).toEqual([]);
     expect(performance.now() - start).toBeLessThan(2000);
+  });
+});
+
+describe("examples/sieve/tenant-gateway.sieve with global/executable-attachments.sieve", () => {
+  const dir = new URL("../../examples/sieve/", import.meta.url);
+  const script = compileSieve(readFileSync(new URL("tenant-gateway.sieve", dir), "utf8"), {
+    name: "tenant-gateway.sieve",
+    include: {
+      resolve: (location, name) => {
+        if (location !== "global") return null;
+        const url = new URL(`global/${name}.sieve`, dir);
+        return { id: url.pathname, name: `global/${name}.sieve`, source: readFileSync(url, "utf8") };
+      },
+    },
+    notifyAllowed: (a) => a.endsWith("@corp.example"),
+  });
+  const withFile = (type: string, filename: string) =>
+    mime(
+      ["From: mallory@outside.example", "To: alice@corp.example", "Subject: invoice"],
+      [
+        { type: "text/plain", body: "see attached" },
+        {
+          type: `${type}; name="${filename}"`,
+          extra: [
+            `Content-Disposition: attachment; filename="${filename}"`,
+            "Content-Transfer-Encoding: base64",
+          ],
+          body: "UEsDBA==",
+        },
+      ],
+    );
+  const runWith = (message: string, members?: { name: string; type: string }[]) => {
+    const tree = buildMimeTree(message);
+    if (members) {
+      (tree.children[1] as SieveMimePart).members = members.map((m) => ({
+        headers: [
+          { name: "Content-Type", value: m.type },
+          { name: "Content-Disposition", value: `attachment; filename="${m.name}"` },
+        ],
+        children: [],
+        text: () => "",
+      }));
+    }
+    return runSieve(
+      script,
+      fakeEnv(message, { from: "mallory@outside.example", to: "alice@corp.example", mime: tree }),
+    );
+  };
+
+  it("quarantines an executable attachment and notifies the security desk", () => {
+    expect(runWith(withFile("application/octet-stream", "Invoice.EXE")).actions).toMatchObject([
+      { type: "quarantine", reason: "executable attachment Invoice.EXE" },
+      {
+        type: "enotify",
+        recipients: ["security@corp.example"],
+        importance: "1",
+        message: "Quarantined a message from mallory@outside.example with Invoice.EXE",
+        headers: [{ name: "subject", value: "Executable quarantined" }],
+      },
+    ]);
+  });
+
+  it("finds an executable inside a zip attachment (vnd.sluice.archive)", () => {
+    const res = runWith(withFile("application/zip", "invoice.zip"), [
+      { name: "invoice.pdf", type: "application/pdf" },
+      { name: "tools/setup.bin", type: "application/x-msdownload" },
+    ]);
+    expect(res.actions[0]).toEqual({ type: "quarantine", reason: "executable attachment tools/setup.bin" });
+  });
+
+  it("lets other attachments through", () => {
+    expect(
+      runWith(withFile("application/zip", "docs.zip"), [{ name: "a.pdf", type: "application/pdf" }]).actions,
+    ).toEqual([]);
   });
 });

@@ -9,13 +9,21 @@ import { execute } from "./interpreter.ts";
 import type { SieveLimits } from "./limits.ts";
 
 export { compileSieve } from "./compile.ts";
-export type { CompiledScript, CompileOptions } from "./compile.ts";
-export { SieveCompileError, SieveRuntimeError, SieveLimitError, formatDiagnostic } from "./errors.ts";
+export type { CompiledScript, CompileOptions, IncludeResolver, ScriptUnit } from "./compile.ts";
+export { buildMimeTree, allParts, type MimeTreePart, type MimeTreeLimits } from "./mime-tree.ts";
+export { parseMailbox } from "./address.ts";
+export {
+  SieveCompileError,
+  SieveRuntimeError,
+  SieveLimitError,
+  formatDiagnostic,
+  formatWithScript,
+} from "./errors.ts";
 export type { SieveDiagnostic, SieveLimitName } from "./errors.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
 export type { SieveLimits } from "./limits.ts";
-export type { SieveAction, SieveResult, HeaderEdit, NotifyTarget } from "./actions.ts";
-export type { SieveEnvironment, SieveHeader, BodyTransform } from "./environment.ts";
+export type { SieveAction, SieveResult, HeaderEdit, NotifyTarget, EnotifyAction } from "./actions.ts";
+export type { SieveEnvironment, SieveHeader, BodyTransform, SieveMimePart } from "./environment.ts";
 export { DEFAULT_REGISTRY, ALL_EXTENSIONS, buildRegistry } from "./registry.ts";
 export type { Registry } from "./registry.ts";
 export type { Extension, CommandDef, TestDef } from "./spec.ts";

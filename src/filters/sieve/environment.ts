@@ -5,10 +5,13 @@ import { domainOf } from "../../message/envelope.ts";
 import type { FilterContext } from "../../pipeline/types.ts";
 import type { SymbolHit } from "../../message/types.ts";
 import type { RecipientPolicy } from "../../policy/types.ts";
-import type { SieveEnvironment } from "../../sieve/index.ts";
+import { buildMimeTree, type MimeTreePart, type SieveEnvironment } from "../../sieve/index.ts";
 import { entryMatches } from "../lists/match.ts";
+import { addArchiveMembers } from "./archive-parts.ts";
 
 const RAW_BODY_LIMIT = 1024 * 1024;
+/** Bytes of the body split into MIME parts for RFC 5703 tests (foreverypart, :mime). */
+export const MIME_BODY_LIMIT = 16 * 1024 * 1024;
 
 export interface MessageData {
   headers: { name: string; value: string }[];
@@ -17,23 +20,38 @@ export interface MessageData {
   html: string | null;
   attachmentTypes: string[];
   size: number;
+  /** RFC 5703 part tree; present when some script needs it (mime, foreverypart). */
+  mime?: MimeTreePart;
 }
 
-export async function readMessage(ctx: FilterContext): Promise<MessageData> {
+/** What the scripts to run need beyond headers and the body views. */
+export interface MessageNeeds {
+  mime?: boolean;
+  /** vnd.sluice.archive: open zip attachments (implies mime). */
+  archives?: boolean;
+}
+
+export async function readMessage(ctx: FilterContext, needs: MessageNeeds = {}): Promise<MessageData> {
   const tx = ctx.tx!;
   const view = await tx.mime();
-  const raw = await readPrefix(tx.spool!.stream(tx.bodyOffset), RAW_BODY_LIMIT);
-  return {
+  const wantTree = needs.mime || needs.archives;
+  const body = await readPrefix(tx.spool!.stream(tx.bodyOffset), wantTree ? MIME_BODY_LIMIT : RAW_BODY_LIMIT);
+  const msg: MessageData = {
     headers: tx.headers.entries(),
-    rawBody: raw,
+    rawBody: body.subarray(0, RAW_BODY_LIMIT).toString("utf8"),
     text: view.text,
     html: view.html,
     attachmentTypes: view.attachments.map((a) => (a.detectedType ?? a.declaredType).toLowerCase()),
     size: tx.size,
   };
+  if (wantTree) {
+    msg.mime = buildMimeTree(Buffer.concat([tx.headers.toBuffer(), Buffer.from("\r\n"), body]));
+    if (needs.archives) await addArchiveMembers(msg.mime);
+  }
+  return msg;
 }
 
-async function readPrefix(stream: AsyncIterable<unknown>, limit: number): Promise<string> {
+async function readPrefix(stream: AsyncIterable<unknown>, limit: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const c of stream) {
@@ -42,7 +60,7 @@ async function readPrefix(stream: AsyncIterable<unknown>, limit: number): Promis
     n += b.length;
     if (n >= limit) break;
   }
-  return Buffer.concat(parts).toString("utf8");
+  return Buffer.concat(parts);
 }
 
 function typeMatches(type: string, wanted: string[]): boolean {
@@ -81,6 +99,7 @@ export function sieveEnvironment(
     envelope: { from: env.mailFrom?.address ?? "", to: rcpt.address, auth: env.auth },
     headers: () => msg.headers,
     body: (transform, contentTypes) => bodyParts(msg, transform, contentTypes),
+    mime: msg.mime ? () => msg.mime! : undefined,
     size: msg.size,
     spamScore: spam?.score ?? null,
     spamPercent: spam?.percent ?? null,

@@ -1,43 +1,126 @@
 // Loading admin Sieve scripts for the pipeline: read and compile at configuration load, so a
-// script error blocks the configuration (with FILE:LINE:COL) and never surfaces at delivery.
+// script error blocks the configuration (with FILE:LINE:COL, naming an included file when the error
+// is in one) and never surfaces at delivery. Included scripts (RFC 6609) come from the operator's
+// global directory and the tenant's personal directory; the compiled set is reused while no file
+// of it changed.
 import { readFileSync, statSync } from "node:fs";
-import { compileSieve, SieveCompileError, type CompiledScript } from "../../sieve/index.ts";
+import { dirname, join } from "node:path";
+import {
+  compileSieve,
+  SieveCompileError,
+  type CompiledScript,
+  type IncludeResolver,
+  type SieveDiagnostic,
+} from "../../sieve/index.ts";
 import { templatesNamedIn } from "./templates.ts";
 
 /** The list names Sluice binds for extlists (RFC 6134). */
 export const KNOWN_LISTS = ["tag:internal-domains", "tag:whitelist", "tag:blacklist"];
 
-const cache = new Map<
-  string,
-  { mtimeMs: number; size: number; script: CompiledScript; templates: string[] }
->();
+/** Where scripts come from and what they may do; part of the cache key. */
+export interface ScriptSettings {
+  /** include :global "NAME" reads GLOBAL_DIR/NAME.sieve (the operator's shared scripts). */
+  globalDir?: string;
+  /** include :personal "NAME" reads PERSONAL_DIR/NAME.sieve; default: the main script's folder. */
+  personalDir?: string;
+  /** enotify mailto targets must be in one of these domains (or a subdomain of a "*.domain" entry). */
+  notifyDomains?: string[];
+}
+
+interface Entry {
+  /** Every file of the set with the stat it had when compiled. */
+  files: { path: string; mtimeMs: number; size: number }[];
+  script: CompiledScript;
+  templates: string[];
+}
+
+const cache = new Map<string, Entry>();
 
 export class SieveScriptError extends Error {}
 
-/** Compile a script file, reusing the compiled form while the file is unchanged. */
-export function loadScript(path: string): CompiledScript {
-  return load(path).script;
+/** Compile a script file with its includes, reusing the compiled set while no file changed. */
+export function loadScript(path: string, settings: ScriptSettings = {}): CompiledScript {
+  return load(path, settings).script;
 }
 
-/** Notification templates the script names (checked against the policy's templates at load). */
-export function scriptTemplates(path: string): string[] {
-  return load(path).templates;
+/** Notification templates the script and its includes name (checked against the policy's templates at load). */
+export function scriptTemplates(path: string, settings: ScriptSettings = {}): string[] {
+  return load(path, settings).templates;
 }
 
-function load(path: string): { script: CompiledScript; templates: string[] } {
-  let st;
+/** Warnings of the compiled set (for `sluice sieve check` and the console). */
+export function scriptWarnings(path: string, settings: ScriptSettings = {}): readonly SieveDiagnostic[] {
+  return load(path, settings).script.warnings;
+}
+
+/** Whether an address may receive an enotify notification under these settings. */
+export function notifyAllowed(domains: readonly string[] | undefined): (address: string) => boolean {
+  const list = (domains ?? []).map((d) => d.toLowerCase());
+  return (address) => {
+    const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+    return list.some((d) =>
+      d.startsWith("*.") ? domain.endsWith(d.slice(1)) || domain === d.slice(2) : domain === d,
+    );
+  };
+}
+
+function stat(path: string): { mtimeMs: number; size: number } | null {
   try {
-    st = statSync(path);
-  } catch (err) {
-    throw new SieveScriptError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    const st = statSync(path);
+    return { mtimeMs: st.mtimeMs, size: st.size };
+  } catch {
+    return null;
   }
-  const hit = cache.get(path);
-  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
+}
+
+function fresh(e: Entry): boolean {
+  return e.files.every((f) => {
+    const st = stat(f.path);
+    return st !== null && st.mtimeMs === f.mtimeMs && st.size === f.size;
+  });
+}
+
+/** Resolves include names to files, remembering what it read so changes invalidate the cache. */
+function resolver(
+  path: string,
+  settings: ScriptSettings,
+  files: Entry["files"],
+  sources: string[],
+): IncludeResolver {
+  return {
+    resolve(location, name) {
+      const dir = location === "global" ? settings.globalDir : (settings.personalDir ?? dirname(path));
+      if (!dir) throw new Error("no global script directory is configured (sieve option global_dir)");
+      const file = join(dir, `${name}.sieve`);
+      const st = stat(file);
+      if (!st) return null;
+      const source = readFileSync(file, "utf8");
+      files.push({ path: file, ...st });
+      sources.push(source);
+      return { id: file, name: file, source };
+    },
+  };
+}
+
+function load(path: string, settings: ScriptSettings): Entry {
+  const key = JSON.stringify([path, settings.globalDir, settings.personalDir, settings.notifyDomains]);
+  const hit = cache.get(key);
+  if (hit && fresh(hit)) return hit;
+  const st = stat(path);
+  if (!st) throw new SieveScriptError(`${path}: cannot read`);
+  const files: Entry["files"] = [{ path, ...st }];
+  const sources: string[] = [];
   try {
     const source = readFileSync(path, "utf8");
-    const script = compileSieve(source, { name: path, knownLists: (n) => KNOWN_LISTS.includes(n) });
-    const entry = { mtimeMs: st.mtimeMs, size: st.size, script, templates: templatesNamedIn(source) };
-    cache.set(path, entry);
+    sources.push(source);
+    const script = compileSieve(source, {
+      name: path,
+      knownLists: (n) => KNOWN_LISTS.includes(n),
+      include: resolver(path, settings, files, sources),
+      notifyAllowed: notifyAllowed(settings.notifyDomains),
+    });
+    const entry: Entry = { files, script, templates: sources.flatMap(templatesNamedIn) };
+    cache.set(key, entry);
     return entry;
   } catch (err) {
     if (err instanceof SieveCompileError) throw new SieveScriptError(err.message);

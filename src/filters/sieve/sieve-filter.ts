@@ -12,8 +12,10 @@ import { compileSieveTemplates, TemplatesSchema, type CompiledSieveTemplate } fr
 import { runSieve, SieveRuntimeError, type SieveAction, type SieveResult } from "../../sieve/index.ts";
 import { domainOf } from "../../message/envelope.ts";
 import { parseFilterOptions } from "../options.ts";
-import { loadScript, scriptTemplates } from "./scripts.ts";
-import { readMessage, sieveEnvironment } from "./environment.ts";
+import { loadScript, notifyAllowed, scriptTemplates, type ScriptSettings } from "./scripts.ts";
+import { readMessage, sieveEnvironment, type MessageNeeds } from "./environment.ts";
+import { renderEnotify } from "./enotify.ts";
+import type { CompiledScript } from "../../sieve/index.ts";
 
 const Options = z
   .object({
@@ -31,17 +33,41 @@ const Options = z
       .string()
       .regex(/^[^\s@]+@[^\s@]+$/, "not a mail address")
       .optional(),
+    /** include :global "NAME" reads GLOBAL_DIR/NAME.sieve (set by the operator in the global policy). */
+    global_dir: z.string().min(1).optional(),
+    /** include :personal "NAME" reads PERSONAL_DIR/NAME.sieve (per tenant); default: the script's folder. */
+    personal_dir: z.string().min(1).optional(),
+    /** enotify (RFC 5435, mailto): where scripts may send notifications, and how many. */
+    enotify: z
+      .object({
+        /** Target domains ("example.com", or "*.example.com" for it and its subdomains); none = no enotify. */
+        domains: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, "not a domain")).default([]),
+        /** Notifications per tenant per hour, per node. */
+        max_per_hour: z.number().int().min(1).max(100_000).default(60),
+      })
+      .strict()
+      .default({ domains: [], max_per_hour: 60 }),
   })
   .strict();
 type Options = z.infer<typeof Options> & { compiled: Map<string, CompiledSieveTemplate> };
 
+/** Include locations and the enotify allow-list of these options (the compile cache key too). */
+export function scriptSettings(o: {
+  global_dir?: string;
+  personal_dir?: string;
+  enotify?: { domains: string[] };
+}): ScriptSettings {
+  return { globalDir: o.global_dir, personalDir: o.personal_dir, notifyDomains: o.enotify?.domains ?? [] };
+}
+
 function parse(raw: unknown): Record<string, unknown> {
   const o = parseFilterOptions(Options, raw) as Options;
   const compiled = compileSieveTemplates(o.templates, "templates");
-  // Compile now: a broken script or an unknown template must stop the configuration, not a message.
+  const settings = scriptSettings(o);
+  // Compile now, includes too: a broken script or an unknown template must stop the configuration.
   for (const path of [...o.inbound, ...o.outbound]) {
-    loadScript(path);
-    for (const name of scriptTemplates(path)) {
+    loadScript(path, settings);
+    for (const name of scriptTemplates(path, settings)) {
       if (!compiled.has(name))
         throw new Error(`${path}: notify_template "${name}" is not defined in templates`);
     }
@@ -123,6 +149,13 @@ async function renderFor(
   return { to, message };
 }
 
+/** Capabilities the script set requires, included scripts too. */
+function capabilitiesOf(script: CompiledScript): Set<string> {
+  const caps = new Set(script.requires);
+  for (const u of script.units.values()) u.requires.forEach((c) => caps.add(c));
+  return caps;
+}
+
 export const sieveFilter: Filter = {
   name: "sieve",
   group: "sieve",
@@ -137,7 +170,16 @@ export const sieveFilter: Filter = {
       return (outbound ? o?.outbound : o?.inbound)?.length;
     });
     if (todo.length === 0) return {};
-    const msg = await readMessage(ctx);
+    const needs: MessageNeeds = {};
+    for (const r of todo) {
+      const o = r.policy.filters.sieve!.options as Options;
+      for (const path of outbound ? o.outbound : o.inbound) {
+        const caps = capabilitiesOf(loadScript(path, scriptSettings(o)));
+        needs.mime ||= caps.has("mime") || caps.has("foreverypart");
+        needs.archives ||= caps.has("vnd.sluice.archive");
+      }
+    }
+    const msg = await readMessage(ctx, needs);
     const recipients: Record<string, RecipientResult> = {};
     for (const r of todo) {
       const o = r.policy.filters.sieve!.options as Options;
@@ -147,9 +189,35 @@ export const sieveFilter: Filter = {
       const out: RecipientResult = { symbols: [], headers: [] };
       for (const path of outbound ? o.outbound : o.inbound) {
         try {
-          const res = runSieve(loadScript(path), env);
+          const res = runSieve(loadScript(path, scriptSettings(o)), env);
           out.headers!.push(...mapEdits(res));
           for (const a of res.actions) {
+            if (a.type === "enotify") {
+              const tenant = r.policy.tenant;
+              const sent = await renderEnotify(
+                a,
+                {
+                  from: o.from ?? `postmaster@${tenant?.domains[0] ?? domainOf(r.address)}`,
+                  allowed: notifyAllowed(o.enotify.domains),
+                  maxPerHour: o.enotify.max_per_hour,
+                  tenant: tenant?.id ?? "",
+                },
+                {
+                  subject: msg.headers.find((h) => h.name.toLowerCase() === "subject")?.value ?? "",
+                  from: msg.headers.find((h) => h.name.toLowerCase() === "from")?.value ?? "",
+                  headers: msg.headers,
+                },
+              );
+              for (const n of sent.notifications) {
+                out.symbols!.push({ name: "SIEVE_ENOTIFY", score: 0, detail: n.to });
+                (out.notify ??= []).push(n);
+              }
+              for (const why of sent.refused) {
+                out.symbols!.push({ name: "SIEVE_ENOTIFY_REFUSED", score: 0, detail: why });
+                ctx.log.info({ script: path, why }, "sieve notification not sent");
+              }
+              continue;
+            }
             if (a.type === "notify") {
               out.symbols!.push({ name: "SIEVE_NOTIFY", score: 0, detail: `${a.to}:${a.template}` });
               const n = await renderFor(ctx, r, o, a, res, msg.headers);
