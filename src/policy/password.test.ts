@@ -2,7 +2,14 @@
 // verify and are flagged for rehash, disabled ("!…") and malformed hashes never verify.
 import { scrypt, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { hashPassword, needsRehash, SCRYPT_COST, verifyPassword } from "./password.ts";
+import {
+  forgetVerifiedPasswords,
+  kdfRuns,
+  hashPassword,
+  needsRehash,
+  SCRYPT_COST,
+  verifyPassword,
+} from "./password.ts";
 
 /** A hash as the previous release wrote it (N=2^14). */
 async function oldHash(secret: string): Promise<string> {
@@ -35,5 +42,23 @@ describe("password hashes", () => {
     expect(await verifyPassword("s3cret", "scrypt$x")).toBe(false);
     expect(await verifyPassword("s3cret", h.replace("$16384$", "$1073741824$"))).toBe(false);
     expect(needsRehash(`!${h}`)).toBe(false);
+  });
+
+  it("remembers a recent success (no second scrypt run) but never a failure or an old hash", async () => {
+    const h = await oldHash("cached secret");
+    const before = kdfRuns();
+    expect(await verifyPassword("cached secret", h)).toBe(true);
+    for (let i = 0; i < 20; i++) expect(await verifyPassword("cached secret", h)).toBe(true);
+    expect(kdfRuns() - before).toBe(1);
+    expect(await verifyPassword("wrong secret", h)).toBe(false);
+    expect(await verifyPassword("wrong secret", h)).toBe(false);
+    expect(kdfRuns() - before).toBe(3);
+    // A changed password is a new stored hash: the old success does not carry over.
+    const changed = await oldHash("new secret");
+    expect(await verifyPassword("cached secret", changed)).toBe(false);
+    forgetVerifiedPasswords();
+    expect(await verifyPassword("cached secret", `!${h}`)).toBe(false);
+    expect(await verifyPassword("cached secret", h)).toBe(true);
+    expect(kdfRuns() - before).toBe(6);
   });
 });
