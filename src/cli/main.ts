@@ -10,7 +10,7 @@ import { builtinFilters } from "../filters/index.ts";
 import { loadConfigFile } from "../config/load.ts";
 import pino from "pino";
 import { writeFileSync } from "node:fs";
-import { sieveCheck, sieveRun } from "./sieve.ts";
+import { sieveCheck, sieveRun, type RunOptions, type ScriptLocationOptions } from "./sieve.ts";
 import { trainModel, DEFAULT_MODEL_PATH } from "../filters/spam/index.ts";
 import { generateDkimKey } from "../filters/auth/keygen.ts";
 import { keygenToStore, listStoredKeys, txtRecordLine } from "../filters/auth/keygen-cli.ts";
@@ -123,24 +123,37 @@ program
   });
 
 const sieve = program.command("sieve").description("Sieve policy scripts");
-sieve
-  .command("check")
-  .description("compile scripts; errors as FILE:LINE:COL: message (exit 2)")
-  .argument("<files...>")
-  .action((files: string[]) => {
-    process.exitCode = sieveCheck(files);
-  });
-sieve
-  .command("run")
-  .description("run a script on a message for one recipient and print the actions")
-  .argument("<script>")
-  .argument("<message>")
-  .option("--from <addr>", "envelope sender")
-  .option("--rcpt <addr>", "envelope recipient")
-  .option("--auth <user>", "authenticated sender (outbound mail)")
-  .action(async (script: string, message: string, o: { from?: string; rcpt?: string; auth?: string }) => {
-    process.exitCode = await sieveRun(script, message, o);
-  });
+const scriptLocations = (c: Command) =>
+  c
+    .option("--global-dir <dir>", "where include :global finds NAME.sieve")
+    .option("--personal-dir <dir>", "where include :personal finds NAME.sieve (default: the script's folder)")
+    .option("--notify-domain <domain...>", "domains enotify may notify (default: none)");
+scriptLocations(
+  sieve
+    .command("check")
+    .description(
+      "compile scripts with their includes; errors as FILE:LINE:COL: message (exit 2), warnings (exit 0)",
+    )
+    .argument("<files...>"),
+).action((files: string[], o: ScriptLocationOptions) => {
+  process.exitCode = sieveCheck(files, o);
+});
+scriptLocations(
+  sieve
+    .command("run")
+    .description(
+      "run a script on a message (a file, or a quarantine entry) for one recipient and print the actions",
+    )
+    .argument("<script>")
+    .argument("[message]")
+    .option("--from <addr>", "envelope sender (default: the quarantine entry's)")
+    .option("--rcpt <addr>", "envelope recipient (default: the quarantine entry's first)")
+    .option("--auth <user>", "authenticated sender (outbound mail)")
+    .option("--quarantine <id>", "run on this stored quarantine entry (with its symbols)")
+    .option("-c, --config <file>", "configuration file (for the store of --quarantine)"),
+).action(async (script: string, message: string | undefined, o: RunOptions) => {
+  process.exitCode = await sieveRun(script, message, o);
+});
 
 program
   .command("train")
