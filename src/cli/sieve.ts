@@ -3,7 +3,6 @@
 // actions one recipient would get; the message may be a stored quarantine entry: --quarantine ID).
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
-import pino from "pino";
 import {
   runSieve,
   SieveRuntimeError,
@@ -16,7 +15,6 @@ import { bodyParts, type MessageData } from "../filters/sieve/environment.ts";
 import { addArchiveMembers } from "../filters/sieve/archive-parts.ts";
 import { parseHeaderSection } from "../message/headers.ts";
 import { parseMime } from "../message/mime.ts";
-import { Runtime } from "../runtime.ts";
 
 export interface ScriptLocationOptions {
   globalDir?: string;
@@ -69,6 +67,8 @@ interface Stored {
 }
 
 async function fromQuarantine(id: string, config: string | undefined): Promise<Stored> {
+  // Loaded only here: `sieve check` and `sieve run FILE` need no node, store or logger.
+  const [{ Runtime }, { default: pino }] = await Promise.all([import("../runtime.ts"), import("pino")]);
   const rt = await Runtime.create({
     configPath: config,
     logger: pino({ level: "warn" }, pino.destination(2)),
