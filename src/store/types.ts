@@ -123,29 +123,38 @@ export interface LogQuery {
   limit?: number;
 }
 
-export interface Store {
+export interface QuarantineQuery {
+  tenant?: string;
+  recipient?: string;
+  state?: QuarantineState;
+  /** Created at or after / strictly before. */
+  since?: Date;
+  before?: Date;
+  limit?: number;
+}
+
+// ---- the Store, by role: a caller that needs one part takes that role, not the whole Store ----
+
+export interface StoreLifecycle {
   /** Apply pending migrations (idempotent). */
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
 
+/** Built-in directory users and their white/black lists. */
+export interface UserStore {
   getUser(address: string): Promise<StoredUser | null>;
   putUser(user: StoredUser): Promise<void>;
   deleteUser(address: string): Promise<boolean>;
   listUsers(tenant: string): Promise<StoredUser[]>;
   /** Replace one of a user's lists; refuses more than maxEntries with ListLimitError. */
   setList(address: string, kind: ListKind, entries: string[], maxEntries: number): Promise<void>;
+}
 
+export interface QuarantineStore {
   putQuarantine(item: QuarantineInput): Promise<void>;
   getQuarantine(id: string): Promise<QuarantineItem | null>;
-  listQuarantine(q: {
-    tenant?: string;
-    recipient?: string;
-    state?: QuarantineState;
-    /** Created at or after / strictly before. */
-    since?: Date;
-    before?: Date;
-    limit?: number;
-  }): Promise<QuarantineItem[]>;
+  listQuarantine(q: QuarantineQuery): Promise<QuarantineItem[]>;
   quarantineMessage(id: string): Promise<Buffer | null>;
   /** Move a recipient from one state to another; false if it was not in `from`. */
   setQuarantineState(
@@ -154,10 +163,11 @@ export interface Store {
     from: QuarantineState,
     to: QuarantineState,
   ): Promise<boolean>;
-
   /** Remove a quarantine entry entirely (only to undo a write whose message was then refused). */
   deleteQuarantine(id: string): Promise<void>;
+}
 
+export interface HoldStore {
   putHold(item: HoldInput): Promise<void>;
   deleteHold(id: string): Promise<void>;
   getHold(id: string): Promise<HoldItem | null>;
@@ -166,7 +176,10 @@ export interface Store {
   setHoldState(id: string, from: HoldState, to: HoldState): Promise<boolean>;
   /** Change a held entry's schedule, approval or notice mark; false if it is no longer held. */
   updateHold(id: string, patch: HoldPatch): Promise<boolean>;
+}
 
+/** The exactly-once release state machine of quarantine and hold entries. */
+export interface ReleaseStore {
   /**
    * Reserve what a release will send, atomically: quarantine recipients still quarantined and
    * not reserved by another key; a hold still held and unreserved. The same key again returns
@@ -188,18 +201,25 @@ export interface Store {
   getRelease(key: string): Promise<ReleaseClaim | null>;
   /** Claims not done (to resume after a crash). */
   openReleases(): Promise<ReleaseClaim[]>;
+}
 
+/** Single-use tokens and named high-water marks of periodic jobs. */
+export interface JobStore {
   /** Single-use tokens: true the first time a key is consumed (until it expires), then false. */
   consumeToken(key: string, expiresAt: Date): Promise<boolean>;
   /** Named high-water marks for periodic jobs (e.g. the last digest of a tenant). */
   getCursor(name: string): Promise<Date | null>;
   setCursor(name: string, at: Date): Promise<void>;
+}
 
+export interface MessageLogStore {
   logMessage(entry: LogEntry): Promise<void>;
   getLog(id: string): Promise<LogEntry | null>;
   searchLog(q: LogQuery): Promise<LogEntry[]>;
+}
 
-  // ---- web console: accounts, sessions, audit log (src/web/) ----
+/** Web console accounts and sessions (src/web/). */
+export interface AccountStore {
   getAccount(login: string): Promise<ConsoleAccount | null>;
   putAccount(account: ConsoleAccount): Promise<void>;
   listAccounts(): Promise<ConsoleAccount[]>;
@@ -208,11 +228,16 @@ export interface Store {
   /** The session, or null when unknown or expired. */
   getSession(id: string): Promise<WebSession | null>;
   deleteSession(id: string): Promise<void>;
+}
+
+export interface AuditStore {
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   listAudit(q: { tenant?: string; limit?: number }): Promise<AuditEntry[]>;
+}
 
-  // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
+/** Cluster: configuration revisions, node heartbeats, shadow runs (src/cluster/). */
+export interface ConfigRevisionStore {
   /** Store a new revision (numbered across roles, ascending); validation happens before this. */
   publishConfig(r: ConfigRevisionInput): Promise<ConfigRevision>;
   getConfigRevision(rev: number): Promise<ConfigRevision | null>;
@@ -241,17 +266,34 @@ export interface Store {
   /** Count `evaluated` messages for a node and keep the recipients whose action would change. */
   recordShadow(id: number, node: string, evaluated: number, diffs: ShadowDiff[]): Promise<void>;
   shadowReport(id: number, limit?: number): Promise<ShadowReport>;
-
-  // ---- sender authentication: DKIM keys (src/filters/auth/key-store.ts) ----
-  // Part of the contract (contract.ts tests them); declared optional only until every backend
-  // has them, so a backend without them compiles and callers fail with a clear error.
-  /** Insert or replace the key of (domain, selector). */
-  putDkimKey?(key: DkimKeyRecord): Promise<void>;
-  /** That selector's key; without a selector the newest key of the domain (the one to sign with). */
-  getDkimKey?(domain: string, selector?: string): Promise<DkimKeyRecord | null>;
-  /** By domain, then selector. */
-  listDkimKeys?(q: { tenant?: string; domain?: string }): Promise<DkimKeyRecord[]>;
 }
+
+/** Sender authentication: DKIM keys (src/filters/auth/key-store.ts). */
+export interface DkimKeyStore {
+  /** Insert or replace the key of (domain, selector). */
+  putDkimKey(key: DkimKeyRecord): Promise<void>;
+  /** That selector's key; without a selector the newest key of the domain (the one to sign with). */
+  getDkimKey(domain: string, selector?: string): Promise<DkimKeyRecord | null>;
+  /** By domain, then selector. */
+  listDkimKeys(q: { tenant?: string; domain?: string }): Promise<DkimKeyRecord[]>;
+}
+
+/**
+ * Everything at once, for the callers that wire a node together. The DKIM methods are part of
+ * the contract (contract.ts tests them) but optional here, so a Store without them still
+ * compiles and key-store.ts fails with a clear error.
+ */
+export type Store = StoreLifecycle &
+  UserStore &
+  QuarantineStore &
+  HoldStore &
+  ReleaseStore &
+  JobStore &
+  MessageLogStore &
+  AccountStore &
+  AuditStore &
+  ConfigRevisionStore &
+  Partial<DkimKeyStore>;
 
 // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
 
