@@ -64,10 +64,13 @@ export async function verifyPassword(secret: string, stored: string): Promise<bo
 class VerifiedCache {
   private readonly secret = randomBytes(32);
   private readonly entries = new Map<string, number>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max: number,
-  ) {}
+  private readonly ttlMs: number;
+  private readonly max: number;
+
+  constructor(ttlMs: number, max: number) {
+    this.ttlMs = ttlMs;
+    this.max = max;
+  }
 
   key(password: string, stored: string): string {
     return createHmac("sha256", this.secret).update(stored).update("\0").update(password).digest("base64url");
