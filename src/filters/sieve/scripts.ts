@@ -89,8 +89,10 @@ function resolver(
 ): IncludeResolver {
   return {
     resolve(location, name) {
-      const dir = location === "global" ? settings.globalDir : (settings.personalDir ?? dirname(path));
-      if (!dir) throw new Error("no global script directory is configured (sieve option global_dir)");
+      const dir =
+        location === "global" ? settings.globalDir : (settings.personalDir ?? (path && dirname(path)));
+      if (!dir)
+        throw new Error(`no ${location} script directory is configured (sieve option ${location}_dir)`);
       const file = join(dir, `${name}.sieve`);
       const st = stat(file);
       if (!st) return null;
@@ -124,6 +126,42 @@ function load(path: string, settings: ScriptSettings): Entry {
     return entry;
   } catch (err) {
     if (err instanceof SieveCompileError) throw new SieveScriptError(err.message);
+    throw err;
+  }
+}
+
+/** Options of the sieve filter as they bear on compiling (for checks outside a configuration load). */
+export interface SieveCheckOptions {
+  global_dir?: string;
+  personal_dir?: string;
+  enotify?: { domains?: string[] };
+}
+
+/**
+ * Compiles script text (the console's editor) with the include locations and enotify allow-list of
+ * the given sieve options: errors and warnings with line and column, and the file they are in when
+ * that is an included script.
+ */
+export function checkSieveSource(
+  source: string,
+  o: SieveCheckOptions = {},
+): { ok: boolean; errors: SieveDiagnostic[]; warnings: SieveDiagnostic[] } {
+  const settings: ScriptSettings = {
+    globalDir: o.global_dir,
+    personalDir: o.personal_dir,
+    notifyDomains: o.enotify?.domains ?? [],
+  };
+  try {
+    const script = compileSieve(source, {
+      name: "script",
+      knownLists: (n) => KNOWN_LISTS.includes(n),
+      include: settings.globalDir || settings.personalDir ? resolver("", settings, [], []) : undefined,
+      notifyAllowed: notifyAllowed(settings.notifyDomains),
+    });
+    return { ok: true, errors: [], warnings: [...script.warnings] };
+  } catch (err) {
+    if (err instanceof SieveCompileError)
+      return { ok: false, errors: err.diagnostics, warnings: err.warnings };
     throw err;
   }
 }

@@ -14,7 +14,7 @@ import {
   NotifyTemplateError,
   type RawTemplates,
 } from "../../notify/index.ts";
-import { compileSieve, SieveCompileError } from "../../sieve/index.ts";
+import { checkSieveSource, type SieveCheckOptions } from "../../filters/sieve/scripts.ts";
 import type { TenantConfig } from "../../config/schema.ts";
 import { assertTenant, requireRole, type Principal } from "../auth/principal.ts";
 import { badRequest, HttpProblem, notFound } from "../problem.ts";
@@ -52,20 +52,21 @@ export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/api/tools/sieve-check",
     {
       schema: {
-        summary: "Check a Sieve script's syntax",
+        summary: "Check a Sieve script: errors and warnings with line and column",
         tags: ["tools"],
         body: obj({ script: str({ maxLength: 1_000_000 }) }, ["script"]),
       },
     },
     async (req) => {
-      requireRole(req, "operator", "tenant_admin");
-      try {
-        compileSieve(req.body.script, { name: "script" });
-        return { ok: true, errors: [] };
-      } catch (err) {
-        if (err instanceof SieveCompileError) return { ok: false, errors: err.diagnostics };
-        throw err;
-      }
+      const p = requireRole(req, "operator", "tenant_admin");
+      // The include locations and enotify allow-list in force for the caller (global, then tenant).
+      type Opts = SieveCheckOptions | undefined;
+      const tenant = ctx.runtime.config.tenants.find((x) => x.id === p.tenant);
+      const options = {
+        ...(ctx.runtime.config.policy.filters?.sieve?.options as Opts),
+        ...(tenant?.policy?.filters?.sieve?.options as Opts),
+      };
+      return checkSieveSource(req.body.script, options);
     },
   );
 
