@@ -259,6 +259,20 @@ describe.skipIf(!run)("console in Chromium", { timeout: 60_000 }, () => {
       await shot(page, p);
     }
     expect(await page.textContent("main")).toBeTruthy();
+    // The Sieve editor shows errors and warnings under their lines, with the column.
+    await page.click("[data-testid=nav-sieve]");
+    await page.fill(
+      "[data-testid=sieve-script]",
+      'require "editheader";\nif header :contains "a b" "x" {\n  deleteheader "Received";\n  keep\n}\n',
+    );
+    await page.click("[data-testid=sieve-check]");
+    await page.waitForSelector(
+      '[data-testid=sieve-warning] >> text=2:21: warning: invalid header name "a b"',
+    );
+    await page.waitForSelector(
+      '[data-testid=sieve-error] >> text=5:1: error: expected ";" after command "keep"',
+    );
+    await shot(page, "sieve-check");
     await page.click("[data-testid=nav-audit]");
     await page.waitForSelector("td >> text=quarantine.release");
     await page.close();

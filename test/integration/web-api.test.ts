@@ -394,7 +394,7 @@ describe("console API", () => {
     const ok = await adminA.post("/api/tools/sieve-check", {
       script: 'require "fileinto";\nif header :contains "subject" "x" { fileinto "Junk"; }\n',
     });
-    expect(ok.body).toEqual({ ok: true, errors: [] });
+    expect(ok.body).toEqual({ ok: true, errors: [], warnings: [] });
     const bad = await adminA.post("/api/tools/sieve-check", { script: "if true {\n  keep\n}\n" });
     expect(bad.body.ok).toBe(false);
     expect((bad.body.errors as { line: number }[])[0]!.line).toBeGreaterThan(1);
