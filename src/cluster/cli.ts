@@ -9,6 +9,7 @@ import { FilterRegistry } from "../pipeline/registry.ts";
 import { builtinFilters } from "../filters/index.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { openStore } from "../store/open.ts";
+import { withStoreFaults } from "../store/fault-store.ts";
 import { StoreError, type Store } from "../store/types.ts";
 import {
   ClusterError,
@@ -35,7 +36,7 @@ async function withStore<T>(o: StoreOpts, fn: (s: Store, catalog: FilterRegistry
   if (!url) throw new ClusterError("say which cluster: --store postgres://… or -c node.yaml (its store:)");
   let store: Store | null = null;
   try {
-    store = await openStore(url);
+    store = withStoreFaults(await openStore(url)); // crash points for tests only (src/fault.ts)
     return await fn(store, catalog);
   } catch (err) {
     // An unreachable or refusing database is the operator's to fix: one line, exit 2.

@@ -56,14 +56,17 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 /** One SMTP transaction; the reply to the final dot, or "(closed)" if the node died first. */
-async function send(port: number, subject: string): Promise<string> {
+async function send(
+  port: number,
+  subject: string,
+  rcpts = ["alice@example.com", "bob@example.com"],
+): Promise<string> {
   const c = await RawClient.open(port);
   try {
     await c.reply();
     await c.cmd("EHLO client.test");
     await c.cmd("MAIL FROM:<sender@remote.test>");
-    await c.cmd("RCPT TO:<alice@example.com>");
-    await c.cmd("RCPT TO:<bob@example.com>");
+    for (const r of rcpts) await c.cmd(`RCPT TO:<${r}>`);
     if (!(await c.cmd("DATA")).startsWith("354")) return "(no 354)";
     c.send(
       `From: <sender@remote.test>\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@test>\r\n\r\nhello\r\n.\r\n`,
@@ -97,7 +100,9 @@ describe("crash matrix: kill -9 at every step of the proxy and of a release", ()
     // alice's copy is quarantined, bob's delivered: every message has both kinds of outcome.
     writeFileSync(
       sieve,
-      'require ["envelope", "vnd.sluice.quarantine"];\nif envelope :is "to" "alice@example.com" { quarantine :reason "crash test"; }\n',
+      'require ["envelope", "vnd.sluice.quarantine", "vnd.sluice.hold"];\n' +
+        'if envelope :is "to" "alice@example.com" { quarantine :reason "crash test"; }\n' +
+        'if envelope :is "to" "carol@example.com" { hold :minutes 60 :reason "crash test"; }\n',
     );
     config = join(dir, "node.yaml");
     writeFileSync(
@@ -118,7 +123,7 @@ policy:
 tenants:
   - id: example
     domains: [example.com]
-    users: [{ address: alice@example.com }, { address: bob@example.com }]
+    users: [{ address: alice@example.com }, { address: bob@example.com }, { address: carol@example.com }]
 `,
     );
   });
@@ -157,6 +162,33 @@ tenants:
       }
     }, 60_000);
   }
+
+  it("hold release (send now) killed after its claim: resumed at the next start, delivered once", async () => {
+    const subject = "hold-claimRelease-after";
+    const node = await startNode(config, dir);
+    expect(await send(node.port, subject, ["carol@example.com"])).toMatch(/^250 /);
+    node.kill();
+    await node.exited;
+    const store = new SqliteStore(join(dir, "store.db"));
+    const held = (await store.listHolds({ state: "held" })).find((h) => h.reason === "crash test");
+    await store.close();
+    expect(held).toBeDefined();
+    const killed = await cli(["hold", "release", held!.id, "-c", config], {
+      SLUICE_FAULT: "store.claimRelease.after",
+    });
+    expect(killed).toContain("fault point store.claimRelease.after: SIGKILL");
+    const again = await startNode(config, dir);
+    try {
+      const until = Date.now() + 10_000;
+      // A held copy goes out as it came in (no X-Sluice-Released): count every copy.
+      while (delivered(subject) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(delivered(subject)).toBe(1);
+    } finally {
+      again.kill();
+      await again.exited;
+    }
+  }, 60_000);
 
   const releasePoints = [
     "store.claimRelease.after",
