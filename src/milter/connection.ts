@@ -15,7 +15,7 @@ import { Cmd, Proto } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { FrameReader, type Frame } from "./framing.ts";
 import { MacroStore } from "./macros.ts";
-import { negotiate, noReplyFlag, type Negotiated, type Wanted } from "./negotiation.ts";
+import { negotiate, noReplyFlag, type Negotiated, type Offer, type Wanted } from "./negotiation.ts";
 import { encodeReply, isFinal, type Reply } from "./replies.ts";
 import { HeaderBatch } from "./header-batch.ts";
 import { DeferredRefusals, type DeferredStage } from "./deferred.ts";
@@ -122,6 +122,11 @@ export class MilterConnection {
   // A child logger costs an object per connection; most connections never log.
   private get log(): Logger {
     return (this.logger ??= this.opts.logger.child({ milterPeer: this.socket.remoteAddress ?? "unix" }));
+  }
+
+  /** The per-message summary line, built only when info lines are written at all. */
+  private info(fields: () => Record<string, unknown>, msg: string): void {
+    if (this.opts.logger.isLevelEnabled("info")) this.log.info(fields(), msg);
   }
 
   /** Close once the current message is finished (graceful shutdown). */
@@ -342,23 +347,16 @@ export class MilterConnection {
   }
 
   private optneg(cmd: Extract<Command, { type: "optneg" }>): void {
-    this.neg = negotiate(cmd, this.opts.wanted());
-    this.reader.maxData = this.neg.maxData;
+    const { neg, reply } = negotiated(cmd, this.opts.wanted());
+    this.neg = neg;
+    this.reader.maxData = neg.maxData;
     if (this.opts.logger.isLevelEnabled("debug")) {
       this.log.debug(
-        { version: this.neg.version, actions: this.neg.actions, protocol: this.neg.protocol },
+        { version: neg.version, actions: neg.actions, protocol: neg.protocol },
         "milter negotiated",
       );
     }
-    this.socket.write(
-      encodeReply({
-        type: "optneg",
-        version: this.neg.version,
-        actions: this.neg.actions,
-        protocol: this.neg.protocol,
-        macros: this.neg.macros,
-      }),
-    );
+    this.socket.write(reply);
     this.state = "connect";
   }
 
@@ -478,8 +476,8 @@ export class MilterConnection {
     if (chunk.length > 0) await this.write(chunk);
     const refused = this.deferred.atEndOfMessage();
     if (refused) {
-      this.log.info(
-        { queueId: this.macros.get("i"), reply: refused },
+      this.info(
+        () => ({ queueId: this.macros.get("i"), reply: refused }),
         "milter message answered (deferred refusal)",
       );
       await this.finishMessage();
@@ -500,10 +498,10 @@ export class MilterConnection {
         topHeaders: this.opts.prependTraceHeaders ? TOP_HEADERS : NO_TOP_HEADERS,
         insertTop: this.opts.prependTraceHeaders,
       });
-      const queueId = this.macros.get("i");
+      const queueId = () => this.macros.get("i");
       if (plan.kind === "reply") {
-        this.log.info(
-          { queueId, txId: tx.id, reply: plan.final, reason: plan.reason },
+        this.info(
+          () => ({ queueId: queueId(), txId: tx.id, reply: plan.final, reason: plan.reason }),
           "milter message answered",
         );
         return [plan.final];
@@ -513,15 +511,15 @@ export class MilterConnection {
         plan.store.length || plan.reinject.length
           ? await this.opts.commit(tx, result, { store: plan.store, reinject: plan.reinject })
           : [];
-      this.log.info(
-        {
-          queueId,
+      this.info(
+        () => ({
+          queueId: queueId(),
           txId: tx.id,
           final: plan.final.type,
           mods: plan.mods.length,
           stored: plan.store.length,
           reinjected: plan.reinject.length,
-        },
+        }),
         "milter message done",
       );
       this.committed = { tx, result, copies };
@@ -557,6 +555,24 @@ export class MilterConnection {
     this.eohWritten = false;
     this.writeError = null;
   }
+}
+
+// Every connection of an MTA makes the same offer: the answer is worked out and encoded once per
+// configuration (Wanted) and offer.
+const answers = new WeakMap<Wanted, Map<string, { neg: Negotiated; reply: Buffer }>>();
+
+function negotiated(offer: Offer, wanted: Wanted): { neg: Negotiated; reply: Buffer } {
+  let byOffer = answers.get(wanted);
+  if (!byOffer) answers.set(wanted, (byOffer = new Map()));
+  const key = `${offer.version}/${offer.actions}/${offer.protocol}`;
+  let a = byOffer.get(key);
+  if (!a) {
+    const neg = negotiate(offer, wanted);
+    const reply = encodeReply({ type: "optneg", ...neg });
+    a = { neg, reply };
+    if (byOffer.size < 16) byOffer.set(key, a);
+  }
+  return a;
 }
 
 function toReply(r: StageReply): Reply {
