@@ -88,3 +88,78 @@ time("compile generated 200-rule policy", 200, () => (compiled = compileSieve(po
 const p = compiled as CompiledScript;
 const result = runSieve(p, env);
 time(`run generated 200-rule policy (${result.steps} steps)`, 2000, () => runSieve(p, env));
+
+// RFC 5703: a 200-rule policy inside foreverypart over a message of 50 parts (issue #24).
+function partsPolicy(rules: number): string {
+  const lines = [
+    'require ["foreverypart", "mime", "variables", "fileinto", "extracttext", "vnd.sluice.quarantine"];',
+  ];
+  lines.push("foreverypart {");
+  for (let i = 0; i < rules; i++) {
+    switch (i % 4) {
+      case 0:
+        lines.push(
+          `  if header :mime :param "filename" :matches "Content-Disposition" "*.x${i}" { quarantine; break; }`,
+        );
+        break;
+      case 1:
+        lines.push(
+          `  if header :mime :contenttype "Content-Type" "application/x-type-${i}" { fileinto "types/${i}"; }`,
+        );
+        break;
+      case 2:
+        lines.push(`  if header :mime :anychild :contains "X-Tag" "tag-${i}" { fileinto "tags/${i}"; }`);
+        break;
+      case 3:
+        lines.push(
+          `  if header :mime :type "Content-Type" "text" { extracttext :first 200 "t"; if string :contains "\${t}" "marker-${i}" { fileinto "text/${i}"; } }`,
+        );
+        break;
+    }
+  }
+  lines.push("}");
+  return lines.join("\n") + "\n";
+}
+
+function fiftyParts(): string {
+  const out = [
+    "From: a@corp.example",
+    "To: b@partner.example",
+    "Subject: fifty",
+    'Content-Type: multipart/mixed; boundary="p"',
+    "",
+  ];
+  for (let i = 0; i < 50; i++) {
+    out.push("--p");
+    if (i % 2 === 0) {
+      out.push(
+        "Content-Type: text/plain; charset=utf-8",
+        `X-Tag: part-${i}`,
+        "",
+        `Text of part ${i}. `.repeat(20),
+      );
+    } else {
+      out.push(
+        `Content-Type: application/octet-stream; name="file${i}.bin"`,
+        `Content-Disposition: attachment; filename="file${i}.bin"`,
+        "Content-Transfer-Encoding: base64",
+        "",
+        "QUJD".repeat(500),
+      );
+    }
+  }
+  out.push("--p--", "");
+  return out.join("\r\n");
+}
+
+const fep = partsPolicy(200);
+const fifty = fiftyParts();
+const fiftyEnv = fakeEnv(fifty, { from: "a@corp.example", to: "b@partner.example" });
+console.log(`foreverypart policy ${fep.length} bytes; 50-part message ${fifty.length} bytes`);
+time("compile 200-rule foreverypart policy", 200, () => (compiled = compileSieve(fep)));
+const f = compiled as CompiledScript;
+const fr = runSieve(f, fiftyEnv);
+time(`run it over 50 parts, tree cached (${fr.steps} steps)`, 500, () => runSieve(f, fiftyEnv));
+time("run it over 50 parts, tree built per run", 200, () =>
+  runSieve(f, fakeEnv(fifty, { from: "a@corp.example", to: "b@partner.example" })),
+);

@@ -13,6 +13,8 @@ interface MimeNode extends SieveNode {
   tags: Map<string, { pos: Pos; value?: Value }>;
 }
 
+const OPTIONS = ["type", "subtype", "contenttype", "param"] as const;
+
 // RFC 2045 5.2: a part without Content-Type is text/plain; charset=us-ascii.
 const DEFAULT_CONTENT_TYPE = "text/plain; charset=us-ascii";
 
@@ -28,7 +30,7 @@ function parseStructured(value: string): { value: string; params: Record<string,
 
 /** Header values of the parts a :mime test covers, after its :type/:subtype/:contenttype/:param option. */
 export function mimeHeaderValues(rt: Runtime, node: MimeNode, pos: Pos, name: string): string[] {
-  const option = ["type", "subtype", "contenttype", "param"].find((t) => node.tags.has(t));
+  const option = OPTIONS.find((t) => node.tags.has(t));
   const out: string[] = [];
   for (const part of mimeParts(rt, node)) {
     let values = rt.partHeaderValues(pos, part, name);

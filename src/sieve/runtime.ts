@@ -27,6 +27,8 @@ export interface RuntimeScript extends RuntimeUnit {
 }
 
 const CLOCK_EVERY = 256;
+// Compiled values are immutable, so their constant string lists can be shared by every run.
+const CONSTANT_STRINGS = new WeakMap<Value, string[]>();
 // Keeps the per-run regex cache from growing without bound when patterns come from variables.
 const MAX_DYNAMIC_REGEXES = 64;
 
@@ -54,6 +56,10 @@ export class Runtime {
   readonly included = new Set<string>();
   includeDepth = 0;
   private mimeRoot: SieveMimePart | null = null;
+  private readonly descendantsOnly = new Map<SieveMimePart, SieveMimePart[]>();
+  private readonly descendantsWithMembers = new Map<SieveMimePart, SieveMimePart[]>();
+  private readonly partIndex = new Map<SieveMimePart, Map<string, string[]>>();
+  private readonly textCache = new Map<SieveMimePart, Map<number, string>>();
   private readonly paramCache = new Map<string, { value: string; params: Record<string, string> }>();
   private headerView: SieveHeader[] | null = null;
   private readonly bodyCache = new Map<string, string[]>();
@@ -126,10 +132,16 @@ export class Runtime {
   }
 
   /** Every part below `part` in document order (depth first), not including `part` itself. */
-  descendants(part: SieveMimePart, out: SieveMimePart[] = []): SieveMimePart[] {
-    for (const c of this.children(part)) {
-      out.push(c);
-      this.descendants(c, out);
+  descendants(part: SieveMimePart): SieveMimePart[] {
+    // Loops and :anychild ask for the same lists again and again: computed once per part and run.
+    const cache = this.script.requires.has("vnd.sluice.archive")
+      ? this.descendantsWithMembers
+      : this.descendantsOnly;
+    let out = cache.get(part);
+    if (!out) {
+      out = [];
+      for (const c of this.children(part)) out.push(c, ...this.descendants(c));
+      cache.set(part, out);
     }
     return out;
   }
@@ -137,12 +149,43 @@ export class Runtime {
   /** Header values of one part; the root part's are the message's as edited so far. */
   partHeaderValues(pos: Pos, part: SieveMimePart, name: string): string[] {
     if (part === this.root()) return this.headerValues(pos, name);
-    const lower = name.toLowerCase();
-    const values = part.headers.filter((h) => h.name.toLowerCase() === lower).map((h) => h.value.trim());
+    let index = this.partIndex.get(part);
+    if (!index) {
+      index = new Map();
+      for (const h of part.headers) {
+        const key = h.name.toLowerCase();
+        const list = index.get(key);
+        if (list) list.push(h.value.trim());
+        else index.set(key, [h.value.trim()]);
+      }
+      this.partIndex.set(part, index);
+    }
+    const values = index.get(name.toLowerCase()) ?? [];
     if (values.length > this.limits.maxListLength) {
       throw this.limitError(pos, "maxListLength", `${values.length} "${name}" header fields`);
     }
     return values;
+  }
+
+  /** extracttext's text of a part, cut to `first` characters (code points), once per part and length. */
+  partText(part: SieveMimePart, first: number | undefined): string {
+    const key = first ?? -1;
+    let byLength = this.textCache.get(part);
+    if (!byLength) this.textCache.set(part, (byLength = new Map()));
+    let text = byLength.get(key);
+    if (text === undefined) {
+      text = part.text();
+      if (first !== undefined && text.length > first) {
+        let end = 0;
+        for (let n = 0; n < first && end < text.length; n++) {
+          const c = text.charCodeAt(end);
+          end += c >= 0xd800 && c <= 0xdbff && end + 1 < text.length ? 2 : 1;
+        }
+        text = text.slice(0, end);
+      }
+      byLength.set(key, text);
+    }
+    return text;
   }
 
   /** "type/subtype; a=b" parsed once per run (RFC 2231 continuations and charsets decoded). */
@@ -223,6 +266,14 @@ export class Runtime {
     if (v.type !== "strings") return [String(v.value)];
     if (v.items.length > this.limits.maxListLength) {
       throw this.limitError(v.pos, "maxListLength", `list of ${v.items.length} strings`);
+    }
+    // Constant lists (most key lists) are built once; callers never modify what they get.
+    const constant = CONSTANT_STRINGS.get(v);
+    if (constant) return constant;
+    if (v.items.every((s) => s.parts === null)) {
+      const list = v.items.map((s) => s.text);
+      CONSTANT_STRINGS.set(v, list);
+      return list;
     }
     return v.items.map((s) => this.expand(s));
   }

@@ -102,7 +102,11 @@ export const coreTests: Extension = {
         validateHeaderNames(node.args[0], ctx.warn.bind(ctx));
       },
       run(node, rt) {
-        const values = rt.strings(node.args[0]).flatMap((h) => selectHeaderValues(rt, node, node.pos, h));
+        const names = rt.strings(node.args[0]);
+        const values =
+          names.length === 1
+            ? selectHeaderValues(rt, node, node.pos, names[0] as string)
+            : names.flatMap((h) => selectHeaderValues(rt, node, node.pos, h));
         return matchKeys(rt, node, values);
       },
     },

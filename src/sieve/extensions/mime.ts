@@ -131,12 +131,7 @@ export const mimeExtension: Extension = {
         }
       },
       run(node, rt) {
-        let text = rt.currentPart().text();
-        const first = tagNumber(node, "first");
-        if (first !== undefined)
-          text = Array.from(text.slice(0, first * 2))
-            .slice(0, first)
-            .join("");
+        const text = rt.partText(rt.currentPart(), tagNumber(node, "first"));
         const modifiers = [...node.tags.keys()].filter((t) => t !== "first") as SetModifier[];
         rt.setVariable(
           node.pos,
