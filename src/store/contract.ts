@@ -1,8 +1,17 @@
 // The store contract: one behaviour suite that every Store implementation must pass
 // (SQLite now, PostgreSQL in the cluster issue). Imported by each backend's test file.
 import { describe, it, expect, beforeEach, afterEach } from "vitest";
-import { ListLimitError, type DkimKeyRecord, type Store, type StoredUser } from "./types.ts";
+import {
+  ListLimitError,
+  type DkimKeyRecord,
+  type GreylistQuery,
+  type Store,
+  type StoredUser,
+} from "./types.ts";
 import { emptyEnvelope } from "../message/envelope.ts";
+
+/** A window start for every window length the rate tests use (a multiple of 3600 s). */
+const T0 = Date.UTC(2026, 0, 1);
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -533,6 +542,121 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.putDkimKey!(again);
       expect(await store.getDkimKey!("example.com", "s1")).toEqual(again);
       expect(await store.listDkimKeys!({ domain: "example.com" })).toHaveLength(1);
+    });
+
+    const grey = (at: number, extra: Partial<GreylistQuery> = {}): GreylistQuery => ({
+      tenant: "example",
+      network: "192.0.2.0/24",
+      sender: "a@sender.example",
+      recipient: "b@example.com",
+      now: new Date(T0 + at * 1000),
+      delayS: 300,
+      retryWindowS: 86_400,
+      expiryS: 30 * 86_400,
+      autoAllowAfter: 3,
+      autoAllowExpiryS: 30 * 86_400,
+      ...extra,
+    });
+
+    it("greylists a triplet: new, early until the delay, passed, then known", async () => {
+      expect(await store.greylist(grey(0))).toMatchObject({ state: "new", clientPasses: 0 });
+      const early = await store.greylist(grey(299));
+      expect(early.state).toBe("early");
+      expect(early.firstSeen.getTime()).toBe(T0);
+      expect(await store.greylist(grey(300))).toMatchObject({ state: "passed", clientPasses: 1 });
+      expect(await store.greylist(grey(400))).toMatchObject({ state: "known", clientPasses: 2 });
+      // Another recipient, tenant or network is another triplet.
+      expect((await store.greylist(grey(400, { recipient: "c@example.com" }))).state).toBe("new");
+      expect((await store.greylist(grey(400, { tenant: "other" }))).state).toBe("new");
+      expect((await store.greylist(grey(400, { network: "198.51.100.0/24" }))).state).toBe("new");
+    });
+
+    it("greylisting starts over after the retry window, and after a passed triplet expires", async () => {
+      await store.greylist(grey(0));
+      const late = await store.greylist(grey(86_401));
+      expect(late.state).toBe("new");
+      expect(late.firstSeen.getTime()).toBe(T0 + 86_401_000);
+      expect((await store.greylist(grey(86_401 + 300))).state).toBe("passed");
+      const idle = 86_401 + 300 + 30 * 86_400 + 1;
+      expect((await store.greylist(grey(idle))).state).toBe("new");
+    });
+
+    it("lets a client network through after autoAllowAfter passes, until it is idle too long", async () => {
+      for (let i = 0; i < 3; i++) {
+        const q = { recipient: `r${i}@example.com` };
+        await store.greylist(grey(0, q));
+        expect((await store.greylist(grey(300, q))).state).toBe("passed");
+      }
+      const allowed = await store.greylist(grey(301, { sender: "new@x.example" }));
+      expect(allowed).toMatchObject({ state: "client-allowed", clientPasses: 4 });
+      // Not for another tenant, and not with auto-allow off.
+      expect((await store.greylist(grey(301, { tenant: "t2" }))).state).toBe("new");
+      expect((await store.greylist(grey(301, { sender: "n2@x.example", autoAllowAfter: 0 }))).state).toBe(
+        "new",
+      );
+      // Idle past its expiry: greylisted again.
+      expect((await store.greylist(grey(301 + 30 * 86_400 + 1, { sender: "n3@x.example" }))).state).toBe(
+        "new",
+      );
+    });
+
+    it("two sightings of a new triplet at once agree: one is new, the other early", async () => {
+      const both = await Promise.all([store.greylist(grey(0)), store.greylist(grey(1))]);
+      expect(both.map((b) => b.state).sort()).toEqual(["early", "new"]);
+    });
+
+    it("prunes greylist entries not seen since a time", async () => {
+      await store.greylist(grey(0));
+      await store.greylist(grey(10, { recipient: "x@example.com" }));
+      expect(await store.pruneGreylist(new Date(T0 + 5000), new Date(T0))).toBe(1);
+      expect((await store.greylist(grey(400))).state).toBe("new");
+      expect((await store.greylist(grey(400, { recipient: "x@example.com" }))).state).toBe("passed");
+    });
+
+    it("counts rates in fixed windows and returns the window before", async () => {
+      const at = (s: number) => new Date(T0 + s * 1000);
+      expect(await store.countRates([], 60, at(0))).toEqual([]);
+      const a = await store.countRates(
+        [
+          { key: "user:a", amount: 1 },
+          { key: "rcpts:a", amount: 3 },
+          { key: "user:a", amount: 1 },
+        ],
+        60,
+        at(0),
+      );
+      expect(a).toEqual([
+        { key: "user:a", current: 2, previous: 0 },
+        { key: "rcpts:a", current: 3, previous: 0 },
+      ]);
+      expect(await store.countRates([{ key: "user:a", amount: 1 }], 60, at(1))).toEqual([
+        { key: "user:a", current: 3, previous: 0 },
+      ]);
+      // Give back (an over-limit attempt that is not let through).
+      expect(await store.countRates([{ key: "user:a", amount: -1 }], 60, at(2))).toEqual([
+        { key: "user:a", current: 2, previous: 0 },
+      ]);
+      // T0 is a window start: 60 s on is the next window, which sees this one as "previous".
+      expect(await store.countRates([{ key: "user:a", amount: 1 }], 60, at(60))).toEqual([
+        { key: "user:a", current: 1, previous: 2 },
+      ]);
+      expect(await store.countRates([{ key: "user:a", amount: 1 }], 60, at(180))).toEqual([
+        { key: "user:a", current: 1, previous: 0 },
+      ]);
+      expect(await store.pruneRates(at(120))).toBe(3);
+      expect(await store.countRates([{ key: "rcpts:a", amount: 1 }], 60, at(181))).toEqual([
+        { key: "rcpts:a", current: 1, previous: 0 },
+      ]);
+    });
+
+    it("counts concurrent increments of one key exactly", async () => {
+      const now = new Date(T0);
+      await Promise.all(
+        Array.from({ length: 25 }, () => store.countRates([{ key: "k", amount: 1 }], 3600, now)),
+      );
+      expect(await store.countRates([{ key: "k", amount: 0 }], 3600, now)).toEqual([
+        { key: "k", current: 25, previous: 0 },
+      ]);
     });
   });
 }

@@ -201,4 +201,33 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE quarantine_rcpt ADD COLUMN score double precision;
   ALTER TABLE quarantine_rcpt ADD COLUMN symbols jsonb;
   `,
+  // 5: greylisting triplets and client passes, rate-limit counters (src/filters/reputation/).
+  // The counters are UNLOGGED: no WAL, so an increment commits without a flush; they are soft
+  // state (lost after a crash, not replicated), which only resets the current window.
+  `
+  CREATE TABLE greylist_triplet (
+    tenant text NOT NULL,
+    network text NOT NULL,
+    sender text NOT NULL,
+    recipient text NOT NULL,
+    first_seen timestamptz NOT NULL,
+    passed_at timestamptz,
+    last_seen timestamptz NOT NULL,
+    PRIMARY KEY (tenant, network, sender, recipient)
+  );
+  CREATE TABLE greylist_client (
+    tenant text NOT NULL,
+    network text NOT NULL,
+    passes integer NOT NULL,
+    last_seen timestamptz NOT NULL,
+    PRIMARY KEY (tenant, network)
+  );
+  CREATE UNLOGGED TABLE rate_counter (
+    key text NOT NULL,
+    window_start bigint NOT NULL,
+    count integer NOT NULL,
+    PRIMARY KEY (key, window_start)
+  ) WITH (fillfactor = 70);
+  CREATE INDEX rate_counter_window ON rate_counter(window_start);
+  `,
 ];

@@ -206,4 +206,31 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE quarantine_rcpt ADD COLUMN score REAL;
   ALTER TABLE quarantine_rcpt ADD COLUMN symbols TEXT;
   `,
+  // 8: greylisting triplets and client passes, rate-limit counters (src/filters/reputation/)
+  `
+  CREATE TABLE greylist_triplet (
+    tenant TEXT NOT NULL,
+    network TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    passed_at INTEGER,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (tenant, network, sender, recipient)
+  ) WITHOUT ROWID;
+  CREATE TABLE greylist_client (
+    tenant TEXT NOT NULL,
+    network TEXT NOT NULL,
+    passes INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (tenant, network)
+  ) WITHOUT ROWID;
+  CREATE TABLE rate_counter (
+    key TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+  ) WITHOUT ROWID;
+  CREATE INDEX rate_counter_window ON rate_counter(window_start);
+  `,
 ];

@@ -278,6 +278,76 @@ export interface DkimKeyStore {
   listDkimKeys(q: { tenant?: string; domain?: string }): Promise<DkimKeyRecord[]>;
 }
 
+/** Greylisting (src/filters/reputation/greylist-filter.ts): one sighting of a triplet, decided atomically. */
+export interface GreylistQuery {
+  /** "" when the recipient has no tenant. */
+  tenant: string;
+  /** The client's network (e.g. 192.0.2.0/24), not its address: pools retry from a neighbour. */
+  network: string;
+  sender: string;
+  recipient: string;
+  now: Date;
+  /** A new triplet passes once it comes back after delayS … */
+  delayS: number;
+  /** … and before retryWindowS (later, the wait starts over). */
+  retryWindowS: number;
+  /** A passed triplet is forgotten expiryS after it was last seen. */
+  expiryS: number;
+  /** A client network with this many passes is let through at once (0: never) … */
+  autoAllowAfter: number;
+  /** … until autoAllowExpiryS after its last pass. */
+  autoAllowExpiryS: number;
+}
+
+/**
+ * new: first sighting (or the wait started over) — tempfail. early: seen, not yet delayS old —
+ * tempfail. passed: retried in time, let through now. known: passed before. client-allowed: the
+ * client network passed often enough.
+ */
+export type GreylistState = "new" | "early" | "passed" | "known" | "client-allowed";
+
+export interface GreylistAnswer {
+  state: GreylistState;
+  /** When the current wait began. */
+  firstSeen: Date;
+  /** Passes counted for the client network so far (this one included). */
+  clientPasses: number;
+}
+
+/** Greylisting state, shared by every node of a cluster. */
+export interface GreylistStore {
+  greylist(q: GreylistQuery): Promise<GreylistAnswer>;
+  /** Forget triplets last seen before `triplets` and client networks last seen before `clients`. */
+  pruneGreylist(triplets: Date, clients: Date): Promise<number>;
+}
+
+export interface RateCount {
+  key: string;
+  /** This window's count, the amount just added included. */
+  current: number;
+  /** The window before (0 when none). */
+  previous: number;
+}
+
+/**
+ * Rate-limit counters in fixed windows, shared by every node (src/filters/reputation/ratelimit-filter.ts).
+ * Soft state: a crash may lose recent counts (SQLite commits them without fsync; the PostgreSQL
+ * table is UNLOGGED), never corrupt them.
+ */
+export interface RateCounterStore {
+  /**
+   * Add each amount (negative: give back) to its key's counter in the window of `windowS` seconds
+   * that holds `now` (windows start at multiples of windowS since the epoch); one round trip.
+   */
+  countRates(
+    hits: readonly { key: string; amount: number }[],
+    windowS: number,
+    now: Date,
+  ): Promise<RateCount[]>;
+  /** Drop windows that started before `before`. */
+  pruneRates(before: Date): Promise<number>;
+}
+
 /**
  * Everything at once, for the callers that wire a node together. The DKIM methods are part of
  * the contract (contract.ts tests them) but optional here, so a Store without them still
@@ -293,6 +363,8 @@ export type Store = StoreLifecycle &
   AccountStore &
   AuditStore &
   ConfigRevisionStore &
+  GreylistStore &
+  RateCounterStore &
   Partial<DkimKeyStore>;
 
 // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----

@@ -26,6 +26,14 @@ export interface Dialect extends Db {
    * from other callers wait; PostgreSQL: BEGIN on a pooled connection). Inside fn use only `db`.
    */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * tx for soft state (greylisting, rate counters) that may be lost in a power cut but is never
+   * left inconsistent: SQLite commits it without fsync (synchronous=NORMAL in WAL mode; the next
+   * normal commit syncs it), PostgreSQL with synchronous_commit off.
+   */
+  softTx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** One statement with the durability of softTx (PostgreSQL: autocommit, one round trip). */
+  softAll(q: Query): Promise<Row[]>;
   /** Row locks for a SELECT in a transaction (PostgreSQL FOR UPDATE [SKIP LOCKED]; SQLite: none needed). */
   lockRows(skipLocked: boolean): Query;
   /** ` IN (…)` of a list (PostgreSQL: ` = ANY($n)`, one array parameter). */

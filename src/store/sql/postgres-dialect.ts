@@ -86,6 +86,18 @@ export class PostgresDialect implements Dialect {
     }
   }
 
+  softTx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.tx(async (db) => {
+      await db.exec("SET LOCAL synchronous_commit = off");
+      return fn(db);
+    });
+  }
+
+  // Callers use it on UNLOGGED tables, whose commits never wait for a WAL flush.
+  softAll(q: Query): Promise<Row[]> {
+    return all(this.pool, q);
+  }
+
   lockRows(skipLocked: boolean): Query {
     return raw(skipLocked ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE");
   }

@@ -61,6 +61,27 @@ export class SqliteDialect implements Dialect {
     });
   }
 
+  softTx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      // Per connection, and no other statement of it runs before we set it back.
+      this.db.exec("PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE");
+      try {
+        const out = await fn(this.direct);
+        this.db.exec("COMMIT");
+        return out;
+      } catch (err) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        throw err;
+      } finally {
+        this.db.exec("PRAGMA synchronous=FULL");
+      }
+    });
+  }
+
+  softAll(q: Query): Promise<Row[]> {
+    return this.softTx((db) => db.all(q));
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     return this.turns.take(fn);
   }

@@ -5,10 +5,12 @@ import type {
   AuditStore,
   ConfigRevisionStore,
   DkimKeyStore,
+  GreylistStore,
   HoldStore,
   JobStore,
   MessageLogStore,
   QuarantineStore,
+  RateCounterStore,
   ReleaseStore,
   StoreLifecycle,
   UserStore,
@@ -19,10 +21,12 @@ import { accountStore } from "./accounts.ts";
 import { auditStore } from "./audit.ts";
 import { configRevisionStore } from "./cluster.ts";
 import { dkimKeyStore } from "./dkim.ts";
+import { greylistStore } from "./greylist.ts";
 import { holdStore } from "./holds.ts";
 import { jobStore } from "./jobs.ts";
 import { messageLogStore } from "./message-log.ts";
 import { quarantineStore } from "./quarantine.ts";
+import { rateCounterStore } from "./rate-counters.ts";
 import { releaseStore } from "./releases.ts";
 import { userStore } from "./users.ts";
 
@@ -40,7 +44,9 @@ export interface SqlStore
     AccountStore,
     AuditStore,
     ConfigRevisionStore,
-    DkimKeyStore {}
+    DkimKeyStore,
+    GreylistStore,
+    RateCounterStore {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class SqlStore implements StoreLifecycle {
@@ -62,6 +68,8 @@ export class SqlStore implements StoreLifecycle {
       ...auditStore(dialect),
       ...configRevisionStore(dialect),
       ...dkimKeyStore(dialect),
+      ...greylistStore(dialect),
+      ...rateCounterStore(dialect),
     };
     Object.assign(this, roles);
   }
