@@ -122,4 +122,29 @@ describe("DnsResolver cache", () => {
     expect(took).toBeGreaterThanOrEqual(300);
     expect(took).toBeLessThan(2000);
   });
+
+  it("caps queries in flight: the rest wait their turn, and past maxQueued fail at once (never cached)", async () => {
+    let open = 0;
+    let peak = 0;
+    const r = new DnsResolver({ maxInflight: 2, maxQueued: 3 });
+    (r as unknown as { ask: (n: string, t: string) => Promise<unknown> }).ask = async (name) => {
+      open++;
+      peak = Math.max(peak, open);
+      await new Promise((res) => setTimeout(res, 20));
+      open--;
+      return { value: [name], ttlS: 60 };
+    };
+    const names = ["a", "b", "c", "d", "e", "f", "g"].map((n) => `${n}.example`);
+    const results = await Promise.allSettled(names.map((n) => r.resolve(n, "A")));
+    expect(peak).toBe(2);
+    // 2 on the wire, 3 waiting, 2 refused.
+    expect(results.filter((x) => x.status === "fulfilled")).toHaveLength(5);
+    const refused = results.filter((x) => x.status === "rejected") as PromiseRejectedResult[];
+    expect(refused.map((x) => (x.reason as DnsError).message)).toEqual([
+      expect.stringMatching(/^EBUSY A f\.example/),
+      expect.stringMatching(/^EBUSY A g\.example/),
+    ]);
+    expect(r.stats).toMatchObject({ busy: 2, active: 0, queued: 0 });
+    expect(await r.resolve("f.example", "A")).toEqual(["f.example"]);
+  });
 });

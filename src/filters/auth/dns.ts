@@ -1,5 +1,6 @@
-// The DNS resolver of sender authentication: one node:dns Resolver per server set, per-query
-// timeouts, a bounded LRU cache honouring TTLs, in the `(name, rrtype)` shape mailauth calls.
+// The DNS resolver of sender authentication and the DNS lists: one node:dns Resolver per server
+// set, per-query timeouts, a bounded LRU cache honouring TTLs, a cap on queries in flight, in the
+// `(name, rrtype)` shape mailauth calls.
 // Not a validating resolver (no DNSSEC) and not a policy: failures are thrown with their DNS
 // error code (ETIMEOUT, ESERVFAIL …) and mailauth/the filter turn them into `temperror`.
 import { Resolver } from "node:dns/promises";
@@ -23,6 +24,10 @@ export interface DnsOptions {
   maxTtlS?: number;
   /** NXDOMAIN / NODATA answers. */
   negativeTtlS?: number;
+  /** Queries on the wire at once; more wait their turn (an NXDOMAIN storm cannot flood the server). */
+  maxInflight?: number;
+  /** Queries waiting for a turn; beyond this a query fails at once (ETIMEOUT, "EBUSY …"; never cached). */
+  maxQueued?: number;
   /** Clock (tests). */
   now?: () => number;
 }
@@ -54,7 +59,12 @@ export interface DnsStats {
   hits: number;
   misses: number;
   failures: number;
+  /** Refused at once because maxQueued queries were already waiting. */
+  busy: number;
   size: number;
+  /** On the wire now / waiting for a turn now. */
+  active: number;
+  queued: number;
 }
 
 export class DnsResolver {
@@ -63,7 +73,9 @@ export class DnsResolver {
   private readonly cache = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<unknown[]>>();
   private readonly opts: Required<Omit<DnsOptions, "servers">> & { servers: string[] };
-  private readonly counters = { queries: 0, hits: 0, misses: 0, failures: 0 };
+  private readonly counters = { queries: 0, hits: 0, misses: 0, failures: 0, busy: 0 };
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(opts: DnsOptions = {}) {
     this.opts = {
@@ -74,6 +86,8 @@ export class DnsResolver {
       defaultTtlS: opts.defaultTtlS ?? 300,
       maxTtlS: opts.maxTtlS ?? 3600,
       negativeTtlS: opts.negativeTtlS ?? 60,
+      maxInflight: opts.maxInflight ?? 64,
+      maxQueued: opts.maxQueued ?? 2000,
       now: opts.now ?? Date.now,
     };
     this.resolver = new Resolver({ timeout: this.opts.timeoutMs, tries: this.opts.tries });
@@ -82,7 +96,7 @@ export class DnsResolver {
   }
 
   get stats(): DnsStats {
-    return { ...this.counters, size: this.cache.size };
+    return { ...this.counters, size: this.cache.size, active: this.active, queued: this.waiting.length };
   }
 
   clear(): void {
@@ -107,9 +121,30 @@ export class DnsResolver {
     this.counters.misses++;
     const pending = this.inflight.get(key);
     if (pending) return pending;
-    const p = this.query(name, type, key).finally(() => this.inflight.delete(key));
+    const p = this.capped(name, type, key).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
+  }
+
+  /** One query under the in-flight cap: wait for a turn, or fail with EBUSY when the queue is full. */
+  private async capped(name: string, type: string, key: string): Promise<unknown[]> {
+    if (this.active >= this.opts.maxInflight) {
+      if (this.waiting.length >= this.opts.maxQueued) {
+        this.counters.busy++;
+        this.counters.failures++;
+        // mailauth knows ETIMEOUT as temporary; the message says what happened.
+        throw new DnsError("ETIMEOUT", key, `EBUSY ${key}: ${this.waiting.length} DNS queries already waiting`);
+      }
+      // The slot is handed over by release(): `active` stays counted for us.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.active++;
+    try {
+      return await this.query(name, type, key);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
   }
 
   private async query(name: string, type: string, key: string): Promise<unknown[]> {
