@@ -22,6 +22,7 @@ import { openStore, openStoreLenient } from "./store/open.ts";
 import { withStoreFaults } from "./store/fault-store.ts";
 import type { Store } from "./store/types.ts";
 import type { IntakeLimits } from "./message/transaction.ts";
+import { createNoticeSigner, type NoticeSigner } from "./delivery/notice-dkim.ts";
 
 export interface RuntimeOptions {
   /** Configuration file; absent means the embedded quick-start configuration. */
@@ -61,6 +62,9 @@ export class Runtime {
   private readonly opts: RuntimeOptions;
   private _storeError: Error | null = null;
   private readonly healthParts = new Map<string, () => HealthPart>();
+  private dkimKeys: KeySource | null = null;
+  /** DKIM-signs a notice Sluice wrote (virus, hold, digest, Sieve) as its tenant, when it has a key. */
+  readonly signNotice: NoticeSigner;
 
   private constructor(
     opts: RuntimeOptions,
@@ -77,6 +81,7 @@ export class Runtime {
     this.parts = parts;
     this.metrics = metrics;
     this._source = opts.configText !== undefined ? "(inline)" : (opts.configPath ?? "(embedded quick-start)");
+    this.signNotice = createNoticeSigner({ config: () => this.config, keys: () => this.dkimKeys, log });
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -107,6 +112,7 @@ export class Runtime {
     if (store && secret) keys = new StoreKeySource(store, secret);
     runtime = new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
     runtime._storeError = storeError;
+    runtime.dkimKeys = keys;
     return runtime;
   }
 

@@ -173,6 +173,16 @@ export const tenantSchema = z
     policy: policySchema.optional(),
     quarantine: tenantQuarantineSchema.optional(),
     hold: tenantHoldSchema.optional(),
+    /** Every notice the tenant sends (virus, hold, digest, Sieve): one sender on its own domain. */
+    notices: z
+      .object({
+        /** Header From (default postmaster@ the first domain); must be on one of the tenant's domains. */
+        from: address.optional(),
+        /** DKIM-sign notices with the tenant's key for the From domain, when it has one. */
+        dkim: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
     /**
      * Generation of the tenant's link key (digest and hold-notice links). Raising it by one
      * signs new links with a new key while links of the previous generation still work until
@@ -181,7 +191,18 @@ export const tenantSchema = z
     link_key_generation: z.number().int().min(0).default(0),
     users: z.array(userSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    const from = t.notices?.from;
+    if (!from) return;
+    const d = from.slice(from.lastIndexOf("@") + 1).toLowerCase();
+    if (!t.domains.some((own) => d === own || d.endsWith(`.${own}`)))
+      ctx.addIssue({
+        code: "custom",
+        path: ["notices", "from"],
+        message: `${from} is not on a domain of this tenant (${t.domains.join(", ")}): notices from another domain fail DMARC`,
+      });
+  });
 
 const tlsFiles = z.object({ cert: z.string(), key: z.string() }).strict();
 

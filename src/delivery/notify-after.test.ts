@@ -25,6 +25,7 @@ async function setup() {
       lookups++;
       return rt.resolver.forRecipient(a);
     },
+    senderTenant: () => null,
   } as unknown as PolicyResolver;
   const sent: { from: string; to: string; message: Buffer }[] = [];
   const sender = {

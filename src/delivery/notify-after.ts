@@ -58,6 +58,7 @@ async function virusNotices(
       date: tx.headers.get("Date") ?? "",
     },
     recipients,
+    senderTenant: resolver.senderTenant(tx.envelope),
   });
   return notices.map((n) => ({ to: n.to, message: n.message }));
 }

@@ -20,7 +20,11 @@ export async function startMilter(runtime: Runtime, log: Logger): Promise<Milter
   const smtp = runtime.config.smtp;
   const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000);
   const hop = cfg.reinject ? routes.hop(cfg.reinject) : null;
-  const sender = new NextHopNotificationSender(routes, (a) => runtime.resolver.routeFor(a));
+  const sender = new NextHopNotificationSender(
+    routes,
+    (a) => runtime.resolver.routeFor(a),
+    runtime.signNotice,
+  );
   // Each new MTA connection negotiates with the configuration in force when it opens: a revision
   // that enables a filter at MAIL or RCPT makes later connections wait for those replies again.
   let negotiated: { config: Config; wanted: Wanted } | null = null;

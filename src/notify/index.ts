@@ -14,3 +14,4 @@ export {
 } from "./templates.ts";
 export { renderNotification, headerSafe, type RenderInput } from "./render.ts";
 export type { NotificationSender } from "./sender.ts";
+export { noticeFrom, type NoticeTenant } from "./from.ts";

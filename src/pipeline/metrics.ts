@@ -7,6 +7,7 @@ export class PipelineMetrics {
   readonly messages: Counter<"action">;
   readonly filterSeconds: Histogram<"filter">;
   readonly filterErrors: Counter<"filter">;
+  readonly refusals: Counter<"stage" | "class">;
 
   constructor(registry = new Registry(), withDefaults = false) {
     this.registry = registry;
@@ -28,6 +29,12 @@ export class PipelineMetrics {
       name: "sluice_filter_errors_total",
       help: "Filter calls that threw or timed out",
       labelNames: ["filter"],
+      registers: [registry],
+    });
+    this.refusals = new Counter({
+      name: "sluice_refusals_total",
+      help: "Replies refused with a reference id (each has a message-log entry), by stage and 4xx/5xx",
+      labelNames: ["stage", "class"],
       registers: [registry],
     });
   }

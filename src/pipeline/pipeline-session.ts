@@ -3,12 +3,17 @@
 // It never writes to a socket; front ends turn its replies and groups into protocol.
 import type { Logger } from "pino";
 import { emptyEnvelope, type Envelope } from "../message/envelope.ts";
-import { Transaction, type IntakeLimits, type MessageWriter } from "../message/transaction.ts";
+import {
+  newReferenceId,
+  Transaction,
+  type IntakeLimits,
+  type MessageWriter,
+} from "../message/transaction.ts";
 import { DirectoryError } from "../policy/directory.ts";
 import { scanFingerprint, type PolicyResolver } from "../policy/resolve.ts";
 import type { RecipientPolicy } from "../policy/types.ts";
 import type { Store } from "../store/types.ts";
-import { isFinal, replyFor } from "./actions.ts";
+import { formatReply, isFinal, replyFor } from "./actions.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 import { buildOutcome } from "./outcome.ts";
 import { errorSymbol, onErrorAction, runFilter } from "./run-filter.ts";
@@ -20,6 +25,8 @@ import type {
   HeaderEdit,
   Notification,
   RecipientResult,
+  SenderInfo,
+  SmtpReply,
   Stage,
   SymbolHit,
 } from "./types.ts";
@@ -47,6 +54,14 @@ interface EarlyResult {
 
 const OK: StageReply = { ok: true };
 
+/** A refusal of the whole message (not of one recipient) before DATA was scanned. */
+interface MessageRefusal {
+  stage: string;
+  reply: SmtpReply;
+  symbols: SymbolHit[];
+  trace: TraceEntry[];
+}
+
 export class PipelineSession implements Session {
   tx: Transaction | null = null;
   private envelope: Envelope = emptyEnvelope("scan");
@@ -56,13 +71,32 @@ export class PipelineSession implements Session {
   private readonly deps: PipelineDeps;
   private readonly connPolicy: RecipientPolicy;
   private readonly filterMs = new Map<string, number>();
+  /** Recipients refused at RCPT, kept for the message log of this transaction. */
+  private refused: RecipientVerdict[] = [];
+  private refusal: MessageRefusal | null = null;
+  /** The transaction's message-log entries are written (data() or a refusal). */
+  private logged = false;
+
+  private senderInfo: Promise<SenderInfo | null> | null = null;
+  /** The authenticated sender's tenant and language (once per transaction, when a filter asks). */
+  private readonly sender = (): Promise<SenderInfo | null> =>
+    (this.senderInfo ??= (async () => {
+      const env = this.tx?.envelope ?? this.envelope;
+      const tenant = this.deps.resolver.senderTenant(env);
+      if (!tenant) return null;
+      const address = (env.auth?.includes("@") ? env.auth : (env.mailFrom?.address ?? "")).toLowerCase();
+      const own = await this.deps.resolver.forRecipient(address).catch(() => null);
+      return { address, tenant, language: own?.tenant === tenant ? own.language : tenant.language };
+    })());
 
   /** Sender→recipient history from the message log (no store: nothing is known). */
   private readonly history = {
     sentBefore: async (sender: string, recipient: string): Promise<boolean> => {
       if (!this.deps.store || !sender) return false;
-      const hits = await this.deps.store.searchLog({ sender, recipient, limit: 1 });
-      return hits.length > 0;
+      const hits = await this.deps.store.searchLog({ sender, recipient, limit: 20 });
+      // Refusals are logged too (reference ids lead somewhere); only mail that got through counts.
+      const a = recipient.toLowerCase();
+      return hits.some((e) => e.recipients.some((r) => r.address === a && !("stage" in r && r.stage)));
     },
   };
 
@@ -127,6 +161,7 @@ export class PipelineSession implements Session {
           earlier: into.flatMap((e) => e.symbols),
           earlierFor: () => into.flatMap((e) => e.symbols),
           history: this.history,
+          sender: this.sender,
           log: this.deps.log,
         },
         settings.timeoutMs,
@@ -151,7 +186,19 @@ export class PipelineSession implements Session {
         trace,
       });
       if (r.action && (r.action.type === "reject" || r.action.type === "tempfail")) {
-        return { ok: false, reply: replyFor(r.action, this.tx?.id ?? "-") };
+        // Before MAIL there is no transaction: the connection gets a reference id of its own.
+        const ref = this.tx?.id ?? newReferenceId();
+        const reply = replyFor(r.action, ref);
+        const refusal: MessageRefusal = {
+          stage,
+          reply,
+          symbols: into.flatMap((e) => e.symbols.map((x) => ({ ...x, filter: e.filter }))),
+          trace: [...into.map((e) => e.trace), { decision: r.action.type, by: f.name }],
+        };
+        this.countRefusal(stage, reply);
+        if (this.tx) this.refusal = refusal;
+        else await this.recordRefusal(ref, this.envelope, refusal, null, 0);
+        return { ok: false, reply };
       }
     }
     return OK;
@@ -166,14 +213,13 @@ export class PipelineSession implements Session {
     } catch (err) {
       if (!(err instanceof DirectoryError)) throw err;
       this.deps.log.warn({ id: tx.id, rcpt: address, err: err.message }, "directory unavailable");
-      return {
-        ok: false,
-        reply: {
-          code: 451,
-          enhanced: "4.4.3",
-          text: `Directory temporarily unavailable, try again later [ref ${tx.id}]`,
-        },
+      const reply: SmtpReply = {
+        code: 451,
+        enhanced: "4.4.3",
+        text: `Directory temporarily unavailable, try again later [ref ${tx.id}]`,
       };
+      this.refuseRecipient(address, "tempfail", reply, [], [{ decision: "tempfail", by: "directory" }]);
+      return { ok: false, reply };
     }
     const first = this.rcpts[0];
     if (first && (first.policy.splitMixed === "defer" || policy.splitMixed === "defer")) {
@@ -201,7 +247,15 @@ export class PipelineSession implements Session {
     };
     await this.runForRecipients("rcpt", [state]);
     const final = state.actions.find((a) => a.type === "reject" || a.type === "tempfail");
-    if (final) return { ok: false, reply: replyFor(final, tx.id) };
+    if (final) {
+      const reply = replyFor(final, tx.id);
+      const symbols = state.symbols.map((x) => ({ ...x, score: policy.scores[x.name] ?? x.score }));
+      this.refuseRecipient(address, final.type as "reject" | "tempfail", reply, symbols, [
+        ...state.trace,
+        { decision: final.type, by: final.filter },
+      ]);
+      return { ok: false, reply };
+    }
     this.rcpts.push(state);
     tx.envelope.recipients.push({ address, params });
     return OK;
@@ -223,6 +277,7 @@ export class PipelineSession implements Session {
     });
     const outcome = buildOutcome(verdicts, tx.id);
     for (const v of verdicts) this.deps.metrics.messages.inc({ action: v.action.type });
+    if (outcome.reply) this.countRefusal("data", outcome.reply);
     const notifications = outcome.reply
       ? []
       : verdicts.filter((v) => v.action.type !== "discard").flatMap((v) => v.notify);
@@ -286,6 +341,7 @@ export class PipelineSession implements Session {
           earlier: needing[0]!.symbols,
           earlierFor: (a) => needing.find((r) => r.address === a.toLowerCase())?.symbols ?? [],
           history: this.history,
+          sender: this.sender,
           log: this.deps.log,
         },
         timeout,
@@ -328,6 +384,99 @@ export class PipelineSession implements Session {
     this.filterMs.set(filter, (this.filterMs.get(filter) ?? 0) + ms);
   }
 
+  /** A recipient refused at RCPT: a log line and a counter now, its message-log entry with the transaction's. */
+  private refuseRecipient(
+    address: string,
+    action: "reject" | "tempfail",
+    reply: SmtpReply,
+    symbols: SymbolHit[],
+    trace: TraceEntry[],
+  ): void {
+    const text = formatReply(reply);
+    this.refused.push({
+      address: address.toLowerCase(),
+      action,
+      score: round(symbols.reduce((n, s) => n + (s.score ?? 0), 0)),
+      symbols,
+      trace,
+      reply: text,
+      stage: "rcpt",
+    });
+    this.deps.metrics.messages.inc({ action });
+    this.countRefusal("rcpt", reply);
+    this.deps.log.info(
+      { id: this.tx?.id, rcpt: address.toLowerCase(), reply: text, symbols: symbols.map((s) => s.name) },
+      "recipient refused",
+    );
+  }
+
+  private countRefusal(stage: string, reply: SmtpReply): void {
+    this.deps.metrics.refusals.inc({ stage, class: `${String(reply.code)[0]}xx` });
+  }
+
+  noteRefusal(stage: string, reply: SmtpReply): void {
+    if (!this.tx || this.logged) return;
+    this.refusal = { stage, reply, symbols: [], trace: [] };
+    this.countRefusal(stage, reply);
+  }
+
+  /**
+   * The message-log entries of a transaction that ended without a scanned message (refused at
+   * MAIL, at DATA by the front end, or only refusals at RCPT): every reference id a client was
+   * given finds its entry.
+   */
+  private async recordRefused(tx: Transaction): Promise<void> {
+    this.logged = true;
+    const r = this.refusal;
+    let subject: string | null;
+    try {
+      subject = r?.stage === "data" ? tx.headers.decoded("Subject") : null;
+    } catch {
+      subject = null; // a header section cut short by the refusal
+    }
+    await this.recordRefusal(tx.id, tx.envelope, r, subject, tx.size, tx.receivedAt);
+  }
+
+  private async recordRefusal(
+    ref: string,
+    env: Envelope,
+    r: MessageRefusal | null,
+    subject: string | null,
+    size: number,
+    at = new Date(),
+  ): Promise<void> {
+    const verdicts: RecipientVerdict[] = [...this.refused];
+    if (r) {
+      const action = r.reply.code >= 500 ? "reject" : "tempfail";
+      const text = formatReply(r.reply);
+      const each = (address: string): RecipientVerdict => ({
+        address,
+        action,
+        score: 0,
+        symbols: r.symbols,
+        trace: r.trace,
+        reply: text,
+        stage: r.stage,
+      });
+      const accepted = this.rcpts.map((x) => x.address);
+      // Refused before any recipient was accepted: one line without an address.
+      verdicts.push(...(accepted.length || verdicts.length ? accepted : [""]).map(each));
+      this.deps.log.info(
+        {
+          id: ref,
+          stage: r.stage,
+          client: env.client.address,
+          from: env.mailFrom?.address ?? "",
+          reply: text,
+        },
+        "message refused",
+      );
+    }
+    this.refused = [];
+    this.refusal = null;
+    if (verdicts.length) await this.writeLog(ref, env, verdicts, subject, size, at);
+  }
+
   /** One summary line per message, and its entry in the message log. */
   private async record(tx: Transaction, result: DataResult): Promise<void> {
     const env = tx.envelope;
@@ -350,10 +499,28 @@ export class PipelineSession implements Session {
       },
       "message",
     );
+    this.logged = true;
+    const reply = result.reply ? formatReply(result.reply) : null;
+    const verdicts = [
+      ...this.refused,
+      ...result.verdicts.map((v) => (reply ? { ...v, reply, stage: "data" } : v)),
+    ];
+    this.refused = [];
+    await this.writeLog(tx.id, env, verdicts, tx.headers.decoded("Subject"), tx.size, tx.receivedAt);
+  }
+
+  private async writeLog(
+    ref: string,
+    env: Envelope,
+    recipients: RecipientVerdict[],
+    subject: string | null,
+    size: number,
+    at: Date,
+  ): Promise<void> {
     if (!this.deps.store || env.ingress === "scan") return;
     // One entry per tenant, each with only its own recipients: `<ref>`, then `<ref>-T2` ….
     const byTenant = new Map<string | null, RecipientVerdict[]>();
-    for (const v of result.verdicts) {
+    for (const v of recipients) {
       const t = this.deps.resolver.ownerOf(v.address, env);
       byTenant.set(t, [...(byTenant.get(t) ?? []), v]);
     }
@@ -363,24 +530,29 @@ export class PipelineSession implements Session {
       n++;
       try {
         await this.deps.store.logMessage({
-          id: n === 1 ? tx.id : `${tx.id}-T${n}`,
-          at: tx.receivedAt,
+          id: n === 1 ? ref : `${ref}-T${n}`,
+          at,
           tenant,
           ingress: env.ingress,
           clientAddress: env.client.address,
           sender: env.mailFrom?.address ?? "",
-          subject: tx.headers.decoded("Subject"),
-          size: tx.size,
+          subject,
+          size,
           recipients: verdicts,
         });
       } catch (err) {
-        this.deps.log.error({ id: tx.id, err: (err as Error).message }, "message log write failed");
+        this.deps.log.error({ id: ref, err: (err as Error).message }, "message log write failed");
       }
     }
   }
 
   async reset(): Promise<void> {
     const tx = this.tx;
+    if (tx && !this.logged && (this.refused.length || this.refusal)) await this.recordRefused(tx);
+    this.logged = false;
+    this.refused = [];
+    this.refusal = null;
+    this.senderInfo = null;
     this.tx = null;
     this.rcpts = [];
     this.messageEarly = [];

@@ -39,6 +39,10 @@ export interface RecipientVerdict {
   score: number;
   symbols: SymbolHit[];
   trace: TraceEntry[];
+  /** The refusal this recipient got ("550 5.7.1 … [ref …]"), when it was refused. */
+  reply?: string;
+  /** Where it was refused: connect, helo, mail, rcpt or data (absent: accepted at DATA). */
+  stage?: string;
 }
 
 export interface DataResult {
@@ -68,6 +72,12 @@ export interface Session {
   beginData(): MessageWriter;
   /** Run the data stage and build per-recipient verdicts and outcome groups. */
   data(): Promise<DataResult>;
+  /**
+   * The front end refused the message itself with a reply carrying the transaction's reference
+   * id (an intake limit, bare CR/LF in DATA): the pipeline records it in the message log and
+   * counts it, so every reference id a client is given leads to an entry.
+   */
+  noteRefusal?(stage: string, reply: SmtpReply): void;
   /** Forget the transaction (RSET, ABORT, or after the message is done) and free its spool. */
   reset(): Promise<void>;
   close(): Promise<void>;

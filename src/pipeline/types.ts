@@ -72,8 +72,19 @@ export interface FilterContext {
   earlierFor(address: string): readonly SymbolHit[];
   /** What the message log knows: has this sender written to this recipient before? */
   history: { sentBefore(sender: string, recipient: string): Promise<boolean> };
+  /**
+   * Mail from one of our users (authenticated): the sender's tenant and language, for notices
+   * to the sender that must come from the sender's own tenant. null: the sender is not ours.
+   */
+  sender?: () => Promise<SenderInfo | null>;
   signal: AbortSignal;
   log: Logger;
+}
+
+export interface SenderInfo {
+  address: string;
+  tenant: RecipientPolicy["tenant"] & object;
+  language: "en" | "ja";
 }
 
 export interface Filter {

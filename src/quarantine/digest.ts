@@ -5,7 +5,7 @@
 import type { Runtime } from "../runtime.ts";
 import type { TenantConfig } from "../config/schema.ts";
 import type { QuarantineItem } from "../store/types.ts";
-import { renderNotification } from "../notify/index.ts";
+import { noticeFrom, renderNotification } from "../notify/index.ts";
 import { linkKeys } from "./links.ts";
 import { needsAdmin } from "./may-release.ts";
 import { compilePair, digestItemTemplate, DIGEST_DEFAULTS, DIGEST_VARIABLES } from "./templates.ts";
@@ -83,7 +83,7 @@ async function sendTenantDigests(
     }
   }
   const expires = new Date(now.getTime() + d.link_ttl_hours * 3_600_000);
-  const from = d.from ?? `postmaster@${t.domains[0]}`;
+  const from = noticeFrom(t, { own: d.from, fallbackDomain: t.domains[0]! });
   for (const [user, list] of byUser) {
     const lang = (await runtime.directory.lookup(user).catch(() => null))?.language ?? t.language;
     const pair = compilePair(
@@ -105,7 +105,7 @@ async function sendTenantDigests(
         view_url: withToken(d.link_base, keys.sign("view", it.id, user, it.tenant, expires)),
       }),
     );
-    const raw = await renderNotification({
+    const unsigned = await renderNotification({
       from,
       to: user,
       ...pair,
@@ -118,6 +118,7 @@ async function sendTenantDigests(
       },
       date: now,
     });
+    const raw = await runtime.signNotice(unsigned);
     const res = await deliverCopy(runtime, routes, {
       id: `digest-${t.id}`,
       envelope: null,

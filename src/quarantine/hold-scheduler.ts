@@ -5,8 +5,9 @@
 // release claims make a release happen once even with several nodes ticking.
 import type { Runtime } from "../runtime.ts";
 import type { HoldItem } from "../store/types.ts";
-import { renderNotification } from "../notify/index.ts";
+import { noticeFrom, renderNotification } from "../notify/index.ts";
 import type { Routes } from "../delivery/nexthop/route.ts";
+import { domainOf } from "../message/envelope.ts";
 import { linkKeys } from "./links.ts";
 import { claimStep, deliverCopy, newKey, runClaim, storeOf } from "./release.ts";
 import { APPROVAL_DEFAULTS, compilePair, NOTICE_DEFAULTS, NOTICE_VARIABLES } from "./templates.ts";
@@ -17,8 +18,13 @@ export interface TickReport {
   cancelled: string[];
 }
 
+/** The entry's tenant; an entry stored without one belongs to its (authenticated) sender's. */
 function tenantOf(runtime: Runtime, h: HoldItem) {
-  return runtime.config.tenants.find((t) => t.id === h.tenant) ?? null;
+  return (
+    runtime.config.tenants.find((t) => t.id === h.tenant) ??
+    runtime.resolver.senderTenant(h.envelope) ??
+    runtime.resolver.tenantFor(h.envelope.mailFrom?.address ?? "")
+  );
 }
 
 /** Release one held entry now (claim → deliver → finish); false if someone else has it. */
@@ -91,12 +97,14 @@ async function sendNotice(runtime: Runtime, routes: Routes, h: HoldItem): Promis
     approver: h.approver ?? "",
   };
   const send = async (to: string, pair: ReturnType<typeof compilePair>, extra: Record<string, string>) => {
-    const raw = await renderNotification({
-      from: cfg?.from ?? `postmaster@${tenant?.domains[0] ?? runtime.config.smtp.hostname}`,
-      to,
-      ...pair,
-      vars: { ...vars, ...extra },
-    });
+    const raw = await runtime.signNotice(
+      await renderNotification({
+        from: noticeFrom(tenant, { own: cfg?.from, fallbackDomain: domainOf(sender ?? "") || "localhost" }),
+        to,
+        ...pair,
+        vars: { ...vars, ...extra },
+      }),
+    );
     const res = await deliverCopy(runtime, routes, {
       id: h.id,
       envelope: null,
@@ -106,8 +114,12 @@ async function sendNotice(runtime: Runtime, routes: Routes, h: HoldItem): Promis
     });
     if (!res.accepted.length) throw new Error(res.failed.map((f) => f.reason).join("; "));
   };
+  // The reader's own language, else their tenant's (the sender's tenant for an approver too).
   const langOf = async (a: string) =>
-    (await runtime.directory.lookup(a).catch(() => null))?.language ?? tenant?.language ?? "en";
+    (await runtime.directory.lookup(a).catch(() => null))?.language ??
+    runtime.resolver.tenantFor(a)?.language ??
+    tenant?.language ??
+    "en";
   const where = `tenants.${tenant?.id ?? "-"}.hold`;
   if (sender && sender.includes("@")) {
     const lang = await langOf(sender);

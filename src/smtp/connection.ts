@@ -90,6 +90,12 @@ export class SmtpConnection {
     this.out.push(typeof rep === "string" ? rep : `${rep.code} ${rep.enhanced} ${rep.text}`);
   }
 
+  /** A refusal of the message this connection makes itself: the pipeline logs and counts it. */
+  private refuse(rep: SmtpReply): void {
+    this.session.noteRefusal?.("data", rep);
+    this.reply(rep);
+  }
+
   private flush(written?: () => void): void {
     if (!this.out.length || this.closed) return;
     this.socket.write(this.out.join("\r\n") + "\r\n", written && (() => written()));
@@ -448,11 +454,11 @@ export class SmtpConnection {
     try {
       if (res.bareLineEnd) {
         this.log.warn({ id: tx.id }, "bare CR or LF in message data");
-        return this.reply(r(550, "5.5.2", `Bare <CR> or <LF> in message data not allowed [ref ${tx.id}]`));
+        return this.refuse(r(550, "5.5.2", `Bare <CR> or <LF> in message data not allowed [ref ${tx.id}]`));
       }
       if (failure) {
         const f = failure as MessageError;
-        return this.reply(r(f.code, f.enhanced, `${f.message} [ref ${tx.id}]`));
+        return this.refuse(r(f.code, f.enhanced, `${f.message} [ref ${tx.id}]`));
       }
       await writer.end();
       faultPoint("smtp.data.received");
@@ -488,7 +494,11 @@ export class SmtpConnection {
       this.reply(reply);
       this.flush(() => faultPoint("smtp.reply.after"));
       if (reply.code < 300) {
-        const sender = new NextHopNotificationSender(this.ctx.routes, (a) => rt.resolver.routeFor(a));
+        const sender = new NextHopNotificationSender(
+          this.ctx.routes,
+          (a) => rt.resolver.routeFor(a),
+          rt.signNotice,
+        );
         // The client has its answer; notifications follow and never change it.
         this.flush();
         await sendAfterCommit(tx, result, quarantineIdOf(copies), rt.resolver, sender, this.log);

@@ -20,7 +20,14 @@ describe("sluice sieve", () => {
     const ok = await run([
       "sieve",
       "check",
-      ...readdirSync(join(ROOT, "examples/sieve")).map((f) => join(ROOT, "examples/sieve", f)),
+      ...readdirSync(join(ROOT, "examples/sieve"))
+        .filter((f) => f.endsWith(".sieve"))
+        .map((f) => join(ROOT, "examples/sieve", f)),
+      // tenant-gateway.sieve includes the operator's shared script and notifies corp.example.
+      "--global-dir",
+      join(ROOT, "examples/sieve/global"),
+      "--notify-domain",
+      "corp.example",
     ]);
     expect(ok.code).toBe(0);
     const bad = join(dir, "bad.sieve");

@@ -11,6 +11,8 @@ import { startSink, SMTP_SINK, type Sink } from "../helpers/smtp-sink.ts";
 import { startProxy, type Proxy } from "../helpers/proxy.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { freePort } from "../helpers/ports.ts";
+import { holdTick } from "../../src/quarantine/hold-scheduler.ts";
+import { routesFor } from "../../src/quarantine/release.ts";
 
 const exec = promisify(execFile);
 const enabled = haveTool(SMTP_SINK, "postfix") && haveTool("/usr/bin/swaks", "swaks");
@@ -631,12 +633,16 @@ describe.skipIf(!enabled)("Sieve through submission", () => {
       expect(held.map((h) => h.id)).toEqual([`${ref}-H1`]);
       expect(held[0]!.reason).toBe("attachment to an external recipient");
       expect(held[0]!.releaseAt.getTime() - Date.now()).toBeGreaterThan(4 * 60_000);
-      // The only message out is the notice to the (authenticated) sender, from the null sender.
+      // The script's notify_template to the sender gives way to the hold queue's own notice (with
+      // send-now and cancel links): one notice per held message, from the sender's tenant.
+      expect(sink.messages()).toHaveLength(0);
+      await holdTick(p.runtime, routesFor(p.runtime));
       const notices = sink.messages();
       expect(notices).toHaveLength(1);
       expect(notices[0]).toContain("X-Mail-Args: <>");
       expect(notices[0]).toContain("X-Rcpt-Args: <alice@example.com>");
-      expect(notices[0]).toMatch(/Subject: Your message is held for 5 minutes/);
+      expect(notices[0]).toMatch(/^From: postmaster@example\.com$/m);
+      expect(notices[0]).toMatch(/Subject: Your message is on hold/);
       const plain = await swaks([
         "-s",
         "127.0.0.1",

@@ -9,13 +9,21 @@ import type { Routes } from "./route.ts";
 export class NextHopNotificationSender implements NotificationSender {
   private readonly routes: Routes;
   private readonly routeFor: (address: string) => string;
+  private readonly sign: (message: Buffer) => Promise<Buffer>;
 
-  constructor(routes: Routes, routeFor: (address: string) => string) {
+  /** `sign`: DKIM-signs each notice as its tenant (Runtime.signNotice); default: unsigned. */
+  constructor(
+    routes: Routes,
+    routeFor: (address: string) => string,
+    sign: (message: Buffer) => Promise<Buffer> = async (m) => m,
+  ) {
     this.routes = routes;
     this.routeFor = routeFor;
+    this.sign = sign;
   }
 
-  async send(from: string, to: string, message: Buffer): Promise<void> {
+  async send(from: string, to: string, unsigned: Buffer): Promise<void> {
+    const message = await this.sign(unsigned);
     const res = await this.routes.hop(this.routeFor(to)).deliver({
       id: `N${randomBytes(6).toString("hex").toUpperCase()}`,
       from: { address: from, params: {} },

@@ -6,7 +6,7 @@ import libmime from "libmime";
 import type { Action, Filter, FilterContext, RecipientResult } from "../../pipeline/types.ts";
 import type { HeaderEdit, Notification } from "../../message/types.ts";
 import type { RecipientPolicy } from "../../policy/types.ts";
-import { renderNotification } from "../../notify/index.ts";
+import { noticeFrom, renderNotification } from "../../notify/index.ts";
 import { senderIsLocal } from "../virus/notifications.ts";
 import { compileSieveTemplates, TemplatesSchema, type CompiledSieveTemplate } from "./templates.ts";
 import { runSieve, SieveRuntimeError, type SieveAction, type SieveResult } from "../../sieve/index.ts";
@@ -111,6 +111,27 @@ function mapEdits(result: SieveResult): HeaderEdit[] {
   );
 }
 
+/**
+ * The tenant a notice speaks for, and its language: outbound mail is the sender's tenant's
+ * (an outside recipient has none), inbound the recipient's. A notice to the sender is in the
+ * sender's own language, one to the recipient in the recipient's.
+ */
+async function noticeSide(
+  ctx: FilterContext,
+  r: { address: string; policy: RecipientPolicy },
+  to: "sender" | "recipient" | "admin",
+) {
+  const me = ctx.envelope.auth !== null && ctx.sender ? await ctx.sender() : null;
+  const tenant = me?.tenant ?? r.policy.tenant ?? null;
+  const language =
+    to === "recipient" && r.policy.tenant
+      ? r.policy.language
+      : to === "sender" && me
+        ? me.language
+        : (tenant?.language ?? "en");
+  return { tenant, language, fallbackDomain: domainOf(me?.address || r.address) };
+}
+
 /** Render one notify_template action; null when the role has no safe address (no backscatter). */
 async function renderFor(
   ctx: FilterContext,
@@ -119,7 +140,7 @@ async function renderFor(
   a: { to: "sender" | "recipient" | "admin"; template: string },
   res: SieveResult,
   headers: { name: string; value: string }[],
-): Promise<Notification | null> {
+): Promise<Notification | "hold" | null> {
   const t = o.compiled.get(a.template);
   const sender = ctx.envelope.mailFrom?.address ?? "";
   let to: string | null = null;
@@ -128,13 +149,15 @@ async function renderFor(
   else if (sender && senderIsLocal(ctx.envelope, r.policy)) to = sender;
   if (!t || !to) return null;
   const hold = res.actions.find((x) => x.type === "hold");
+  const side = await noticeSide(ctx, r, a.to);
+  // A held message's sender hears from the hold queue (with send-now and cancel links), once
+  // per held message: a second, per-recipient notice from the script would say the same.
+  if (hold && a.to === "sender" && side.tenant && side.tenant.hold?.notify_sender !== false) return "hold";
   const header = (n: string) => headers.find((h) => h.name.toLowerCase() === n)?.value ?? "";
-  const lang = a.to === "recipient" ? r.policy.language : (r.policy.tenant?.language ?? "en");
-  const domain = r.policy.tenant?.domains[0] ?? domainOf(r.address);
   const message = await renderNotification({
-    from: o.from ?? `postmaster@${domain}`,
+    from: noticeFrom(side.tenant, { policy: o.from, fallbackDomain: side.fallbackDomain }),
     to,
-    ...t[lang],
+    ...t[side.language],
     vars: {
       subject: header("subject"),
       sender,
@@ -193,11 +216,12 @@ export const sieveFilter: Filter = {
           out.headers!.push(...mapEdits(res));
           for (const a of res.actions) {
             if (a.type === "enotify") {
-              const tenant = r.policy.tenant;
+              const side = await noticeSide(ctx, r, "admin");
+              const tenant = side.tenant;
               const sent = await renderEnotify(
                 a,
                 {
-                  from: o.from ?? `postmaster@${tenant?.domains[0] ?? domainOf(r.address)}`,
+                  from: noticeFrom(tenant, { policy: o.from, fallbackDomain: side.fallbackDomain }),
                   allowed: notifyAllowed(o.enotify.domains),
                   maxPerHour: o.enotify.max_per_hour,
                   tenant: tenant?.id ?? "",
@@ -219,9 +243,10 @@ export const sieveFilter: Filter = {
               continue;
             }
             if (a.type === "notify") {
-              out.symbols!.push({ name: "SIEVE_NOTIFY", score: 0, detail: `${a.to}:${a.template}` });
               const n = await renderFor(ctx, r, o, a, res, msg.headers);
-              if (n) (out.notify ??= []).push(n);
+              const detail = `${a.to}:${a.template}${n === "hold" ? " (the hold queue's notice)" : ""}`;
+              out.symbols!.push({ name: "SIEVE_NOTIFY", score: 0, detail });
+              if (n && n !== "hold") (out.notify ??= []).push(n);
               continue;
             }
             const mapped = mapAction(a, path);

@@ -8,6 +8,7 @@ import type { ActionType } from "../../pipeline/types.ts";
 import type { SymbolHit } from "../../message/types.ts";
 import type { RecipientPolicy } from "../../policy/types.ts";
 import { renderNotification } from "../../notify/render.ts";
+import { noticeFrom, type NoticeTenant } from "../../notify/from.ts";
 import type { NotificationSender } from "../../notify/sender.ts";
 import type { NotifyKind } from "../../notify/templates.ts";
 import type { VirusOptions } from "./options.ts";
@@ -24,6 +25,8 @@ export interface VirusVerdictInfo {
     quarantineId?: string | null;
   }[];
   now?: Date;
+  /** Outbound mail: the sender's tenant (an outside recipient has none; notices are the sender's). */
+  senderTenant?: (NoticeTenant & { language: "en" | "ja" }) | null;
 }
 
 export interface OutgoingNotification {
@@ -59,9 +62,11 @@ export async function notificationsFor(info: VirusVerdictInfo): Promise<Outgoing
     const virus = found
       .map((s) => (s.name === "CLAMAV_VIRUS" ? s.detail : `${s.name} ${s.detail ?? ""}`.trim()))
       .join("; ");
-    const tenant = r.policy.tenant;
-    const postmaster =
-      o.notify.from ?? `postmaster@${tenant?.domains[0] ?? domainOf(r.address) ?? "localhost"}`;
+    const tenant = r.policy.tenant ?? info.senderTenant ?? null;
+    const postmaster = noticeFrom(tenant, {
+      policy: o.notify.from,
+      fallbackDomain: domainOf(info.envelope.auth ?? r.address) || "localhost",
+    });
     const sender = info.envelope.mailFrom?.address ?? "";
     const vars = {
       virus,

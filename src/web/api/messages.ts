@@ -12,7 +12,14 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     p.role === "user" ? { ...e, recipients: e.recipients.filter((r) => r.address === p.subject) } : e;
 
   app.get<{
-    Querystring: { recipient?: string; sender?: string; since?: string; tenant?: string; limit?: number };
+    Querystring: {
+      ref?: string;
+      recipient?: string;
+      sender?: string;
+      since?: string;
+      tenant?: string;
+      limit?: number;
+    };
   }>(
     "/api/log",
     {
@@ -20,6 +27,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: "Search the message log (newest first) with per-recipient decision traces",
         tags: ["log"],
         querystring: obj({
+          ref: str({ maxLength: 64 }),
           recipient: str({ maxLength: 320 }),
           sender: str({ maxLength: 320 }),
           since: str({ format: "date-time" }),
@@ -34,8 +42,15 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const since = q.since ? new Date(q.since) : undefined;
       const entries =
         p.role === "user"
-          ? await ctx.store.searchLog({ recipient: p.subject, sender: q.sender, since, limit: q.limit })
+          ? await ctx.store.searchLog({
+              ref: q.ref,
+              recipient: p.subject,
+              sender: q.sender,
+              since,
+              limit: q.limit,
+            })
           : await ctx.store.searchLog({
+              ref: q.ref,
               tenant: tenantFilter(p, q.tenant),
               recipient: q.recipient,
               sender: q.sender,
