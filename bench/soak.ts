@@ -275,8 +275,10 @@ function slope(points: Sample[], y: (s: Sample) => number): number {
   }
   return den ? num / den : 0;
 }
-// The first sample is warm-up (JIT, caches, pools): slopes use the rest when there are enough.
-const steady = samples.length > 3 ? samples.slice(1) : samples;
+// The first fifth of the run (at least one sample) is warm-up: JIT, caches, pools, V8 growing
+// its heap to its working size. Slopes use the rest when there are enough samples.
+const warm = Math.max(intervalMs / 1000, (minutes * 60) / 5);
+const steady = samples.filter((s) => s.t > warm).length > 2 ? samples.filter((s) => s.t > warm) : samples;
 console.log(`\noutcomes: ${JSON.stringify(counts)}`);
 console.log(
   `slopes (per hour, from ${steady.length} samples after warm-up): rss ${slope(steady, (s) => s.rssMb).toFixed(1)} MB/h, ` +
