@@ -21,6 +21,7 @@ import {
   type OwnerOf,
   type StoredCopy,
 } from "./copies.ts";
+import { reply } from "../message/replies.ts";
 
 export interface CommitDeps {
   store: Store | null;
@@ -38,11 +39,7 @@ export interface Committed {
   copies: StoredCopy[];
 }
 
-const STORE_DOWN: SmtpReply = {
-  code: 451,
-  enhanced: "4.3.0",
-  text: "Temporary storage failure, try again later",
-};
+const STORE_DOWN: SmtpReply = reply("storeDown");
 
 export async function commitOutcome(
   tx: Transaction,
@@ -70,7 +67,7 @@ export async function commitOutcome(
     return { reply: withRef(STORE_DOWN, ref), copies: [] };
   }
   const ok = (copies: StoredCopy[]): Committed => ({
-    reply: { code: 250, enhanced: "2.0.0", text: `Ok: queued as ${ref}` },
+    reply: reply("queued", { ref }),
     copies,
   });
 

@@ -1,21 +1,25 @@
-// Typed errors for message intake: each carries the SMTP reply a front end should give.
-// Not for filter results (those are symbols) — only for input Sluice cannot take in at all.
+// Typed errors for message intake: each carries the SMTP reply a front end should give
+// (a catalogue reply, src/message/replies.ts). Not for filter results (those are symbols) —
+// only for input Sluice cannot take in at all.
+import { REPLIES, ReplyError } from "./replies.ts";
 
-export class MessageError extends Error {
-  readonly code: number;
-  readonly enhanced: string;
-  constructor(message: string, code: number, enhanced: string) {
-    super(message);
+export class MessageError extends ReplyError {
+  constructor(
+    name: "messageTooLarge" | "headerTooLarge" | "messageLineTooLong" | "nulByte",
+    message: string,
+  ) {
+    super({ ...REPLIES[name], text: message }, message);
     this.name = "MessageError";
-    this.code = code;
-    this.enhanced = enhanced;
   }
 }
 
 /** The message (or its header section) is over a configured size limit. */
 export class MessageTooLargeError extends MessageError {
   constructor(what: "message" | "header section", limit: number) {
-    super(`${what} exceeds the limit of ${limit} bytes`, 552, what === "message" ? "5.3.4" : "5.6.0");
+    super(
+      what === "message" ? "messageTooLarge" : "headerTooLarge",
+      `${what} exceeds the limit of ${limit} bytes`,
+    );
     this.name = "MessageTooLargeError";
   }
 }
@@ -23,7 +27,7 @@ export class MessageTooLargeError extends MessageError {
 /** A line of the message (header or body) is longer than the configured limit. */
 export class MessageLineTooLongError extends MessageError {
   constructor(limit: number) {
-    super(`message line longer than ${limit} bytes`, 554, "5.6.0");
+    super("messageLineTooLong", `message line longer than ${limit} bytes`);
     this.name = "MessageLineTooLongError";
   }
 }
@@ -31,7 +35,7 @@ export class MessageLineTooLongError extends MessageError {
 /** The message contains a NUL byte and policy refuses them (limits.nul_bytes: reject). */
 export class NulByteError extends MessageError {
   constructor() {
-    super("NUL character in message data", 554, "5.6.0");
+    super("nulByte", "NUL character in message data");
     this.name = "NulByteError";
   }
 }

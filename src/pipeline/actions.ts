@@ -1,6 +1,7 @@
 // Action strength and the default SMTP replies of final actions.
 // The strongest explicit action wins (DESIGN.md, Verdict); modifiers add up instead.
 import type { Action, ActionType, SmtpReply } from "./types.ts";
+import { reply } from "../message/replies.ts";
 
 /** Final dispositions, weakest first. add-header, tag-subject and bcc are modifiers. */
 const STRENGTH: Record<ActionType, number> = {
@@ -29,8 +30,8 @@ export function stronger(a: Action, b: Action): Action {
 }
 
 const DEFAULT_REPLY: Partial<Record<ActionType, SmtpReply>> = {
-  reject: { code: 550, enhanced: "5.7.1", text: "Message rejected by policy" },
-  tempfail: { code: 451, enhanced: "4.7.1", text: "Message temporarily deferred, try again later" },
+  reject: reply("rejected"),
+  tempfail: reply("deferred"),
 };
 
 /** The reply for a reject or tempfail, carrying the message's reference id. */

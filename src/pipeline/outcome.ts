@@ -5,10 +5,11 @@ import { replyFor } from "./actions.ts";
 import type { DataResult, Disposition, OutcomeGroup } from "./session.ts";
 import type { SmtpReply } from "./types.ts";
 import type { Verdict } from "./verdict.ts";
+import { reply } from "../message/replies.ts";
 
 export function buildOutcome(verdicts: Verdict[], ref: string): Omit<DataResult, "verdicts"> {
   if (verdicts.length === 0) {
-    return { reply: { code: 554, enhanced: "5.5.1", text: `No valid recipients [ref ${ref}]` }, groups: [] };
+    return { reply: reply("noValidRecipients", { ref }), groups: [] };
   }
   // Any tempfail defers the whole message: nothing is delivered yet, so a retry loses nothing.
   const temp = verdicts.find((v) => v.action.type === "tempfail");

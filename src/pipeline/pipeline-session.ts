@@ -32,6 +32,7 @@ import type {
 } from "./types.ts";
 import { decide, type RecipientState, type ScoredSymbol } from "./verdict.ts";
 import type { TraceEntry } from "./trace.ts";
+import { reply } from "../message/replies.ts";
 
 export interface PipelineDeps {
   filters: readonly Filter[];
@@ -206,7 +207,7 @@ export class PipelineSession implements Session {
 
   async rcpt(address: string, params: Record<string, string | true>): Promise<StageReply> {
     const tx = this.tx;
-    if (!tx) return { ok: false, reply: { code: 503, enhanced: "5.5.1", text: "Error: need MAIL command" } };
+    if (!tx) return { ok: false, reply: reply("badSequence", { text: "Error: need MAIL command" }) };
     let policy: RecipientPolicy;
     try {
       policy = await this.deps.resolver.forRecipient(address);

@@ -1,6 +1,7 @@
 // Runs one filter call with its timeout. A throw or a timeout becomes a result (an error
 // symbol plus the policy's on_error action) — a filter can never crash the process.
 import type { Action, Filter, FilterContext, FilterResult } from "./types.ts";
+import { reply } from "../message/replies.ts";
 
 export class FilterTimeoutError extends Error {
   constructor(filter: string, ms: number) {
@@ -49,13 +50,13 @@ export function onErrorAction(onError: "tempfail" | "accept" | "reject", filter:
   if (onError === "reject") {
     return {
       type: "reject",
-      reply: { code: 550, enhanced: "5.7.1", text: "Message rejected" },
+      reply: reply("filterRejected"),
       reason: `${filter} failed`,
     };
   }
   return {
     type: "tempfail",
-    reply: { code: 451, enhanced: "4.7.1", text: "Temporary filtering failure, try again later" },
+    reply: reply("filterFailed"),
     reason: `${filter} failed`,
   };
 }

@@ -5,6 +5,7 @@ import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { DeliveryRequest, DeliveryResult, NextHop } from "./types.ts";
 import { allFailed } from "./types.ts";
 import type { SmtpReply } from "../../message/types.ts";
+import { reply } from "../../message/replies.ts";
 
 export interface SmtpHopOptions {
   host: string;
@@ -27,7 +28,7 @@ function replyFromText(text: string | undefined, fallback: SmtpReply): SmtpReply
   return { code: Number(m[1]), enhanced: m[2] ?? `${m[1]![0]}.0.0`, text: m[3]!.trim() };
 }
 
-const DOWN: SmtpReply = { code: 451, enhanced: "4.4.1", text: "Next hop not reachable, try again later" };
+const DOWN: SmtpReply = reply("nextHopDown");
 
 const MAX_IDLE = 32;
 const IDLE_MS = 10_000;

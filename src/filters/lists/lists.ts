@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Filter, FilterResult, RecipientResult } from "../../pipeline/types.ts";
 import { parseFilterOptions } from "../options.ts";
 import { firstMatch } from "./match.ts";
+import { reply } from "../../message/replies.ts";
 
 const Options = z.object({}).strict();
 
@@ -39,7 +40,7 @@ export const listsFilter: Filter = {
           blacklistAction === "reject"
             ? {
                 type: "reject",
-                reply: { code: 550, enhanced: "5.7.1", text: "Sender is blocked by the recipient" },
+                reply: reply("senderBlocked"),
                 reason: `blacklisted (${black})`,
               }
             : { type: "quarantine", reason: `blacklisted (${black})` };

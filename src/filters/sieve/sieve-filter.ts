@@ -16,6 +16,7 @@ import { loadScript, notifyAllowed, scriptTemplates, type ScriptSettings } from 
 import { readMessage, sieveEnvironment, type MessageNeeds } from "./environment.ts";
 import { renderEnotify } from "./enotify.ts";
 import type { CompiledScript } from "../../sieve/index.ts";
+import { reply } from "../../message/replies.ts";
 
 const Options = z
   .object({
@@ -87,7 +88,7 @@ function mapAction(a: SieveAction, script: string): Action | null {
     case "ereject":
       return {
         type: "reject",
-        reply: { code: 550, enhanced: "5.7.1", text: a.reason },
+        reply: reply("rejected", { text: a.reason }),
         reason: `sieve ${script}`,
       };
     case "hold":

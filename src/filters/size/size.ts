@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { Filter, FilterResult } from "../../pipeline/types.ts";
 import { parseFilterOptions } from "../options.ts";
+import { reply } from "../../message/replies.ts";
 
 const Options = z.object({ max_bytes: z.number().int().positive().default(52_428_800) }).strict();
 
@@ -12,7 +13,7 @@ function tooBig(size: number, max: number): FilterResult {
     symbols: [{ name: "MESSAGE_TOO_BIG", score: 0, detail: `${size} > ${max}` }],
     action: {
       type: "reject",
-      reply: { code: 552, enhanced: "5.3.4", text: `Message size exceeds fixed limit of ${max} bytes` },
+      reply: reply("messageTooLarge", { text: `Message size exceeds fixed limit of ${max} bytes` }),
       reason: "message too big",
     },
   };

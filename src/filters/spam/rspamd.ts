@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Action, Filter } from "../../pipeline/types.ts";
 import { parseFilterOptions } from "../options.ts";
 import { rspamdCheck } from "./rspamd-client.ts";
+import { reply } from "../../message/replies.ts";
 
 const Options = z
   .object({
@@ -23,14 +24,14 @@ function mapAction(action: string): Action | undefined {
   if (action === "reject") {
     return {
       type: "reject",
-      reply: { code: 550, enhanced: "5.7.1", text: "Message rejected as spam" },
+      reply: reply("spamRejected"),
       reason: "rspamd: reject",
     };
   }
   if (action === "soft reject") {
     return {
       type: "tempfail",
-      reply: { code: 451, enhanced: "4.7.1", text: "Try again later" },
+      reply: reply("spamEngineDeferred"),
       reason: "rspamd: soft reject",
     };
   }

@@ -8,6 +8,7 @@ import { ClamdUnavailableError } from "./errors.ts";
 import { inspectAttachments, judgeAttachments, type AttachmentFacts } from "./attachments.ts";
 import { parseVirusOptions, type VirusOptions } from "./options.ts";
 import { virusMetrics, type VirusMetrics } from "./metrics.ts";
+import { reply } from "../../message/replies.ts";
 
 export const SCAN_HEADER = "X-Sluice-Virus-Scan";
 
@@ -115,7 +116,7 @@ export function recipientResult(
         o.action === "reject"
           ? {
               type: "reject",
-              reply: { code: 554, enhanced: "5.7.1", text: o.compiled.rejectText.render({ virus }) },
+              reply: reply("virusRejected", { text: o.compiled.rejectText.render({ virus }) }),
               reason: `virus ${virus}`,
             }
           : { type: "quarantine", reason: `virus ${virus}` },
@@ -128,7 +129,7 @@ export function recipientResult(
       else
         strongest({
           type: "tempfail",
-          reply: { code: 451, enhanced: "4.7.1", text: "Virus scanner unavailable, try again later" },
+          reply: reply("scannerUnavailable"),
           reason: "virus scanner unavailable",
         });
       break;
@@ -144,7 +145,7 @@ export function recipientResult(
       if (o.on_oversize === "tempfail") {
         strongest({
           type: "tempfail",
-          reply: { code: 452, enhanced: "4.3.4", text: "Message too large to scan" },
+          reply: reply("tooLargeToScan"),
           reason: "too large to scan",
         });
       }
