@@ -291,3 +291,47 @@ foreverypart {
     expect(runSieve(compileSieve(src("")), fakeEnv(ATTACHMENT, { mime: tree() })).actions).toEqual([]);
   });
 });
+
+describe("header :mime facts from Pigeonhole's test suite", () => {
+  const msg = [
+    "From: stephan@example.org",
+    "To: nico@frop.example.com",
+    "Subject:         Help",
+    "X-A:     Text",
+    "X-B: Text   ",
+    "X-Caffeine: C8H10N4O2",
+    "Comments:",
+    "X-Multiline: This is a multi-line",
+    " header body, which should be",
+    " unfolded correctly.",
+    "",
+    "Text",
+    "",
+  ].join("\r\n");
+  const yes = (test: string) =>
+    run(`require ["mime", "foreverypart"]; foreverypart { if ${test} { discard; } }`, msg).actions.length ===
+    1;
+
+  it("strips leading and trailing white space and unfolds", () => {
+    expect(yes('header :mime :anychild :is "x-a" "Text"')).toBe(true);
+    expect(yes('header :mime :anychild :is "x-b" "Text"')).toBe(true);
+    expect(yes('header :mime :anychild :is "subject" "Help"')).toBe(true);
+    expect(
+      yes(
+        'header :mime :anychild :is "x-multiline" "This is a multi-line header body, which should be unfolded correctly."',
+      ),
+    ).toBe(true);
+  });
+
+  it("matches the empty key the way the header test does", () => {
+    expect(yes('header :mime :anychild :is "X-Caffeine" ""')).toBe(false);
+    expect(yes('header :mime :anychild :contains "X-Caffeine" ""')).toBe(true);
+    expect(yes('header :mime :anychild :is "comments" ""')).toBe(true);
+    expect(yes('header :mime :anychild :contains "X-Nonsense" ""')).toBe(false);
+  });
+
+  it("never matches an invalid header name", () => {
+    expect(yes('header :mime :anychild :contains "subject:" ""')).toBe(false);
+    expect(yes('header :mime :anychild :contains "to!" ""')).toBe(false);
+  });
+});

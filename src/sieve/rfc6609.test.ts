@@ -165,3 +165,45 @@ include ${once} "count"; include ${once} "count"; fileinto "\${n}";`;
     expect(() => compileSieve('require ["variables", "include"]; set "global.x" "1";')).not.toThrow();
   });
 });
+
+describe("include facts from Pigeonhole's test suite", () => {
+  it("several scripts build one global value in order", () => {
+    const main = `require ["include", "variables", "fileinto"];
+global ["value1", "value2"];
+global ["value3", "value4"];
+global "result";
+set "value1" "Works";
+set "value2" "fine.";
+set "value3" "Yeah";
+set "value4" "it does.";
+include "variables-included1";
+include "variables-included2";
+fileinto "\${result}";`;
+    const inc = scripts({
+      "variables-included1":
+        'require ["include", "variables"]; global ["value1", "value2", "result"]; set "result" "${value1} ${value2}";',
+      "variables-included2":
+        'require ["include", "variables"]; global ["value3", "value4", "result"]; set "result" "${result} ${value3} ${value4}";',
+    });
+    expect(run(main, inc).actions).toEqual([
+      { type: "fileinto", folder: "Works fine. Yeah it does.", copy: false },
+    ]);
+  });
+
+  it("a script included twice from different places is compiled once and runs twice", () => {
+    const inc = scripts({
+      a: 'require ["include"]; include "twice";',
+      twice: 'require ["include", "variables"]; global "n"; set "n" "${n}+";',
+    });
+    const script = compileSieve(
+      'require ["include", "variables", "fileinto"]; global "n"; include "a"; include "twice"; fileinto "${n}";',
+      {
+        include: inc,
+      },
+    );
+    expect(script.units.size).toBe(2);
+    expect(runSieve(script, fakeEnv(message("x"))).actions).toEqual([
+      { type: "fileinto", folder: "++", copy: false },
+    ]);
+  });
+});
