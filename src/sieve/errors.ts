@@ -72,7 +72,8 @@ export type SieveLimitName =
   | "maxRegexInputLength"
   | "maxMillis"
   | "maxLoopDepth"
-  | "maxIncludeDepth";
+  | "maxIncludeDepth"
+  | "maxNotifications";
 
 /** A configured hard limit was exceeded; evaluation stopped cleanly. */
 export class SieveLimitError extends SieveRuntimeError {

@@ -30,6 +30,8 @@ export interface SieveLimits {
   maxIncludeDepth: number;
   /** Distinct scripts one compile may include (Pigeonhole: 255). */
   maxIncludedScripts: number;
+  /** enotify notifications one run may produce (Pigeonhole's sieve_notify_max_notifications: 10). */
+  maxNotifications: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<SieveLimits> = Object.freeze({
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: Readonly<SieveLimits> = Object.freeze({
   maxLoopDepth: 4,
   maxIncludeDepth: 10,
   maxIncludedScripts: 255,
+  maxNotifications: 10,
 });
 
 export function resolveLimits(partial?: Partial<SieveLimits>): SieveLimits {

@@ -129,6 +129,26 @@ notify "mailto:\${to}"; if valid_notify_method "mailto:\${to}" { discard; }`;
     expect(yes('notify_method_capability "xmpp:a@example.org" "online" "maybe"')).toBe(false);
   });
 
+  it("Pigeonhole's facts: :encodeurl output, invalid URIs, the per-run limit of 10 notifications", () => {
+    const enc = run(
+      'require ["enotify", "variables", "editheader"]; set :encodeurl "u" "\\\\frop\\\\&fruts/^@"; addheader "X-U" "${u}";',
+    );
+    expect(enc.headerEdits).toEqual([
+      { op: "add", name: "X-U", value: "%5Cfrop%5C%26fruts%2F%5E%40", last: false },
+    ]);
+    const valid = (uri: string) =>
+      run(`require "enotify"; if valid_notify_method "${uri}" { discard; }`).actions.length === 1;
+    expect(valid("mailto:stephan@rename-it.nl?header:=frop")).toBe(false);
+    expect(valid("mailto:stephan%23rename-it.nl")).toBe(false);
+    expect(valid("mailto:stephan@rename-it.nl?to=nico%23vestingbar.nl")).toBe(false);
+    expect(valid("mailto:stephan@rename-it.nl")).toBe(true);
+    const many = (n: number) =>
+      'require "enotify"; ' +
+      Array.from({ length: n }, (_, i) => `notify "mailto:u${i}@example.org";`).join(" ");
+    expect(run(many(10)).actions).toHaveLength(10);
+    expect(() => run(many(11))).toThrow(/maxNotifications/);
+  });
+
   it("sends the same notification once", () => {
     const src = 'require "enotify"; notify "mailto:a@example.org"; notify "mailto:a@example.org";';
     expect(run(src).actions).toHaveLength(1);

@@ -90,6 +90,13 @@ function runNotify(node: Parameters<Extension["commands"][0]["run"]>[0], rt: Run
     body: checked.ok.body,
   };
   if (checked.refused.length > 0) action.refused = checked.refused;
+  const sent = rt.actions.filter((a) => a.type === "enotify").length;
+  if (
+    sent >= rt.limits.maxNotifications &&
+    !rt.actions.some((a) => a.type === "enotify" && a.method === uri)
+  ) {
+    throw rt.limitError(node.pos, "maxNotifications", "too many notify actions");
+  }
   rt.addAction(node.pos, action);
 }
 
