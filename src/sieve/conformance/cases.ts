@@ -79,6 +79,12 @@ export const CASES: ConformanceCase[] = [
   },
   { name: "addheader line break", script: 'require "editheader"; addheader "X-A" "a\nb";', expect: "accept" },
   { name: "addheader empty value", script: 'require "editheader"; addheader "X-A" "";', expect: "accept" },
+  {
+    name: "addheader long name",
+    script: `require "editheader"; addheader "X-${big(3000)}" "x";`,
+    expect: "accept",
+  },
+  { name: "addheader empty name", script: 'require "editheader"; addheader "" "x";', expect: "accept" },
   { name: "addheader bad name", script: 'require "editheader"; addheader "X A" "x";', expect: "refuse" },
   { name: "addheader Received", script: 'require "editheader"; addheader "Received" "x";', expect: "accept" },
   {
