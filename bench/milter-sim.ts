@@ -62,7 +62,7 @@ function macroValue(name: string, n: number): string | null {
 export interface SimResult {
   messages: number;
   seconds: number;
-  /** Replies other than CONTINUE at end of message (should be none). */
+  /** Messages not accepted at end of message (should be none). */
   refused: number;
 }
 
@@ -242,5 +242,6 @@ async function transaction(c: Conn, id: number, body: Buffer): Promise<boolean> 
   c.send(Cmd.ABORT);
   c.send(Cmd.ABORT);
   c.send(Cmd.QUIT);
-  return final === Rep.CONTINUE;
+  // Rspamd answers ACCEPT where Sluice answers CONTINUE: both deliver.
+  return final === Rep.CONTINUE || final === Rep.ACCEPT;
 }

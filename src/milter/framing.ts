@@ -1,5 +1,6 @@
 // Splits the MTA's byte stream into milter packets (uint32 length, command byte, data).
 // Bounded: holds at most one incomplete packet, never allocates on a declared length alone.
+// Packets are views into the bytes read (no copy), except one that arrived in several reads.
 // Does not interpret commands; see commands.ts.
 import { MAX_DATA_DEFAULT } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
@@ -53,8 +54,9 @@ export class FrameReader {
       pos += 4 + len;
     }
     if (pos < buf.length) {
-      // Copy the remainder so the socket's (possibly large) chunk can be released.
-      const rest = Buffer.from(buf.subarray(pos));
+      // No copy: the rest is joined with the next bytes once its packet is complete anyway, and
+      // until then it keeps at most one socket read alive (bounded by the packet size limit).
+      const rest = buf.subarray(pos);
       this.pending.push(rest);
       this.pendingLen = rest.length;
     }
