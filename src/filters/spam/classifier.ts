@@ -1,13 +1,16 @@
 // The built-in spam classifier as a pipeline filter: tokenizes the shared MIME view and the
-// earlier filters' symbols, scores with the shared model, and returns BAYES_SPAM / BAYES_HAM.
-// It never edits the message and never learns here (learning is train.ts / learner.ts).
+// earlier filters' symbols, scores with the shared model, and returns BAYES_SPAM / BAYES_HAM /
+// BAYES_UNSURE (a continuous score, proportional to the calibrated log-odds) plus the named
+// signals (signals.ts). It never edits the message and never learns here (lessons.ts does).
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { Filter, FilterResult } from "../../pipeline/types.ts";
+import type { Filter, FilterResult, SymbolHit } from "../../pipeline/types.ts";
 import { parseFilterOptions } from "../options.ts";
 import { FeatureSet } from "./features.ts";
 import { inputFromTransaction } from "./message-input.ts";
 import { ModelCache } from "./model-cache.ts";
+import type { Score } from "./model.ts";
+import { SIGNAL_SCORES, type Signal } from "./signals.ts";
 import { tokenize } from "./tokenizer.ts";
 
 export const DEFAULT_MODEL_PATH = fileURLToPath(
@@ -20,40 +23,48 @@ const Options = z
     model: z.string().min(1).default(DEFAULT_MODEL_PATH),
     /** Characters of decoded text tokenized; 0 = what the model was trained with. */
     max_chars: z.number().int().min(0).default(0),
-    /** BAYES_SPAM from this probability on; its score grows to spam_score at spam_full. */
-    spam_probability: z.number().gt(0.5).lt(1).default(0.9),
-    spam_full: z.number().gt(0.5).lt(1).default(0.999),
-    spam_score: z.number().default(12),
-    /** BAYES_HAM at or below this probability, down to ham_score at ham_full. */
-    ham_probability: z.number().gt(0).lt(0.5).default(0.1),
-    ham_full: z.number().gt(0).lt(0.5).default(0.001),
-    ham_score: z.number().default(-3),
+    /**
+     * Score per unit of calibrated log-odds (natural log) above 0, and below 0. With the default
+     * thresholds (tag 5, quarantine 10, reject 20) the classifier alone tags from p = 0.73,
+     * quarantines from p = 0.88 and rejects from p = 0.98. Ham evidence counts less: words are
+     * cheap to add to spam, so they must not cancel a virus, a failed DMARC or a blacklist.
+     */
+    spam_scale: z.number().min(0).default(5),
+    ham_scale: z.number().min(0).default(1),
+    /** The score never goes beyond ±max_score (far past any threshold: no plateau where one sits). */
+    max_score: z.number().positive().default(50),
+    /** Symbol name: BAYES_SPAM from this log-odds up, BAYES_HAM from ham_log_odds down, else BAYES_UNSURE. */
+    spam_log_odds: z.number().min(0).default(2),
+    ham_log_odds: z.number().max(0).default(-2),
+    /** Also return the named signals (HTML_HIDDEN_TEXT, URL_IP_HOST …) as scored symbols. */
+    signals: z.boolean().default(true),
   })
-  .strict()
-  .refine((o) => o.spam_full >= o.spam_probability && o.ham_full <= o.ham_probability, {
-    message: "spam_full must be >= spam_probability and ham_full <= ham_probability",
-  });
+  .strict();
 export type ClassifierOptions = z.infer<typeof Options>;
 
-const logit = (p: number) => Math.log(p / (1 - p));
-const round2 = (x: number) => Math.round(x * 100) / 100;
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-/** Probability to symbols: half the score at the threshold, all of it at the "full" probability. */
-export function symbolsFor(p: number, o: ClassifierOptions): NonNullable<FilterResult["symbols"]> {
-  const detail = `p=${p.toFixed(4)}`;
-  const clamp = (x: number) => Math.max(0, Math.min(1, x));
-  const lp = logit(Math.min(Math.max(p, 1e-9), 1 - 1e-9));
-  if (p >= o.spam_probability) {
-    const span = logit(o.spam_full) - logit(o.spam_probability);
-    const f = span > 0 ? clamp((lp - logit(o.spam_probability)) / span) : 1;
-    return [{ name: "BAYES_SPAM", score: round2(o.spam_score * (0.5 + 0.5 * f)), detail }];
-  }
-  if (p <= o.ham_probability) {
-    const span = logit(o.ham_probability) - logit(o.ham_full);
-    const f = span > 0 ? clamp((logit(o.ham_probability) - lp) / span) : 1;
-    return [{ name: "BAYES_HAM", score: round2(o.ham_score * (0.5 + 0.5 * f)), detail }];
-  }
-  return [{ name: "BAYES_UNSURE", score: 0, detail }];
+/** Signed, fixed-digit log-odds: ranks without ties where p would print 1.0000. */
+export function formatScore(s: Score): string {
+  const sign = s.logOdds >= 0 ? "+" : "";
+  return `log-odds=${sign}${s.logOdds.toFixed(6)} p=${s.p.toPrecision(8)} familiarity=${s.familiarity.toFixed(3)}`;
+}
+
+/** Calibrated log-odds to the classifier's symbol: continuous and monotonic up to ±max_score. */
+export function symbolsFor(s: Score, o: ClassifierOptions): SymbolHit[] {
+  const x = s.logOdds;
+  const raw = x >= 0 ? x * o.spam_scale : x * o.ham_scale;
+  const score = round4(Math.max(-o.max_score, Math.min(o.max_score, raw)));
+  const name = x >= o.spam_log_odds ? "BAYES_SPAM" : x <= o.ham_log_odds ? "BAYES_HAM" : "BAYES_UNSURE";
+  return [{ name, score, detail: formatScore(s) }];
+}
+
+export function signalSymbols(signals: readonly Signal[]): SymbolHit[] {
+  return signals.map((g) => ({
+    name: g.name,
+    score: SIGNAL_SCORES[g.name],
+    ...(g.detail !== undefined ? { detail: g.detail.slice(0, 120) } : {}),
+  }));
 }
 
 export function classifierFilter(cache = new ModelCache()): Filter {
@@ -66,7 +77,7 @@ export function classifierFilter(cache = new ModelCache()): Filter {
     priority: 60,
     enabledByDefault: true,
     parseOptions: (raw) => parseFilterOptions(Options, raw),
-    async check(ctx) {
+    async check(ctx): Promise<FilterResult> {
       const o = ctx.options as ClassifierOptions;
       if (!ctx.tx) return {};
       const model = await cache.get(o.model);
@@ -75,9 +86,9 @@ export function classifierFilter(cache = new ModelCache()): Filter {
       let fs = buffers.get(model.meta.bits);
       if (!fs) buffers.set(model.meta.bits, (fs = new FeatureSet(model.meta.bits)));
       fs.reset();
-      tokenize(input, { maxChars: o.max_chars || model.meta.maxChars }, fs);
-      const p = model.probability(fs.indices, fs.count);
-      return { symbols: symbolsFor(p, o) };
+      const t = tokenize(input, { maxChars: o.max_chars || model.meta.maxChars }, fs);
+      const score = model.score(fs, t.contentCount);
+      return { symbols: [...symbolsFor(score, o), ...(o.signals ? signalSymbols(t.signals) : [])] };
     },
   };
 }

@@ -30,8 +30,20 @@ const SECOND_LEVEL = new Set([
   "police",
 ]);
 
+/** A bounded memo: the same hosts recur in every message of a campaign or newsletter. */
+const memo = new Map<string, string>();
+
 /** example.co.jp for www.mail.example.co.jp; the host itself for IP literals. */
 export function registrableDomain(host: string): string {
+  let d = memo.get(host);
+  if (d === undefined) {
+    if (memo.size > 50_000) memo.clear();
+    memo.set(host, (d = computeRegistrable(host)));
+  }
+  return d;
+}
+
+function computeRegistrable(host: string): string {
   const h = host.toLowerCase().replace(/\.$/, "");
   if (/^\d+\.\d+\.\d+\.\d+$/.test(h) || h.includes(":")) return h;
   const labels = h.split(".");

@@ -1,9 +1,13 @@
-// The SpamAssassin public corpus split (TRAIN/TEST by MD5 of the JSON text) and the metrics
-// every engine is compared on. Used by the model build script and the benchmark, not at run time.
+// The SpamAssassin public corpus split (TRAIN/TEST by MD5 of the JSON text), the second-site
+// evaluation set, and the metrics every engine is compared on. Used by the model build script
+// and the benchmark, not at run time.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { stripMboxFrom } from "./message-input.ts";
 
 export interface CorpusMessage {
@@ -82,4 +86,53 @@ export function recallAtFpr(items: readonly Scored[], fpr: number): number {
   const allowed = Math.floor(fpr * ham.length + 1e-9);
   const threshold = ham[allowed] ?? -Infinity;
   return spam.filter((s) => s > threshold).length / spam.length;
+}
+
+/** One labelled message of another site (evaluation only: never trained into the shipped model). */
+export interface SiteMessage {
+  id: string;
+  spam: boolean;
+  path: string;
+}
+
+/** The second-site set: ../shared/testdata/csdmc2010 (see its SOURCE.txt), unpacked once per call. */
+export const SECOND_SITE_ARCHIVE = fileURLToPath(
+  new URL("../../../../shared/testdata/csdmc2010/csdmc2010-not-sa.tar.gz", import.meta.url),
+);
+
+/** Unpacks a `labels.tsv` + .eml archive (tar.gz) into a temporary directory and lists it. */
+export function loadSite(archive = SECOND_SITE_ARCHIVE): SiteMessage[] {
+  if (!existsSync(archive)) throw new Error(`${archive}: no such file (the second-site set)`);
+  const dir = mkdtempSync(join(tmpdir(), "sluice-site-"));
+  execFileSync("tar", ["-xzf", archive, "-C", dir]);
+  const labels = readdirSync(dir, { recursive: true, encoding: "utf8" }).find((f) =>
+    f.endsWith("labels.tsv"),
+  );
+  if (!labels) throw new Error(`${archive}: no labels.tsv`);
+  const base = join(dir, dirname(labels));
+  return readFileSync(join(dir, labels), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [file, label] = line.split("\t");
+      return { id: file!, spam: label === "spam", path: join(base, file!) };
+    });
+}
+
+/** False positive rate and recall of a threshold (score >= threshold flags spam). */
+export function rates(items: readonly Scored[], threshold: number): { fpr: number; recall: number } {
+  let fp = 0;
+  let ham = 0;
+  let tp = 0;
+  let spam = 0;
+  for (const x of items) {
+    if (x.spam) {
+      spam++;
+      if (x.score >= threshold) tp++;
+    } else {
+      ham++;
+      if (x.score >= threshold) fp++;
+    }
+  }
+  return { fpr: ham ? fp / ham : 0, recall: spam ? tp / spam : 0 };
 }

@@ -1,13 +1,14 @@
 // Spam feedback (filters/spam/feedback.ts) unit tests: one lesson moves its message's log-odds by
-// at most MAX_LOGIT_CHANGE without touching the bias, and unauthenticated actors are refused.
+// at most MAX_LOGIT_CHANGE (lesson.ts), and unauthenticated actors are refused.
 // (Dedup, per-user caps and the shipped-model guard: test/integration/quarantine-learn.test.ts.)
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FeatureSet } from "./features.ts";
-import { MAX_LOGIT_CHANGE, SpamFeedback } from "./feedback.ts";
-import { DEFAULT_LEARN, learn, type Example } from "./learner.ts";
+import { SpamFeedback } from "./feedback.ts";
+import { MAX_LOGIT_CHANGE } from "./lesson.ts";
+import { DEFAULT_LEARN, emptyModel, learn, type Example } from "./learner.ts";
 import { inputFromBytes } from "./message-input.ts";
 import { SpamModel } from "./model.ts";
 import { tokenize } from "./tokenizer.ts";
@@ -24,22 +25,18 @@ async function features(model: SpamModel, raw: Buffer): Promise<Uint32Array> {
 
 /** A small model trained on a few messages, saved to a fresh directory. */
 async function smallModel(): Promise<string> {
-  const base = new SpamModel({
-    format: 1,
-    tokenizer: 2,
-    bits: 16,
-    bias: 0,
-    maxChars: 2000,
-    trained: { spam: 0, ham: 0, epochs: 0, learningRate: 0, seed: 0 },
-    source: "test",
-  });
+  const base = emptyModel({ bits: 16, maxChars: 2000, source: "test" });
   const ex: Example[] = [];
   for (const [s, spam] of [
     [msg("cheap pills", "buy cheap pills now"), true],
     [msg("meeting", "notes from the meeting"), false],
   ] as const)
     ex.push({ indices: await features(base, s), spam });
-  const model = learn(ex, { ...DEFAULT_LEARN, bits: 16, maxChars: 2000, epochs: 1, learningRate: 0.5 }, base);
+  const model = learn(
+    ex,
+    { ...DEFAULT_LEARN, bits: 16, maxChars: 2000, epochs: 1, learningRate: 0.5, ensemble: 1 },
+    base,
+  );
   const path = join(mkdtempSync(join(tmpdir(), "spam-fb-")), "model.gz");
   await model.save(path);
   return path;
@@ -48,7 +45,7 @@ async function smallModel(): Promise<string> {
 const NEWSLETTER = msg("Quarterly gardening digest", "tulip bulbs compost mulch pruning roses");
 
 describe("SpamFeedback", () => {
-  it("caps the change one lesson makes and never moves the bias", async () => {
+  it("caps the change one lesson makes", async () => {
     const path = await smallModel();
     const before = await SpamModel.load(path);
     const x = await features(before, NEWSLETTER);
@@ -60,7 +57,6 @@ describe("SpamFeedback", () => {
     const dz = after.logit(x, x.length) - z0;
     expect(dz).toBeGreaterThan(0);
     expect(dz).toBeLessThanOrEqual(MAX_LOGIT_CHANGE + 1e-4);
-    expect(after.bias).toBe(before.bias);
     // A huge-error lesson is still capped (the message is confidently ham to this model).
     const ham = msg("meeting", "notes from the meeting");
     const y = await features(after, ham);

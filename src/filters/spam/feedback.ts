@@ -3,9 +3,10 @@
 // it up by mtime). Bounded: deduplicated by message hash and label, at most `perUserPerDay`
 // lessons per user, a ledger of at most `ledgerMax` entries. Never touches the shipped default.
 import { createHash } from "node:crypto";
-import { readFile, realpath, rename, writeFile } from "node:fs/promises";
+import { readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { DEFAULT_MODEL_PATH } from "./classifier.ts";
 import { FeatureSet } from "./features.ts";
+import { applyLesson, lessonFeatures } from "./lesson.ts";
 import { inputFromBytes } from "./message-input.ts";
 import { SpamModel } from "./model.ts";
 import { tokenize } from "./tokenizer.ts";
@@ -14,10 +15,6 @@ export type FeedbackOutcome = "learned" | "duplicate" | "capped" | "default-mode
 
 /** The actor must be who the caller authenticated; these never count as one. */
 const ANONYMOUS = new Set(["", "anonymous", "unauthenticated", "nobody", "guest"]);
-
-/** Poisoning bound: one lesson moves its own message's log-odds by at most this; the bias never moves. */
-export const MAX_LOGIT_CHANGE = 2;
-const LESSON_RATE = 4;
 
 interface LedgerEntry {
   hash: string;
@@ -36,6 +33,8 @@ export class SpamFeedback {
   private readonly ledgerMax: number;
   /** One writer per model file at a time. */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** The model last written per file, reused while the file is unchanged (no reload per lesson). */
+  private readonly models = new Map<string, { mtimeMs: number; model: SpamModel }>();
 
   constructor(opts: FeedbackOptions = {}) {
     this.perUserPerDay = opts.perUserPerDay ?? 50;
@@ -75,32 +74,19 @@ export class SpamFeedback {
     const dayAgo = Date.now() - 86_400_000;
     const who = user.toLowerCase();
     if (ledger.filter((e) => e.user === who && e.at > dayAgo).length >= this.perUserPerDay) return "capped";
-    const model = await SpamModel.load(modelPath);
+    const mtimeMs = (await stat(modelPath).catch(() => null))?.mtimeMs ?? -1;
+    const cached = this.models.get(modelPath);
+    const model = cached && cached.mtimeMs === mtimeMs ? cached.model : await SpamModel.load(modelPath);
     const fs = new FeatureSet(model.meta.bits);
     fs.reset();
-    tokenize(await inputFromBytes(message), { maxChars: model.meta.maxChars }, fs);
-    applyLesson(model, fs.indices, fs.count, label === "spam" ? 1 : -1);
-    await model.save(modelPath);
+    const t = tokenize(await inputFromBytes(message), { maxChars: model.meta.maxChars }, fs);
+    applyLesson(model, lessonFeatures(fs, t.contentCount), label);
+    await model.save(modelPath, 1);
+    this.models.set(modelPath, { mtimeMs: (await stat(modelPath)).mtimeMs, model });
     ledger.push({ hash, label, user: who, at: Date.now() });
     const tmp = `${ledgerPath}.tmp`;
     await writeFile(tmp, JSON.stringify(ledger.slice(-this.ledgerMax)));
     await rename(tmp, ledgerPath);
     return "learned";
   }
-}
-
-/**
- * One capped gradient step toward `sign` (+1 spam, -1 ham) on binary, L2-normalised features:
- * every feature of the message moves by the same amount, so its log-odds move by at most
- * MAX_LOGIT_CHANGE (the logistic error times LESSON_RATE); other messages move less.
- */
-export function applyLesson(model: SpamModel, indices: Uint32Array, count: number, sign: 1 | -1): number {
-  if (count === 0) return 0;
-  const p = model.probability(indices, count);
-  const err = sign === 1 ? 1 - p : -p;
-  const delta = Math.max(-MAX_LOGIT_CHANGE, Math.min(MAX_LOGIT_CHANGE, err * LESSON_RATE));
-  const step = delta / Math.sqrt(count);
-  const w = model.weights;
-  for (let i = 0; i < count; i++) w[indices[i]!]! += step;
-  return delta;
 }

@@ -12,7 +12,7 @@ import { spamFilters } from "./index.ts";
 const CONFIG = `
 store: "sqlite::memory:"
 policy:
-  thresholds: { tag: 5, quarantine: 10, reject: 30 }
+  thresholds: { tag: 5, quarantine: 10, reject: null }
 tenants:
   - id: example
     domains: [example.com]

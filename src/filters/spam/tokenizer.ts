@@ -1,44 +1,28 @@
 // Turns one message (decoded headers, decoded text, HTML, attachment list, earlier symbols)
 // into hashed features: words + orthogonal sparse bigrams, CJK character bigrams, header,
-// URL and MIME-shape tokens. Never reads headers that other hops' filters added (label leaks).
+// URL and MIME-shape tokens, and the named signals (signals.ts). Never reads headers written
+// by other filters or by the receiving mailbox (upstream-headers.ts), nor Received trace
+// fields (they describe the collecting site, not the sender), so a model travels.
 import { addressDomain, isIpLiteral, registrableDomain } from "./domains.ts";
 import type { FeatureSet } from "./features.ts";
 import { fmix, fnvPrefix, fnvStep, hashGram4 } from "./hash.ts";
+import type { TokenizerInput } from "./input.ts";
+import { analyze, displayName, type Analysis } from "./signals.ts";
+import { isUpstreamHeader, stripSubjectTags } from "./upstream-headers.ts";
+
+export type { TokenizerInput } from "./input.ts";
 
 /** Bump when tokens change: a model trained with another version must be rebuilt. */
-export const TOKENIZER_VERSION = 2;
-
-export interface TokenizerInput {
-  /** Header fields, unfolded and RFC 2047-decoded, in message order. */
-  headers: readonly { name: string; value: string }[];
-  /** Decoded plain text (for HTML-only mail: the text made from the HTML). */
-  text: string;
-  html: string | null;
-  attachments: readonly { filename: string | null; declaredType: string; detectedType: string | null }[];
-  /** Symbols of filters that ran before (SPF/DKIM/DMARC results …). */
-  earlier: readonly { name: string }[];
-}
+export const TOKENIZER_VERSION = 3;
 
 export interface TokenizerOptions {
   /** Characters of text (and of HTML) looked at; the rest is ignored. */
   maxChars: number;
 }
 
-/**
- * Headers that earlier hops' filters (or ours, on a previous pass) add: the sender side's
- * claims about spamminess or authentication. Learning them leaks labels.
- */
-const EXCLUDED_HEADER = new RegExp(
-  "^(x-spam|x-virus|x-sluice|x-rspamd|x-amavis|x-bogosity|x-dspam|x-crm114|x-quarantine|x-barracuda|" +
-    "x-ironport|x-proofpoint|x-mimecast|x-forefront-antispam|x-microsoft-antispam|x-ms-exchange-organization-scl|" +
-    "x-ham-report|x-spamd|x-policyd|x-greylist|x-antivirus|x-avast|x-clamav|x-scanned|x-filtered|" +
-    "authentication-results|arc-|received-spf|x-original-authentication-results|x-spf|x-dkim|x-mail-scanner|" +
-    "x-mailscanner|x-pm-spam|x-cmae|x-eset|x-sophos|x-trend|x-tm-as|x-symantec|x-brightmail|x-yahoo-newman)",
-  "i",
-);
-
+/** Header fields never tokenized: other filters' verdicts, the receiving side's, and trace fields. */
 export function isExcludedHeader(name: string): boolean {
-  return EXCLUDED_HEADER.test(name);
+  return isUpstreamHeader(name) || /^(received|x-received|return-path)$/i.test(name);
 }
 
 // Letters/digits that are not CJK make words; CJK runs are cut into character bigrams.
@@ -52,7 +36,6 @@ const SEP = 0;
 const CJK = 1;
 const START = 2;
 const INNER = 3;
-const URL_RE = /\b(?:https?|ftp):\/\/([^\s/?#"'<>\\:@]+@)?([^\s/?#"'<>\\:]+)/gi;
 const OSB_WINDOW = 4;
 const MAX_WORD = 40;
 /** Character 4-grams of the header section (names and values, as the TREC winners used on raw mail). */
@@ -93,20 +76,30 @@ function classAt(s: string, i: number, n: number): number {
 const isTrailing = (c: number) =>
   c === 0x2e || c === 0x5f || c === 0x25 || c === 0x27 || c === 0x2019 || c === 0x40 || c === 0x2d;
 
+export interface Tokenized extends Analysis {
+  /**
+   * Features of the message itself (out.count before the earlier filters' symbols were
+   * added): the model normalises by this, so symbols a model never saw do not dilute it.
+   */
+  contentCount: number;
+}
+
 /** Adds the features of one message to `out` (which the caller has reset). */
-export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: FeatureSet): void {
+export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: FeatureSet): Tokenized {
   headerFeatures(input.headers, out);
-  headerGrams(input.headers, out);
+  if (!process.env.NOGRAMS) headerGrams(input.headers, out);
   const text = input.text.length > opts.maxChars ? input.text.slice(0, opts.maxChars) : input.text;
   bodyTokens(text, "", out);
   const html = input.html === null ? null : input.html.slice(0, opts.maxChars);
-  urlFeatures(text, out);
-  if (html !== null) {
-    urlFeatures(html, out);
-    htmlFeatures(html, out);
-  }
-  shapeFeatures(input, text, html, out);
+  const a = analyze(input, text, html);
+  urlFeatures(a, out);
+  if (a.html) for (const tag of a.html.tags) if (INTERESTING_TAGS.has(tag)) out.add(`html:tag:${tag}`);
+  shapeFeatures(input, text, out);
+  if (!process.env.NOSIG) for (const s of a.signals) out.add(`sig:${s.name}`);
+  if (!process.env.NOSIG) for (const f of a.facts) out.add(`sig:${f}`);
+  const contentCount = out.count;
   for (const s of input.earlier) out.add(`sym:${s.name}`);
+  return { ...a, contentCount };
 }
 
 /** Character 4-grams over "name:value\n" of the headers used (excluded ones never). */
@@ -122,9 +115,11 @@ function headerGrams(headers: TokenizerInput["headers"], out: FeatureSet): void 
     c = d;
     left--;
   };
-  for (const { name, value } of headers) {
+  for (const h of headers) {
     if (left <= 0) break;
+    const name = h.name;
     if (isExcludedHeader(name)) continue;
+    const value = name.length === 7 && name.toLowerCase() === "subject" ? stripSubjectTags(h.value) : h.value;
     for (let i = 0; i < name.length && left > 0; i++) feed(LOWER[name.charCodeAt(i)]!);
     feed(0x3a);
     for (let i = 0; i < value.length && left > 0; i++) feed(value.charCodeAt(i));
@@ -199,7 +194,6 @@ export function bodyTokens(text: string, prefix: string, out: FeatureSet): void 
 }
 
 function headerFeatures(headers: TokenizerInput["headers"], out: FeatureSet): void {
-  let received = 0;
   let fromDomain: string | null = null;
   let replyDomain: string | null = null;
   for (const { name, value } of headers) {
@@ -209,7 +203,6 @@ function headerFeatures(headers: TokenizerInput["headers"], out: FeatureSet): vo
     switch (lower) {
       case "from":
       case "reply-to":
-      case "return-path":
       case "sender": {
         const d = addressDomain(value);
         if (lower === "from") fromDomain = d;
@@ -218,28 +211,21 @@ function headerFeatures(headers: TokenizerInput["headers"], out: FeatureSet): vo
           out.add(`${lower}:host:${d}`);
           out.add(`${lower}:dom:${registrableDomain(d)}`);
         } else out.add(`${lower}:nodomain`);
-        if (lower === "from") {
-          const display = value.replace(/<[^>]*>/g, " ").replace(/\S+@\S+/g, " ");
-          bodyTokens(display, "fromname:", out);
-        }
+        if (lower === "from") bodyTokens(displayName(value), "fromname:", out);
         break;
       }
-      case "subject":
-        bodyTokens(value, "subj:", out);
-        if (value.length > 0 && value === value.toUpperCase() && /\p{Lu}/u.test(value))
+      case "subject": {
+        const subject = stripSubjectTags(value);
+        bodyTokens(subject, "subj:", out);
+        if (subject.length > 0 && subject === subject.toUpperCase() && /\p{Lu}/u.test(subject))
           out.add("subj:ALLCAPS");
-        if (value.trim() === "") out.add("subj:empty");
+        if (subject.trim() === "") out.add("subj:empty");
         break;
+      }
       case "x-mailer":
       case "user-agent":
         bodyTokens(value, "mailer:", out);
         break;
-      case "received": {
-        received++;
-        const by = /\bfrom\s+\S+\s+\(([^)\s]*)\s*\[?([\d.]+)?/i.exec(value);
-        if (received <= 3 && by?.[1]) out.add(`rcvd:dom:${registrableDomain(by[1])}`);
-        break;
-      }
       case "content-type":
         out.add(`ct:${value.split(";")[0]!.trim().toLowerCase()}`);
         {
@@ -261,31 +247,29 @@ function headerFeatures(headers: TokenizerInput["headers"], out: FeatureSet): vo
         break;
     }
   }
-  out.add(`rcvd:hops:${Math.min(received, 12)}`);
   if (fromDomain && replyDomain && registrableDomain(fromDomain) !== registrableDomain(replyDomain)) {
     out.add("reply-to:differs");
   }
 }
 
-function urlFeatures(text: string, out: FeatureSet): void {
-  URL_RE.lastIndex = 0;
-  let n = 0;
-  for (let m = URL_RE.exec(text); m !== null && n < 200; m = URL_RE.exec(text), n++) {
-    const host = m[2]!.toLowerCase().replace(/\.$/, "");
-    if (m[1]) out.add("url:userinfo");
-    if (isIpLiteral(host)) {
+function urlFeatures(a: Analysis, out: FeatureSet): void {
+  for (const u of a.urls) {
+    if (u.userinfo) out.add("url:userinfo");
+    if (isIpLiteral(u.host)) {
       out.add("url:ip");
       continue;
     }
-    out.add(`url:host:${host}`);
-    const dom = registrableDomain(host);
+    out.add(`url:host:${u.host}`);
+    const dom = registrableDomain(u.host);
     out.add(`url:dom:${dom}`);
     out.add(`url:tld:${dom.slice(dom.lastIndexOf(".") + 1)}`);
   }
+  const n = a.urls.length;
   if (n > 0) out.add(`url:count:${n > 20 ? "many" : n > 5 ? "some" : "few"}`);
+  if (a.urlDomains > 0)
+    out.add(`url:domains:${a.urlDomains >= 8 ? "8+" : a.urlDomains >= 5 ? "5-7" : a.urlDomains}`);
 }
 
-const HTML_TAG_RE = /<([a-z][a-z0-9]*)\b([^>]*)>/gi;
 const INTERESTING_TAGS = new Set([
   "font",
   "img",
@@ -300,40 +284,14 @@ const INTERESTING_TAGS = new Set([
   "b",
 ]);
 
-function htmlFeatures(html: string, out: FeatureSet): void {
-  HTML_TAG_RE.lastIndex = 0;
-  let n = 0;
-  for (let m = HTML_TAG_RE.exec(html); m !== null && n < 2000; m = HTML_TAG_RE.exec(html), n++) {
-    const tag = m[1]!.toLowerCase();
-    if (INTERESTING_TAGS.has(tag)) out.add(`html:tag:${tag}`);
-    const attrs = m[2]!;
-    if (attrs.length === 0) continue;
-    if (/display\s*:\s*none|visibility\s*:\s*hidden/i.test(attrs)) out.add("html:hidden");
-    if (/\bcolor\s*=\s*"?#?(fff|ffffff|white)\b/i.test(attrs)) out.add("html:whitefont");
-    const size = /\bsize\s*=\s*"?([+-]?\d)/i.exec(attrs);
-    if (tag === "font" && size) out.add(`html:fontsize:${size[1]}`);
-  }
-}
-
-function shapeFeatures(input: TokenizerInput, text: string, html: string | null, out: FeatureSet): void {
-  const hasText = text.trim().length > 0;
-  const images = input.attachments.filter((a) => (a.detectedType ?? a.declaredType).startsWith("image/"));
-  const top = ctOf(input).toLowerCase();
-  if (html !== null) out.add(top.startsWith("text/html") ? "mime:html-only" : "mime:html-with-text");
-  if (html === null) out.add("mime:no-html");
-  if (!hasText && images.length > 0) out.add("mime:image-only");
-  if (!hasText && input.attachments.length === 0) out.add("mime:empty");
+function shapeFeatures(input: TokenizerInput, text: string, out: FeatureSet): void {
   out.add(`mime:attachments:${Math.min(input.attachments.length, 5)}`);
+  if (input.html === null) out.add("mime:no-html");
   for (const a of input.attachments) {
     out.add(`att:type:${(a.detectedType ?? a.declaredType).toLowerCase()}`);
-    if (a.detectedType && a.detectedType !== a.declaredType.toLowerCase()) out.add("att:type-mismatch");
     const ext = a.filename ? /\.([a-z0-9]{1,8})$/i.exec(a.filename)?.[1] : undefined;
     if (ext) out.add(`att:ext:${ext.toLowerCase()}`);
   }
   const len = text.length;
   out.add(`len:${len === 0 ? 0 : Math.min(Math.floor(Math.log2(len)), 20)}`);
-}
-
-function ctOf(input: TokenizerInput): string {
-  return input.headers.find((h) => h.name.toLowerCase() === "content-type")?.value ?? "";
 }
