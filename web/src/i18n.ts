@@ -95,6 +95,12 @@ const en = {
     "This page is not served over HTTPS: browsers drop the console's Secure session cookie. Use HTTPS (e.g. a TLS proxy) or localhost.",
   keyStored: "Key stored (sealed with this node's secret key); the signer uses it. Publish the DNS record.",
   accounts: "Console accounts",
+  tplVirus: "Virus notice",
+  tplDigest: "Quarantine digest (spam)",
+  tplHold: "Hold notice",
+  tplSieve: "Sieve notice",
+  tplAll: "Every notice of this tenant, rendered with sample data",
+  builtIn: "built in",
 };
 
 type Texts = typeof en;
@@ -190,6 +196,12 @@ const ja: Partial<Texts> = {
     "このページは HTTPS ではありません。セッション Cookie（Secure）が保存されないため、HTTPS（TLS プロキシなど）か localhost で開いてください。",
   keyStored: "鍵を保存しました（ノードの秘密鍵で暗号化）。署名に使われます。DNS レコードを公開してください。",
   accounts: "管理アカウント",
+  tplVirus: "ウイルス通知",
+  tplDigest: "隔離ダイジェスト（スパム）",
+  tplHold: "保留通知",
+  tplSieve: "Sieve 通知",
+  tplAll: "このテナントのすべての通知（サンプルデータで表示）",
+  builtIn: "組み込み",
 };
 
 export type TextKey = keyof Texts;

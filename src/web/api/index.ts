@@ -19,6 +19,7 @@ import { linkRoutes } from "./links.ts";
 import { messageRoutes } from "./messages.ts";
 import { collectOpenApi } from "./openapi.ts";
 import { quarantineRoutes } from "./quarantine.ts";
+import { templateRoutes } from "./templates.ts";
 import { toolRoutes } from "./tools.ts";
 import { userRoutes } from "./users.ts";
 
@@ -83,6 +84,7 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
   userRoutes(app, ctx);
   adminRoutes(app, ctx);
   toolRoutes(app, ctx);
+  templateRoutes(app, ctx);
   dashboardRoutes(app, ctx);
   linkRoutes(app, ctx);
   configRoutes(app, ctx);

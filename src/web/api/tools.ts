@@ -1,38 +1,17 @@
-// Authoring tools: Sieve syntax check, notification template preview (per tenant, en/ja,
-// virus notifications' variables filled with sample values) and DKIM keys for a tenant's
+// Authoring tools: Sieve syntax check (template preview: templates.ts) and DKIM keys for a tenant's
 // domains: generated into the store, sealed with the node's secret key, when the node has one
 // (the signer then uses it); else the PEM is handed out once. Never changes the configuration.
 import type { FastifyInstance } from "fastify";
 import { generateDkimKey, txtStrings } from "../../filters/auth/keygen.ts";
 import { createStoredKey, loadSecretKey } from "../../filters/auth/key-store.ts";
-import {
-  compileTemplate,
-  DEFAULT_TEMPLATES,
-  NOTIFY_KINDS,
-  NOTIFY_LANGUAGES,
-  NOTIFY_VARIABLES,
-  NotifyTemplateError,
-  type RawTemplates,
-} from "../../notify/index.ts";
 import { checkSieveSource, type SieveCheckOptions } from "../../filters/sieve/scripts.ts";
 import type { TenantConfig } from "../../config/schema.ts";
 import { assertTenant, requireRole, type Principal } from "../auth/principal.ts";
-import { badRequest, HttpProblem, notFound } from "../problem.ts";
+import { badRequest, notFound } from "../problem.ts";
 import type { ApiContext } from "./context.ts";
 import { obj, str } from "./schema.ts";
 
 const tenantParams = obj({ tenant: str({ maxLength: 64 }) }, ["tenant"]);
-
-export const SAMPLE_VARS: Record<string, string> = {
-  virus: "Eicar-Test-Signature",
-  subject: "Invoice 2024-001",
-  sender: "sender@remote.example",
-  recipient: "user@example.com",
-  date: "2025-01-06T10:00:00Z",
-  quarantine_id: "M8F3K2Q",
-  tenant: "example",
-  action: "quarantine",
-};
 
 export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const tenantOf = (p: Principal, id: string): TenantConfig => {
@@ -40,12 +19,6 @@ export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!t) throw notFound("no such tenant");
     assertTenant(p, t.id, "no such tenant");
     return t;
-  };
-  const configured = (t: TenantConfig): RawTemplates | undefined => {
-    type Opts = { notify?: { templates?: RawTemplates } } | undefined;
-    const own = t.policy?.filters?.virus?.options as Opts;
-    const global = ctx.runtime.config.policy.filters?.virus?.options as Opts;
-    return own?.notify?.templates ?? global?.notify?.templates;
   };
 
   app.post<{ Body: { script: string } }>(
@@ -67,78 +40,6 @@ export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...(tenant?.policy?.filters?.sieve?.options as Opts),
       };
       return checkSieveSource(req.body.script, options);
-    },
-  );
-
-  app.get<{ Params: { tenant: string } }>(
-    "/api/tenants/:tenant/templates",
-    {
-      schema: {
-        summary: "The tenant's notification templates (configured, else built-in)",
-        tags: ["templates"],
-        params: tenantParams,
-      },
-    },
-    async (req) => {
-      const t = tenantOf(requireRole(req, "operator", "tenant_admin"), req.params.tenant);
-      const raw = configured(t);
-      const templates: Record<
-        string,
-        Record<string, { subject: string; body: string; configured: boolean }>
-      > = {};
-      for (const kind of NOTIFY_KINDS) {
-        templates[kind] = {};
-        for (const lang of NOTIFY_LANGUAGES) {
-          const given = raw?.[kind]?.[lang];
-          const def = DEFAULT_TEMPLATES[kind][lang];
-          templates[kind][lang] = {
-            subject: given?.subject ?? def.subject,
-            body: given?.body ?? def.body,
-            configured: given !== undefined,
-          };
-        }
-      }
-      return {
-        tenant: t.id,
-        variables: NOTIFY_VARIABLES,
-        sample: { ...SAMPLE_VARS, tenant: t.id },
-        templates,
-      };
-    },
-  );
-
-  app.post<{
-    Params: { tenant: string };
-    Body: { subject: string; body: string; vars?: Record<string, string> };
-  }>(
-    "/api/tenants/:tenant/templates/preview",
-    {
-      schema: {
-        summary: "Render a template with sample values (422 with the position of a mistake)",
-        tags: ["templates"],
-        params: tenantParams,
-        body: obj(
-          {
-            subject: str({ maxLength: 900 }),
-            body: str({ maxLength: 20_000 }),
-            vars: { type: "object", additionalProperties: str({ maxLength: 1000 }) },
-          },
-          ["subject", "body"],
-        ),
-      },
-    },
-    async (req) => {
-      const t = tenantOf(requireRole(req, "operator", "tenant_admin"), req.params.tenant);
-      const vars = { ...SAMPLE_VARS, tenant: t.id, ...req.body.vars };
-      try {
-        const subject = compileTemplate(req.body.subject, NOTIFY_VARIABLES, "subject");
-        const body = compileTemplate(req.body.body, NOTIFY_VARIABLES, "body");
-        return { subject: subject.render(vars).replace(/[\r\n]+/g, " "), body: body.render(vars) };
-      } catch (err) {
-        if (err instanceof NotifyTemplateError)
-          throw new HttpProblem(422, "template error", err.message, { where: err.where });
-        throw err;
-      }
     },
   );
 

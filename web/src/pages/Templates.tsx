@@ -1,15 +1,31 @@
-// Notification templates of a tenant in Japanese and English with a live preview: every
-// edit is rendered by the server with sample values; mistakes show their position.
+// Notice templates of a tenant, every kind (virus, digest, hold, Sieve), in Japanese and English:
+// an editor with a live preview rendered by the server with the kind's sample values (mistakes
+// show their position), and every stored template rendered side by side in both languages.
 import { useEffect, useState } from "react";
 import { api, type Me } from "../api.ts";
-import { useT } from "../i18n.ts";
+import { useT, type TextKey } from "../i18n.ts";
 import { ErrorLine, useLoad } from "../util.tsx";
 
 type Pair = { subject: string; body: string; configured: boolean };
-interface Templates {
+type Rendered = { subject: string; body: string };
+interface Kind {
+  kind: string;
+  group: string;
+  where: string | null;
   variables: string[];
+  rendered: Record<string, Rendered>;
+}
+interface Templates {
+  kinds: Kind[];
   templates: Record<string, Record<string, Pair>>;
 }
+
+const GROUP: Record<string, TextKey> = {
+  virus: "tplVirus",
+  digest: "tplDigest",
+  hold: "tplHold",
+  sieve: "tplSieve",
+};
 
 export function TemplatesPage({ me }: { me: Me }) {
   const t = useT();
@@ -19,7 +35,7 @@ export function TemplatesPage({ me }: { me: Me }) {
   const [lang, setLang] = useState("ja");
   const [subject, setSubject] = useState("");
   const [body, setBody] = useState("");
-  const [out, setOut] = useState<{ subject: string; body: string } | null>(null);
+  const [out, setOut] = useState<Rendered | null>(null);
   const [error, setError] = useState<string | null>(null);
   const chosen = tenant || tenants.data?.tenants[0]?.id || "";
   const data = useLoad(
@@ -29,6 +45,7 @@ export function TemplatesPage({ me }: { me: Me }) {
         : Promise.resolve(null),
     [chosen],
   );
+  const current = data.data?.kinds.find((k) => k.kind === kind);
   useEffect(() => {
     const p = data.data?.templates[kind]?.[lang];
     if (p) {
@@ -39,16 +56,19 @@ export function TemplatesPage({ me }: { me: Me }) {
   useEffect(() => {
     if (!chosen) return;
     const timer = setTimeout(() => {
-      api<{ subject: string; body: string }>(
-        "POST",
-        `/api/tenants/${encodeURIComponent(chosen)}/templates/preview`,
-        { subject, body },
-      )
+      api<Rendered>("POST", `/api/tenants/${encodeURIComponent(chosen)}/templates/preview`, {
+        kind,
+        lang,
+        subject,
+        body,
+      })
         .then((r) => (setOut(r), setError(null)))
         .catch((e: Error) => (setOut(null), setError(e.message)));
     }, 200);
     return () => clearTimeout(timer);
-  }, [chosen, subject, body]);
+  }, [chosen, kind, lang, subject, body]);
+  const label = (k: Kind) =>
+    `${t(GROUP[k.group] ?? "tplSieve")}: ${k.group === "sieve" ? k.kind.slice(6) : k.kind}`;
   return (
     <div>
       <div className="row">
@@ -59,10 +79,17 @@ export function TemplatesPage({ me }: { me: Me }) {
             ))}
           </select>
         )}
-        <select value={kind} onChange={(e) => setKind(e.target.value)} aria-label={t("kind")}>
-          <option value="recipient">recipient</option>
-          <option value="sender">sender</option>
-          <option value="admin">admin</option>
+        <select
+          value={kind}
+          onChange={(e) => setKind(e.target.value)}
+          aria-label={t("kind")}
+          data-testid="tpl-kind"
+        >
+          {(data.data?.kinds ?? []).map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {label(k)}
+            </option>
+          ))}
         </select>
         <select
           value={lang}
@@ -73,9 +100,15 @@ export function TemplatesPage({ me }: { me: Me }) {
           <option value="ja">日本語</option>
           <option value="en">English</option>
         </select>
+        {current && (
+          <span className="muted" data-testid="tpl-where">
+            {current.where ?? t("builtIn")}
+            {data.data?.templates[kind]?.[lang]?.configured ? "" : ` (${t("builtIn")})`}
+          </span>
+        )}
       </div>
       <div className="row">
-        <div style={{ flex: 1 }}>
+        <div className="col">
           <label>
             {t("subject")}
             <input
@@ -94,9 +127,9 @@ export function TemplatesPage({ me }: { me: Me }) {
               data-testid="tpl-body"
             />
           </label>
-          <p className="muted">{(data.data?.variables ?? []).map((v) => `{${v}}`).join(" ")}</p>
+          <p className="muted">{(current?.variables ?? []).map((v) => `{${v}}`).join(" ")}</p>
         </div>
-        <div style={{ flex: 1 }} className="card">
+        <div className="card col">
           <h3>{t("preview")}</h3>
           <ErrorLine error={error} />
           {out && (
@@ -107,6 +140,22 @@ export function TemplatesPage({ me }: { me: Me }) {
           )}
         </div>
       </div>
+      <h2>{t("tplAll")}</h2>
+      <ErrorLine error={data.error} />
+      {(data.data?.kinds ?? []).map((k) => (
+        <div className="card" key={k.kind} data-testid={`tpl-all-${k.kind}`}>
+          <h3>{label(k)}</h3>
+          <div className="row">
+            {(["ja", "en"] as const).map((l) => (
+              <div className="col" key={l} data-testid={`tpl-all-${k.kind}-${l}`}>
+                <div className="muted">{l === "ja" ? "日本語" : "English"}</div>
+                <strong>{k.rendered[l]?.subject}</strong>
+                <pre>{k.rendered[l]?.body}</pre>
+              </div>
+            ))}
+          </div>
+        </div>
+      ))}
     </div>
   );
 }
