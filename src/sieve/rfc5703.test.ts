@@ -247,7 +247,7 @@ foreverypart {
 
   it("needs variables, foreverypart and an enclosing loop", () => {
     expect(firstError('require ["extracttext", "foreverypart"]; foreverypart { extracttext "t"; }')).toMatch(
-      /needs the "variables" extension/,
+      /"extracttext" cannot be used without "variables"/,
     );
     expect(firstError('require ["extracttext", "variables", "foreverypart"]; extracttext "t";')).toMatch(
       /not inside a foreverypart loop/,

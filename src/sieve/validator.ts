@@ -57,6 +57,7 @@ class Validator implements ValidationContext {
   readonly loops: (string | null)[] = [];
   readonly globals = new Set<string>();
   readonly enabledByIhave = new Set<string>();
+  readonly requiredAt = new Map<string, Pos>();
   readonly capabilities: ReadonlySet<string>;
   readonly options: ExtensionOptions;
   private readonly config: ValidateOptions;
@@ -131,6 +132,7 @@ class Validator implements ValidationContext {
         );
       } else {
         this.requires.add(cap);
+        this.requiredAt.set(cap, s.pos);
         this.config.registry.implies.get(cap)?.forEach((c) => this.requires.add(c));
       }
     }
@@ -253,6 +255,15 @@ class Validator implements ValidationContext {
       } finally {
         this.loops.pop();
       }
+    }
+    // Like Pigeonhole, a block whose test is always false is dead code and is not checked.
+    if (
+      (node.name === "if" || node.name === "elsif") &&
+      node.tests[0] &&
+      constantTest(node.tests[0]) === false
+    ) {
+      this.warn(node.pos, "this block never runs (its test is always false), so it is not checked");
+      return [];
     }
     const ihave = node.tests[0]?.name === "ihave" ? this.ihaveCapabilities(node.tests[0]) : null;
     if (ihave === null) return this.block(block, false);
@@ -413,9 +424,46 @@ function signature(def: CommandDef | TestDef): string {
   return def.args.map((a) => (a.optional ? `[<${a.name}: ${a.type}>]` : `<${a.name}: ${a.type}>`)).join(" ");
 }
 
+/** Extensions that cannot be required alone (RFC 5703 5: extracttext needs variables and foreverypart). */
+const REQUIRE_TOGETHER: Record<string, string[]> = { extracttext: ["variables", "foreverypart"] };
+
+/** true/false when a test's value is known at compile time (true, false, not, anyof, allof of those). */
+function constantTest(t: Node): boolean | null {
+  switch (t.name) {
+    case "true":
+      return true;
+    case "false":
+      return false;
+    case "not": {
+      const v = t.tests[0] ? constantTest(t.tests[0]) : null;
+      return v === null ? null : !v;
+    }
+    case "anyof":
+    case "allof": {
+      const values = t.tests.map(constantTest);
+      const decisive = t.name === "anyof";
+      if (values.includes(decisive)) return decisive;
+      return values.every((v) => v === !decisive) ? !decisive : null;
+    }
+    default:
+      return null;
+  }
+}
+
 export function validate(commands: CommandNode[], options: ValidateOptions): ValidateResult {
   const v = new Validator(options);
   const out = v.block(commands, true);
+  for (const [cap, needs] of Object.entries(REQUIRE_TOGETHER)) {
+    const at = v.requiredAt.get(cap);
+    const missing = needs.filter((n) => !v.requires.has(n));
+    if (at && missing.length > 0) {
+      v.errors.push({
+        line: at.line,
+        column: at.column,
+        message: `extension "${cap}" cannot be used without ${missing.map((m) => `"${m}"`).join(" and ")} (add require)`,
+      });
+    }
+  }
   const order = (a: SieveDiagnostic, b: SieveDiagnostic) => a.line - b.line || a.column - b.column;
   v.errors.sort(order);
   v.warnings.sort(order);

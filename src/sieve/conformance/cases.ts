@@ -414,6 +414,22 @@ export const CASES: ConformanceCase[] = [
   { name: "global list", script: 'require ["include","variables"]; global ["a","b"];', expect: "accept" },
   { name: "global bad name", script: 'require ["include","variables"]; global "x-y";', expect: "refuse" },
   { name: "set unknown namespace", script: 'require ["variables"]; set "foo.x" "1";', expect: "refuse" },
+  // Dead code: the block of a test that is always false is not checked (Pigeonhole drops it).
+  { name: "if false block unchecked", script: "if false { frobnicate; }", expect: "accept" },
+  { name: "if not true block unchecked", script: 'if not true { fileinto "x"; }', expect: "accept" },
+  { name: "anyof false block unchecked", script: 'if anyof (false) { fileinto "x"; }', expect: "accept" },
+  { name: "else of if false checked", script: 'if false { keep; } else { fileinto "x"; }', expect: "refuse" },
+  // extracttext cannot be required alone (RFC 5703 5).
+  {
+    name: "extracttext without foreverypart required",
+    script: 'require ["variables", "extracttext"]; keep;',
+    expect: "refuse",
+  },
+  {
+    name: "extracttext without variables required",
+    script: 'require ["foreverypart", "extracttext"]; keep;',
+    expect: "refuse",
+  },
   // ihave and error (RFC 5463).
   { name: "ihave known", script: 'require "ihave"; if ihave "fileinto" { fileinto "x"; }', expect: "accept" },
   {

@@ -6,7 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { compileSieve } from "../compile.ts";
 import { CASES, type ConformanceCase } from "./cases.ts";
+import { generatedScript } from "./generate.ts";
 
 const available = spawnSync("sievec", ["-h"], { stdio: "ignore" }).error === undefined;
 if (!available && process.env.CI === "true") {
@@ -41,6 +44,21 @@ function sievec(c: ConformanceCase, k: number): "accept" | "refuse" {
 describe.skipIf(!available)("Pigeonhole sievec agrees with the conformance cases", () => {
   it.each(CASES.map((c, k) => [c.name, c, k] as const))("%s", (_name, c, k) => {
     expect(sievec(c, k)).toBe(c.expect);
+  });
+
+  it("and with Sluice on 300 generated scripts (seeded)", { timeout: 120_000 }, () => {
+    const differ: string[] = [];
+    fc.sample(generatedScript, { numRuns: 300, seed: 24 }).forEach((script, k) => {
+      let ours: "accept" | "refuse" = "accept";
+      try {
+        compileSieve(script);
+      } catch {
+        ours = "refuse";
+      }
+      const theirs = sievec({ name: `generated ${k}`, script, expect: ours }, 10_000 + k);
+      if (theirs !== ours) differ.push(`Pigeonhole ${theirs}s, Sluice ${ours}s:\n${script}`);
+    });
+    expect(differ).toEqual([]);
   });
 });
 
