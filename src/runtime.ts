@@ -22,6 +22,7 @@ import { openStore, openStoreLenient } from "./store/open.ts";
 import { withStoreFaults } from "./store/fault-store.ts";
 import type { Store } from "./store/types.ts";
 import type { IntakeLimits } from "./message/transaction.ts";
+import { defenceDeps } from "./runtime-defences.ts";
 import { createNoticeSigner, type NoticeSigner } from "./delivery/notice-dkim.ts";
 
 export interface RuntimeOptions {
@@ -95,6 +96,7 @@ export class Runtime {
       registry: metrics.registry,
       keys: () => keys,
       tenantOf: (a) => runtime?.resolver.tenantFor(a)?.id ?? null,
+      reputation: defenceDeps(() => runtime),
     }).filter((f) => !extra.some((e) => e.name === f.name));
     const registry = new FilterRegistry([...builtins, ...extra]);
     const config = await readConfig(opts, registry);

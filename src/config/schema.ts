@@ -89,6 +89,14 @@ export const userSchema = z
     /** scrypt hash as produced by `sluice user passwd`; never a clear password. */
     password_hash: z.string().startsWith("scrypt$", "expected an scrypt$ hash").optional(),
     send_as: z.array(address).default([]),
+    /** This user's own sending limits when authenticated (the ratelimit filter's user limits otherwise). */
+    rate_limits: z
+      .object({
+        messages_per_hour: z.number().int().min(0).optional(),
+        recipients_per_hour: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { spamFilters } from "./spam/index.ts";
 import { virusFilters } from "./virus/index.ts";
 import { sieveFilter } from "./sieve/sieve-filter.ts";
 import { holdOptionsFilter } from "./outbound/hold-options.ts";
+import { reputationFilters, type ReputationDeps } from "./reputation/index.ts";
 
 export interface BuiltinDeps {
   /** The node's metrics registry (absent: a private one per filter). */
@@ -16,6 +17,8 @@ export interface BuiltinDeps {
   /** DKIM/ARC keys in the store; a function because the store opens after the filters exist. */
   keys?: () => KeySource | null;
   tenantOf?: (address: string) => string | null;
+  /** Greylisting and rate limits: the store, the sender's side of outbound mail, admin notices. */
+  reputation?: Omit<ReputationDeps, "registry">;
 }
 
 export function builtinFilters(deps: BuiltinDeps = {}): Filter[] {
@@ -29,5 +32,6 @@ export function builtinFilters(deps: BuiltinDeps = {}): Filter[] {
     ...spamFilters(),
     sieveFilter,
     holdOptionsFilter,
+    ...reputationFilters({ registry, ...deps.reputation }),
   ];
 }

@@ -55,4 +55,6 @@ export interface User {
   sendAs: string[];
   /** Quarantine preference: false = spam over the quarantine threshold is only tagged; null/absent = policy. */
   quarantine?: boolean | null;
+  /** This user's own sending limits when authenticated (absent: the tenant's rate limits). */
+  rateLimits?: { messagesPerHour?: number; recipientsPerHour?: number };
 }

@@ -177,6 +177,7 @@ export class PipelineSession implements Session {
         symbols: (r.symbols ?? []).map((s) => s.name),
         ...(r.action ? { action: r.action.type } : {}),
         ...(run.error ? { error: run.error.message } : {}),
+        ...(r.note ? { note: r.note } : {}),
       };
       into.push({
         filter: f.name,
@@ -361,6 +362,7 @@ export class PipelineSession implements Session {
           symbols: (res.symbols ?? []).map((s) => s.name),
           ...(res.action ? { action: res.action.type } : {}),
           ...(run.error ? { error: run.error.message } : {}),
+          ...(res.note ? { note: res.note } : {}),
         });
       }
     }
@@ -577,6 +579,7 @@ function forRecipient(result: FilterResult, address: string): RecipientResult {
     notify: [...(result.notify ?? []), ...(own.notify ?? [])],
     action: own.action ?? result.action,
     skip: [...(result.skip ?? []), ...(own.skip ?? [])],
+    ...((own.note ?? result.note) ? { note: own.note ?? result.note } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ export type TraceEntry =
       symbols: string[];
       action?: string;
       error?: string;
+      /** The filter's own account (e.g. "zen.example answered 127.0.0.2 → RBL_ZEN +4"). */
+      note?: string;
     }
   | { filter: string; stage: string; ran: false; reason: string }
   | { decision: string; by: string };

@@ -50,6 +50,8 @@ export interface RecipientResult {
   headers?: HeaderEdit[];
   /** Filter groups to skip for this recipient from now on (e.g. "spam" when whitelisted). */
   skip?: { group: string; reason: string }[];
+  /** One line for the decision trace: what was asked and answered (e.g. which list said what). */
+  note?: string;
 }
 
 export interface FilterResult extends RecipientResult {

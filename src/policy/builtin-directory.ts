@@ -20,6 +20,12 @@ export function userFromConfig(tenant: string, u: UserConfig): User {
     blacklist: u.blacklist,
     sendAs: u.send_as,
     quarantine: u.quarantine ?? null,
+    ...(u.rate_limits && {
+      rateLimits: {
+        messagesPerHour: u.rate_limits.messages_per_hour,
+        recipientsPerHour: u.rate_limits.recipients_per_hour,
+      },
+    }),
   };
 }
 

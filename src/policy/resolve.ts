@@ -62,6 +62,11 @@ export class PolicyResolver {
     return this.build("", null, null);
   }
 
+  /** A tenant's policy with no user in particular (outbound mail: the sender's tenant's limits). */
+  tenantPolicy(tenant: TenantConfig | null): RecipientPolicy {
+    return this.build("", tenant, null);
+  }
+
   /** A recipient's effective policy. Throws DirectoryError when the directory cannot answer. */
   async forRecipient(address: string): Promise<RecipientPolicy> {
     const tenant = this.tenantFor(address);

@@ -15,6 +15,20 @@ describe("entryToUser", () => {
     expect(bad?.warnings).toEqual(['sluiceQuarantine: expected TRUE or FALSE, got "MAYBE"']);
   });
 
+  it("reads a user's own sending limits and warns about a bad value", () => {
+    const base = { dn: "uid=a,dc=x", mail: "a@example.com" };
+    const r = entryToUser(
+      { ...base, sluiceRateMessagesPerHour: "50", sluiceRateRecipientsPerHour: "0" },
+      MAP,
+      "example",
+    );
+    expect(r?.user.rateLimits).toEqual({ messagesPerHour: 50, recipientsPerHour: 0 });
+    expect(entryToUser(base, MAP, "example")?.user.rateLimits).toBeUndefined();
+    const bad = entryToUser({ ...base, sluiceRateMessagesPerHour: "-5" }, MAP, "example");
+    expect(bad?.user.rateLimits).toBeUndefined();
+    expect(bad?.warnings).toEqual(['sluiceRateMessagesPerHour: not a whole number: "-5"']);
+  });
+
   it("maps the default attributes", () => {
     const r = entryToUser(
       {

@@ -87,6 +87,18 @@ export function entryToUser(entry: Entry, map: AttributeMap, tenant: string): Ma
     else warnings.push(`${attr}: not a number: ${JSON.stringify(raw)}`);
   }
 
+  const rateLimits: NonNullable<User["rateLimits"]> = {};
+  const rates = [
+    ["messagesPerHour", map.rate_messages_per_hour],
+    ["recipientsPerHour", map.rate_recipients_per_hour],
+  ] as const;
+  for (const [field, attr] of rates) {
+    const raw = one(attr);
+    if (raw === undefined) continue;
+    if (/^\d{1,9}$/.test(raw)) rateLimits[field] = Number(raw);
+    else warnings.push(`${attr}: not a whole number: ${JSON.stringify(raw)}`);
+  }
+
   return {
     user: {
       // A server can send an attribute named "dn" that replaces the entry's DN string (found by
@@ -102,6 +114,7 @@ export function entryToUser(entry: Entry, map: AttributeMap, tenant: string): Ma
       blacklist: list(map.blacklist),
       sendAs: addresses(map.send_as),
       quarantine,
+      ...(Object.keys(rateLimits).length ? { rateLimits } : {}),
     },
     warnings,
   };

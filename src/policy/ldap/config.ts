@@ -18,6 +18,8 @@ export const attributeMapSchema = z
     whitelist: z.string().default("sluiceWhitelist"),
     blacklist: z.string().default("sluiceBlacklist"),
     send_as: z.string().default("sluiceSendAs"),
+    rate_messages_per_hour: z.string().default("sluiceRateMessagesPerHour"),
+    rate_recipients_per_hour: z.string().default("sluiceRateRecipientsPerHour"),
   })
   .strict();
 

@@ -61,7 +61,7 @@ describe("shipped schema files", () => {
   it("defines every Sluice attribute the default attribute map reads", () => {
     const defined = fromSchema("sluice.schema").map((d) => /NAME '([^']+)'/.exec(d)![1]!);
     const wanted = Object.values(attributeMapSchema.parse({})).filter((a) => a.startsWith("sluice"));
-    expect(wanted.length).toBe(9);
+    expect(wanted.length).toBe(11);
     for (const a of wanted) expect(defined).toContain(a);
   });
 });
