@@ -5,6 +5,8 @@ import {
   ListLimitError,
   type DkimKeyRecord,
   type GreylistQuery,
+  type SpamLearningStore,
+  type SpamLessonInput,
   type Store,
   type StoredUser,
 } from "./types.ts";
@@ -657,6 +659,88 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.countRates([{ key: "k", amount: 0 }], 3600, now)).toEqual([
         { key: "k", current: 25, previous: 0 },
       ]);
+    });
+
+    it("keeps spam lessons once per scope, message and label, in id order, with counts", async () => {
+      const lesson = (over: Partial<SpamLessonInput>): SpamLessonInput => ({
+        scope: "",
+        tenant: "example",
+        label: "spam",
+        source: "feedback",
+        actor: "alice@example.com",
+        recipient: "alice@example.com",
+        sender: "x@spam.example",
+        hash: "h1",
+        tokenizer: 3,
+        features: Buffer.from([1, 0, 0, 0, 7, 0, 0, 0]),
+        disagrees: true,
+        createdAt: new Date(T0),
+        ...over,
+      });
+      const spamLearning = store as Store & SpamLearningStore;
+      const a = await spamLearning.addSpamLesson(lesson({}));
+      expect(a).toMatchObject({ scope: "", label: "spam", disagrees: true, hash: "h1" });
+      expect(a!.features.equals(Buffer.from([1, 0, 0, 0, 7, 0, 0, 0]))).toBe(true);
+      expect(await spamLearning.addSpamLesson(lesson({ source: "autolearn", actor: null }))).toBeNull();
+      const b = await spamLearning.addSpamLesson(lesson({ label: "ham", disagrees: false }));
+      const c = await spamLearning.addSpamLesson(
+        lesson({ scope: "example", hash: "h2", source: "autolearn" }),
+      );
+      expect(b!.id).toBeGreaterThan(a!.id);
+      expect(
+        (await spamLearning.listSpamLessons({ scope: "", afterId: 0, limit: 10 })).map((l) => l.id),
+      ).toEqual([a!.id, b!.id]);
+      expect(await spamLearning.listSpamLessons({ scope: "", afterId: a!.id, limit: 10 })).toHaveLength(1);
+      expect(await spamLearning.countSpamLessons({ actor: "alice@example.com", since: new Date(T0) })).toBe(
+        3,
+      );
+      expect(await spamLearning.countSpamLessons({ sources: ["autolearn"] })).toBe(1);
+      expect(await spamLearning.countSpamLessons({ scope: "", label: "ham", hash: "h1" })).toBe(1);
+      expect(await spamLearning.countSpamLessons({ since: new Date(T0 + 1) })).toBe(0);
+      expect(await spamLearning.spamLessonStats()).toEqual([
+        { scope: "", label: "ham", source: "feedback", count: 1, disagreements: 0 },
+        { scope: "", label: "spam", source: "feedback", count: 1, disagreements: 1 },
+        { scope: "example", label: "spam", source: "autolearn", count: 1, disagreements: 1 },
+      ]);
+      expect(c!.scope).toBe("example");
+    });
+
+    it("publishes spam model revisions per scope, newest first, bytes kept exactly", async () => {
+      const spamLearning = store as Store & SpamLearningStore;
+      expect(await spamLearning.latestSpamModel("")).toBeNull();
+      const bytes = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) % 256));
+      const r1 = await spamLearning.publishSpamModel({
+        scope: "",
+        model: bytes,
+        lessonsUpTo: 4,
+        author: "compaction",
+        note: null,
+        rollbackOf: null,
+      });
+      const r2 = await spamLearning.publishSpamModel({
+        scope: "",
+        model: Buffer.from("second"),
+        lessonsUpTo: 9,
+        author: "admin",
+        note: "rollback",
+        rollbackOf: r1.rev,
+      });
+      await spamLearning.publishSpamModel({
+        scope: "tenant-a",
+        model: Buffer.from("t"),
+        lessonsUpTo: 0,
+        author: "compaction",
+        note: null,
+        rollbackOf: null,
+      });
+      expect(r2.rev).toBeGreaterThan(r1.rev);
+      const latest = await spamLearning.latestSpamModel("");
+      expect(latest).toMatchObject({ rev: r2.rev, lessonsUpTo: 9, rollbackOf: r1.rev, note: "rollback" });
+      expect((await spamLearning.getSpamModel(r1.rev))!.model.equals(bytes)).toBe(true);
+      const list = await spamLearning.listSpamModels({ scope: "" });
+      expect(list.map((r) => r.rev)).toEqual([r2.rev, r1.rev]);
+      expect(list[0]!.model.length).toBe(0);
+      expect(await spamLearning.listSpamModels({})).toHaveLength(3);
     });
   });
 }

@@ -230,4 +230,37 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ) WITH (fillfactor = 70);
   CREATE INDEX rate_counter_window ON rate_counter(window_start);
   `,
+  // 6: spam classifier lessons and the model revisions compacted from them (src/filters/spam/learning.ts)
+  `
+  CREATE TABLE spam_lesson (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    scope text NOT NULL,
+    tenant text,
+    label text NOT NULL,
+    source text NOT NULL,
+    actor text,
+    recipient text,
+    sender text,
+    hash text NOT NULL,
+    tokenizer integer NOT NULL,
+    features bytea NOT NULL,
+    disagrees boolean NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE UNIQUE INDEX spam_lesson_once ON spam_lesson(scope, hash, label);
+  CREATE INDEX spam_lesson_scope ON spam_lesson(scope, id);
+  CREATE INDEX spam_lesson_recipient ON spam_lesson(recipient, created_at);
+  CREATE INDEX spam_lesson_actor ON spam_lesson(actor, created_at);
+  CREATE TABLE spam_model (
+    rev integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    scope text NOT NULL,
+    model bytea NOT NULL,
+    lessons_upto bigint NOT NULL,
+    author text NOT NULL,
+    note text,
+    rollback_of integer,
+    created_at timestamptz NOT NULL
+  );
+  CREATE INDEX spam_model_scope ON spam_model(scope, rev);
+  `,
 ];

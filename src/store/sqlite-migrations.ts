@@ -233,4 +233,37 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX rate_counter_window ON rate_counter(window_start);
   `,
+  // 9: spam classifier lessons and the model revisions compacted from them (src/filters/spam/learning.ts)
+  `
+  CREATE TABLE spam_lesson (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL,
+    tenant TEXT,
+    label TEXT NOT NULL,
+    source TEXT NOT NULL,
+    actor TEXT,
+    recipient TEXT,
+    sender TEXT,
+    hash TEXT NOT NULL,
+    tokenizer INTEGER NOT NULL,
+    features BLOB NOT NULL,
+    disagrees INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX spam_lesson_once ON spam_lesson(scope, hash, label);
+  CREATE INDEX spam_lesson_scope ON spam_lesson(scope, id);
+  CREATE INDEX spam_lesson_recipient ON spam_lesson(recipient, created_at);
+  CREATE INDEX spam_lesson_actor ON spam_lesson(actor, created_at);
+  CREATE TABLE spam_model (
+    rev INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL,
+    model BLOB NOT NULL,
+    lessons_upto INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    note TEXT,
+    rollback_of INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX spam_model_scope ON spam_model(scope, rev);
+  `,
 ];

@@ -348,6 +348,82 @@ export interface RateCounterStore {
   pruneRates(before: Date): Promise<number>;
 }
 
+/** Where a lesson for the spam classifier came from. */
+export type SpamLessonSource = "feedback" | "release" | "autolearn" | "cli";
+
+export interface SpamLessonInput {
+  /** The model it teaches: "" (shared by every tenant) or a tenant id (per-tenant model). */
+  scope: string;
+  tenant: string | null;
+  label: "spam" | "ham";
+  source: SpamLessonSource;
+  /** Who judged (a login or address); null for autolearn. */
+  actor: string | null;
+  recipient: string | null;
+  sender: string | null;
+  /** SHA-256 of the message (one lesson per message, label and scope). */
+  hash: string;
+  /** Tokenizer version of `features`; lessons of another version are skipped. */
+  tokenizer: number;
+  /** The message's feature hashes (little-endian uint32 after a uint32 count of its own features). */
+  features: Buffer;
+  /** The classifier's verdict disagreed with this label when it was given (feedback only). */
+  disagrees: boolean;
+  createdAt: Date;
+}
+
+export interface SpamLesson extends SpamLessonInput {
+  id: number;
+}
+
+export interface SpamLessonQuery {
+  scope?: string;
+  tenant?: string;
+  actor?: string;
+  recipient?: string;
+  sender?: string;
+  label?: "spam" | "ham";
+  sources?: readonly SpamLessonSource[];
+  hash?: string;
+  since?: Date;
+}
+
+export interface SpamModelInput {
+  scope: string;
+  /** The model file's bytes (src/filters/spam/model.ts). */
+  model: Buffer;
+  /** The newest lesson id folded into it. */
+  lessonsUpTo: number;
+  author: string;
+  note: string | null;
+  /** Set when this revision republishes an earlier one. */
+  rollbackOf: number | null;
+}
+
+export interface SpamModelRevision extends SpamModelInput {
+  rev: number;
+  createdAt: Date;
+}
+
+/** The spam classifier's lessons and the models compacted from them (src/filters/spam/learning.ts). */
+export interface SpamLearningStore {
+  /** Keep a lesson; null when the scope already has one for this message and label. */
+  addSpamLesson(l: SpamLessonInput): Promise<SpamLesson | null>;
+  /** Lessons of a scope with id > afterId, oldest first. */
+  listSpamLessons(q: { scope: string; afterId: number; limit: number }): Promise<SpamLesson[]>;
+  countSpamLessons(q: SpamLessonQuery): Promise<number>;
+  /** Lesson counts by scope, label and source, with how many disagreed with the classifier. */
+  spamLessonStats(): Promise<
+    { scope: string; label: "spam" | "ham"; source: SpamLessonSource; count: number; disagreements: number }[]
+  >;
+  publishSpamModel(m: SpamModelInput): Promise<SpamModelRevision>;
+  getSpamModel(rev: number): Promise<SpamModelRevision | null>;
+  /** The newest revision of a scope, with its model bytes. */
+  latestSpamModel(scope: string): Promise<SpamModelRevision | null>;
+  /** Newest first, model bytes left out (empty buffers). */
+  listSpamModels(q: { scope?: string; limit?: number }): Promise<SpamModelRevision[]>;
+}
+
 /**
  * Everything at once, for the callers that wire a node together. The DKIM methods are part of
  * the contract (contract.ts tests them) but optional here, so a Store without them still
@@ -365,7 +441,8 @@ export type Store = StoreLifecycle &
   ConfigRevisionStore &
   GreylistStore &
   RateCounterStore &
-  Partial<DkimKeyStore>;
+  Partial<DkimKeyStore> &
+  Partial<SpamLearningStore>;
 
 // ---- cluster: configuration revisions, node heartbeats (src/cluster/) ----
 

@@ -22,6 +22,9 @@ const EXTENSIONS = [
   "subaddress",
   "index",
   "reject",
+  "include",
+  "date",
+  "encoded-character",
 ];
 
 const str = fc.constantFrom(
@@ -88,6 +91,17 @@ const test: fc.Arbitrary<string> = fc.letrec<{ t: string }>((tie) => ({
       .tuple(fc.constantFrom("", ":raw", ":text", ':content "text"'), match, list)
       .map((p) => `body ${p.join(" ")}`),
     fc.constantFrom('ihave "fileinto"', 'ihave "nope"', 'valid_notify_method "mailto:a@example.org"'),
+    fc.constantFrom(
+      'date :is "date" "year" "2024"',
+      'date :value "ge" :comparator "i;ascii-numeric" "date" "hour" "12"',
+      'currentdate :is "weekday" "0"',
+      'date :is "date" "nonsense" "x"',
+      'date :index 1 :is "received" "year" "2024"',
+      'date :zone "+0100" :is "date" "hour" "1"',
+      'date :originalzone :zone "+0100" :is "date" "hour" "1"',
+      'notify_method_capability "mailto:a@example.org" "online" "maybe"',
+      'string :is "${hex:41}" "A"',
+    ),
     tie("t").map((t) => `not ${t}`),
     fc.array(tie("t"), { minLength: 1, maxLength: 2 }).map((ts) => `anyof (${ts.join(", ")})`),
   ),
@@ -127,6 +141,17 @@ const command: fc.Arbitrary<string> = fc.letrec<{ c: string }>((tie) => ({
       )
       .map(([t, n]) => `deleteheader ${t} ${n};`),
     fc.constantFrom("break;", 'break :name "a";', 'extracttext "t";', 'extracttext :first 10 "t";'),
+    fc.constantFrom(
+      'include :optional "none";',
+      'include :once :optional :global "none";',
+      "return;",
+      'global "g";',
+      'global ["g", "h-i"];',
+      'set "global.g" "1";',
+      'notify :from "me@example.org" :options "k=v" "mailto:a@example.org";',
+      'notify "mailto:${1}";',
+      'redirect :copy "a@example.org";',
+    ),
     fc.constantFrom(
       'notify "mailto:a@example.org";',
       'notify :importance "4" "mailto:a@example.org";',

@@ -51,7 +51,8 @@ describe.skipIf(!available)("Pigeonhole sievec agrees with the conformance cases
     fc.sample(generatedScript, { numRuns: 300, seed: 24 }).forEach((script, k) => {
       let ours: "accept" | "refuse" = "accept";
       try {
-        compileSieve(script);
+        // Empty script locations, like the test configuration of sievec.
+        compileSieve(script, { include: { resolve: () => null } });
       } catch {
         ours = "refuse";
       }

@@ -12,6 +12,7 @@ import type {
   QuarantineStore,
   RateCounterStore,
   ReleaseStore,
+  SpamLearningStore,
   StoreLifecycle,
   UserStore,
 } from "../types.ts";
@@ -28,6 +29,7 @@ import { messageLogStore } from "./message-log.ts";
 import { quarantineStore } from "./quarantine.ts";
 import { rateCounterStore } from "./rate-counters.ts";
 import { releaseStore } from "./releases.ts";
+import { spamLearningStore } from "./spam.ts";
 import { userStore } from "./users.ts";
 
 // The role methods are put on each instance by the constructor (checked there); this merge
@@ -46,7 +48,8 @@ export interface SqlStore
     ConfigRevisionStore,
     DkimKeyStore,
     GreylistStore,
-    RateCounterStore {}
+    RateCounterStore,
+    SpamLearningStore {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class SqlStore implements StoreLifecycle {
@@ -70,6 +73,7 @@ export class SqlStore implements StoreLifecycle {
       ...dkimKeyStore(dialect),
       ...greylistStore(dialect),
       ...rateCounterStore(dialect),
+      ...spamLearningStore(dialect),
     };
     Object.assign(this, roles);
   }
