@@ -109,7 +109,16 @@ export function matchValues(
 }
 
 function prepare(rt: Runtime, pos: Pos, spec: MatchSpec, key: string): unknown {
-  if (spec.type === "matches") return compileWildcard(key, spec.comparator.fold);
+  if (spec.type === "matches") {
+    // Loops test the same patterns against every part: compile each once per run.
+    const cacheKey = spec.comparator.name + "\0" + key;
+    let w = rt.wildcards.get(cacheKey);
+    if (!w) {
+      w = compileWildcard(key, spec.comparator.fold);
+      if (rt.wildcards.size < 1024) rt.wildcards.set(cacheKey, w);
+    }
+    return w;
+  }
   if (spec.type === "regex") return rt.regex(pos, key, spec.comparator.name === "i;ascii-casemap");
   return null;
 }

@@ -60,6 +60,8 @@ export class Runtime {
   private readonly descendantsWithMembers = new Map<SieveMimePart, SieveMimePart[]>();
   private readonly partIndex = new Map<SieveMimePart, Map<string, string[]>>();
   private readonly textCache = new Map<SieveMimePart, Map<number, string>>();
+  /** :matches patterns compiled this run (match.ts), by comparator and key. */
+  readonly wildcards = new Map<string, unknown>();
   private readonly paramCache = new Map<string, { value: string; params: Record<string, string> }>();
   private headerView: SieveHeader[] | null = null;
   private readonly bodyCache = new Map<string, string[]>();
