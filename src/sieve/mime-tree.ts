@@ -102,7 +102,7 @@ function toText(content: Buffer, charset: string): string {
 }
 
 /** The bodies between boundary delimiter lines (RFC 2046 5.1.1); preamble and epilogue dropped. */
-function splitMultipart(body: string, boundary: string): string[] {
+function splitMultipart(body: string, boundary: string, max: number): string[] {
   const delimiter = "--" + boundary;
   const parts: string[] = [];
   let start = -1;
@@ -114,6 +114,7 @@ function splitMultipart(body: string, boundary: string): string[] {
     if (at > 0 && body[at - 1] !== "\n") continue;
     const close = body.startsWith("--", from);
     const eol = body.indexOf("\n", from);
+    if (parts.length >= max) return parts;
     if (start >= 0) {
       // The CRLF before a delimiter belongs to the delimiter.
       let end = at;
@@ -156,7 +157,7 @@ function parseEntity(s: string, depth: number, ctx: Context, defaultType: string
   const room = () => depth < ctx.limits.maxDepth && ctx.parts < ctx.limits.maxParts;
   if (type.startsWith("multipart/") && ct.params.boundary && room()) {
     const childDefault = type === "multipart/digest" ? "message/rfc822" : "text/plain";
-    for (const chunk of splitMultipart(body, ct.params.boundary)) {
+    for (const chunk of splitMultipart(body, ct.params.boundary, ctx.limits.maxParts - ctx.parts)) {
       if (!room()) break;
       part.children.push(parseEntity(chunk, depth + 1, ctx, childDefault));
     }

@@ -132,3 +132,13 @@ describe("buildMimeTree", () => {
     );
   });
 });
+
+describe("buildMimeTree bounds", () => {
+  it("splits a message of a million delimiters quickly, keeping maxParts", () => {
+    const raw =
+      'Content-Type: multipart/mixed; boundary="x"\r\n\r\n' + "--x\r\n\r\n".repeat(1_000_000) + "--x--\r\n";
+    const start = performance.now();
+    expect(allParts(buildMimeTree(raw)).length).toBe(1000);
+    expect(performance.now() - start).toBeLessThan(3000);
+  });
+});
