@@ -1,8 +1,9 @@
 // Soak benchmark: a `sluice serve` node (child process) under mixed proxy and milter traffic
 // for --minutes, 5% of it malformed (bare LF, NUL, over-long lines, junk commands, cut
-// connections, broken milter packets). Every --interval seconds it samples the node's RSS, open
-// file descriptors and the window's p99 latency; at the end it prints the slope of each (least
-// squares, per hour) and the samples as CSV. A leak shows as a slope that does not flatten.
+// connections, broken milter packets). Every --interval seconds it samples the node's RSS, V8
+// heap, open file descriptors and the window's p99 latency; at the end it prints the slope of
+// each (least squares, per hour) and the samples as CSV. A leak shows as a slope that does not
+// flatten; heap against RSS tells a JavaScript leak from native memory (SQLite, buffers).
 //   npm run bench:soak -- [--minutes 60] [--interval 10] [--smtp 4] [--milter 2] [--csv FILE]
 // Loopback only; needs nothing but Node (the next hop is an in-process sink).
 import { spawn } from "node:child_process";
@@ -34,12 +35,13 @@ const dir = mkdtempSync(join(tmpdir(), "sluice-soak-"));
 const sink = new SmtpSink(false);
 await sink.start();
 const milterPort = await freePort();
+const webPort = await freePort();
 const config = join(dir, "soak.yaml");
 writeFileSync(
   config,
   `store: sqlite:${dir}/store.db
 log: { level: info }
-web: { listen: "127.0.0.1:${await freePort()}" }
+web: { listen: "127.0.0.1:${webPort}" }
 spool: { dir: ${dir}/spool }
 delivery: smtp://127.0.0.1:${sink.port}
 smtp:
@@ -222,6 +224,8 @@ const workers = [
 interface Sample {
   t: number;
   rssMb: number;
+  /** V8 heap in use (the node's /metrics): separates a JS leak from native memory. */
+  heapMb: number;
   fds: number;
   p99Ms: number;
   done: number;
@@ -231,18 +235,23 @@ const t0 = Date.now();
 const rssOf = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 const fdsOf = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+async function heapOf(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
+  return Number(/^sluice_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? NaN) / 1048576;
+}
 function p99(xs: number[]): number {
   if (!xs.length) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
 }
 console.log(`soak: ${minutes} min, sample every ${intervalMs / 1000} s; node pid ${node.pid}; ${dir}`);
-console.log("   t_s   rss_mb   fds   p99_ms   done");
+console.log("   t_s   rss_mb  heap_mb   fds   p99_ms   done");
 while (Date.now() - t0 < minutes * 60_000) {
   await new Promise((r) => setTimeout(r, Math.min(intervalMs, minutes * 60_000 - (Date.now() - t0))));
   const s: Sample = {
     t: (Date.now() - t0) / 1000,
     rssMb: rssOf(node.pid!),
+    heapMb: await heapOf().catch(() => NaN),
     fds: fdsOf(node.pid!),
     p99Ms: p99(latencies),
     done: latencies.length,
@@ -250,7 +259,7 @@ while (Date.now() - t0 < minutes * 60_000) {
   latencies = [];
   samples.push(s);
   console.log(
-    `${s.t.toFixed(0).padStart(6)} ${s.rssMb.toFixed(1).padStart(8)} ${String(s.fds).padStart(5)} ${s.p99Ms.toFixed(1).padStart(8)} ${String(s.done).padStart(6)}`,
+    `${s.t.toFixed(0).padStart(6)} ${s.rssMb.toFixed(1).padStart(8)} ${s.heapMb.toFixed(1).padStart(8)} ${String(s.fds).padStart(5)} ${s.p99Ms.toFixed(1).padStart(8)} ${String(s.done).padStart(6)}`,
   );
 }
 running = false;
@@ -282,12 +291,16 @@ const steady = samples.filter((s) => s.t > warm).length > 2 ? samples.filter((s)
 console.log(`\noutcomes: ${JSON.stringify(counts)}`);
 console.log(
   `slopes (per hour, from ${steady.length} samples after warm-up): rss ${slope(steady, (s) => s.rssMb).toFixed(1)} MB/h, ` +
+    `heap ${slope(steady, (s) => s.heapMb).toFixed(1)} MB/h, ` +
     `fds ${slope(steady, (s) => s.fds).toFixed(1)} /h, p99 ${slope(steady, (s) => s.p99Ms).toFixed(1)} ms/h; ` +
     `sink received ${sink.count} messages`,
 );
 const csv = [
-  "t_s,rss_mb,fds,p99_ms,done",
-  ...samples.map((s) => `${s.t.toFixed(1)},${s.rssMb.toFixed(1)},${s.fds},${s.p99Ms.toFixed(1)},${s.done}`),
+  "t_s,rss_mb,heap_mb,fds,p99_ms,done",
+  ...samples.map(
+    (s) =>
+      `${s.t.toFixed(1)},${s.rssMb.toFixed(1)},${s.heapMb.toFixed(1)},${s.fds},${s.p99Ms.toFixed(1)},${s.done}`,
+  ),
 ].join("\n");
 console.log(`\n${csv}`);
 if (args.csv) writeFileSync(args.csv, csv + "\n");
