@@ -29,6 +29,7 @@ import { directoryFlush, type FlushOptions } from "./directory.ts";
 import { versionLine } from "./version.ts";
 import { registerManCommand } from "./manual.ts";
 import { registerConfigTools } from "./config-tools.ts";
+import { registerStoreCommands } from "./store-tools.ts";
 
 const program = new Command()
   .name("sluice")
@@ -300,6 +301,7 @@ holdCmd
   });
 
 registerWebCommands(program);
+registerStoreCommands(program);
 registerManCommand(program); // last: it documents every command registered above
 
 function collect(value: string, previous: string[]): string[] {
@@ -318,7 +320,14 @@ try {
   }
   if (
     err instanceof Error &&
-    ["CliUsageError", "ReleaseError", "HoldError", "ClusterError", "DkimKeyError"].includes(err.name)
+    [
+      "CliUsageError",
+      "ReleaseError",
+      "HoldError",
+      "ClusterError",
+      "DkimKeyError",
+      "StoreSchemaError",
+    ].includes(err.name)
   ) {
     process.stderr.write(`sluice: ${err.message}\n`);
     process.exit(2);

@@ -3,12 +3,18 @@
 import { PostgresStore } from "./postgres.ts";
 import { SqliteStore } from "./sqlite.ts";
 import { StoreError, type Store } from "./types.ts";
+import { assertSchemaNotNewer, StoreSchemaError } from "./schema-version.ts";
 
 export async function openStore(url: string): Promise<Store> {
   let store: Store;
   if (url.startsWith("sqlite:")) store = new SqliteStore(url.slice("sqlite:".length) || ":memory:");
   else if (url.startsWith("postgres://") || url.startsWith("postgresql://")) store = new PostgresStore(url);
   else throw new StoreError(`store: unknown store URL "${url}" (expected sqlite:PATH or postgres://…)`);
+  // A schema a newer Sluice migrated is refused before anything reads or writes it.
+  await assertSchemaNotNewer(url).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   await store.migrate();
   return store;
 }
@@ -23,10 +29,11 @@ export async function openStoreLenient(url: string): Promise<{ store: Store; err
     return { store: await openStore(url), error: null };
   const store = new PostgresStore(url);
   try {
+    await assertSchemaNotNewer(url);
     await store.migrate();
     return { store, error: null };
   } catch (err) {
-    if (err instanceof StoreError) return { store, error: err };
+    if (err instanceof StoreError && !(err instanceof StoreSchemaError)) return { store, error: err };
     throw err;
   }
 }
