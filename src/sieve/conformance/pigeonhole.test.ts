@@ -10,6 +10,10 @@ import fc from "fast-check";
 import { compileSieve } from "../compile.ts";
 import { CASES, type ConformanceCase } from "./cases.ts";
 import { generatedScript } from "./generate.ts";
+import { RUNTIME_CASES, type RuntimeCase } from "./runtime-cases.ts";
+import { fakeEnv } from "../fake-env.ts";
+import { runSieve } from "../index.ts";
+import { chmodSync } from "node:fs";
 
 const available = spawnSync("sievec", ["-h"], { stdio: "ignore" }).error === undefined;
 if (!available && process.env.CI === "true") {
@@ -40,6 +44,60 @@ function sievec(c: ConformanceCase, k: number): "accept" | "refuse" {
     return "refuse";
   }
 }
+
+/** Folders sieve-test would store the message in (its "Performed actions"), in order. */
+function sieveTest(c: RuntimeCase, k: number): string[] {
+  // sieve-test refuses to run as root: it drops to nobody, so everything it reads must be readable.
+  const dir = join(root, `run-${k}`);
+  mkdirSync(join(dir, "personal"), { recursive: true });
+  mkdirSync(join(dir, "mail"), { recursive: true });
+  chmodSync(root, 0o755);
+  chmodSync(dir, 0o777);
+  chmodSync(join(dir, "mail"), 0o777);
+  for (const [n, s] of Object.entries(c.personal ?? {}))
+    writeFileSync(join(dir, "personal", `${n}.sieve`), s);
+  const conf = join(dir, "dovecot.conf");
+  writeFileSync(
+    conf,
+    [
+      `mail_location = maildir:${dir}/mail`,
+      "mail_uid = 65534",
+      "mail_gid = 65534",
+      "first_valid_uid = 0",
+      "first_valid_gid = 0",
+      `plugin {\n  sieve = file:${dir}/personal\n  sieve_extensions = +editheader\n}`,
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "main.sieve"), c.script);
+  writeFileSync(join(dir, "message.eml"), c.message);
+  const out = execFileSync("sieve-test", ["-c", conf, join(dir, "main.sieve"), join(dir, "message.eml")], {
+    encoding: "utf8",
+    stdio: "pipe",
+    env: { ...process.env, HOME: join(dir, "mail") },
+  });
+  return [...out.matchAll(/store message in folder: (.*)$/gm)].map((m) => (m[1] as string).trim());
+}
+
+function sluiceFolders(c: RuntimeCase): string[] {
+  const script = compileSieve(c.script, {
+    include: {
+      resolve: (_l, name) => {
+        const source = c.personal?.[name];
+        return source === undefined ? null : { id: name, name, source };
+      },
+    },
+  });
+  return runSieve(script, fakeEnv(c.message)).actions.flatMap((a) =>
+    a.type === "fileinto" ? [a.folder] : [],
+  );
+}
+
+describe.skipIf(!available)("Pigeonhole sieve-test runs scripts as Sluice does", () => {
+  it.each(RUNTIME_CASES.map((c, k) => [c.name, c, k] as const))("%s", (_name, c, k) => {
+    expect(sluiceFolders(c)).toEqual(sieveTest(c, k));
+  });
+});
 
 describe.skipIf(!available)("Pigeonhole sievec agrees with the conformance cases", () => {
   it.each(CASES.map((c, k) => [c.name, c, k] as const))("%s", (_name, c, k) => {
