@@ -68,24 +68,29 @@ async function viaMilter(port: number, message: Buffer): Promise<string> {
   const c = await TestMta.open(port);
   try {
     c.send(mta.optneg(6, 0x1ff, 0x1fffff | Proto.MDS_1M));
-    await c.next();
-    c.send(mta.connect("client.test", "4", 4000, "192.0.2.1"));
-    await c.untilFinal();
-    c.send(mta.helo("client.test"));
-    await c.untilFinal();
-    c.send(mta.macro(Cmd.MAIL, { i: "Q1" }), mta.mail("<a@remote.test>"));
-    await c.untilFinal();
-    c.send(mta.rcpt("<bob@example.com>"));
-    await c.untilFinal();
+    // The milter negotiates "no reply" for stages no filter hooks: wait only where it answers.
+    const proto = (await c.next())!.data.readUInt32BE(8);
+    const step = async (nr: number, ...p: Buffer[]) => {
+      c.send(...p);
+      if (!(proto & nr)) await c.untilFinal();
+    };
+    await step(Proto.NR_CONN, mta.connect("client.test", "4", 4000, "192.0.2.1"));
+    await step(Proto.NR_HELO, mta.helo("client.test"));
+    await step(Proto.NR_MAIL, mta.macro(Cmd.MAIL, { i: "Q1" }), mta.mail("<a@remote.test>"));
+    await step(Proto.NR_RCPT, mta.rcpt("<bob@example.com>"));
     const sep = message.indexOf("\r\n\r\n");
     const head = message.subarray(0, sep).toString("latin1");
     for (const field of head.split(/\r\n(?![ \t])/)) {
       const colon = field.indexOf(":");
-      c.send(mta.header(field.slice(0, colon), field.slice(colon + 1).trimStart()));
+      await step(Proto.NR_HDR, mta.header(field.slice(0, colon), field.slice(colon + 1).trimStart()));
     }
-    c.send(mta.eoh());
+    await step(Proto.NR_EOH, mta.eoh());
     const body = message.subarray(sep + 4);
-    for (let i = 0; i < body.length; i += 65_535) c.send(mta.body(body.subarray(i, i + 65_535)));
+    for (let i = 0; i < body.length; i += 65_535) {
+      c.send(mta.body(body.subarray(i, i + 65_535)));
+      // Without NR_BODY each chunk is answered (continue, or skip once the message is refused).
+      if (!(proto & Proto.NR_BODY)) await c.untilFinal();
+    }
     c.send(mta.eom());
     const final = (await c.untilFinal(20_000)).pop()!;
     return final.code === "y" ? final.strings.join(" ") : final.code;
