@@ -45,7 +45,9 @@ program
     "run a node: listeners, web (/metrics, /healthz); embedded quick-start defaults without --config",
   )
   .option("-c, --config <file>", "configuration file (YAML)")
-  .action(async (o: { config?: string }) => serve({ config: o.config }));
+  .option("--user <name>", "started as root: become this user once every port is bound")
+  .option("--group <name>", "with --user: this group instead of the user's own")
+  .action(async (o: { config?: string; user?: string; group?: string }) => serve(o));
 
 program
   .command("scan")

@@ -12,12 +12,20 @@ import { frontRuntime, startClusterAgent } from "../cluster/start.ts";
 import { ClusterStartError } from "../cluster/agent.ts";
 import { ensureOperator } from "./first-login.ts";
 import { VERSION } from "./version.ts";
+import { dropPrivileges, lookupAccount, runningAsRoot } from "./privileges.ts";
+import { reloadTls } from "./tls-reload.ts";
+import type { Server as HttpsServer } from "node:https";
 
 export interface ServeOptions {
   config?: string;
+  /** Started as root: the user (and group) to become once every port is bound. */
+  user?: string;
+  group?: string;
 }
 
 export async function serve(opts: ServeOptions): Promise<void> {
+  // Checked before anything starts: a typo in --user must not leave a root node running.
+  const account = opts.user && runningAsRoot() ? lookupAccount(opts.user, opts.group) : null;
   // A cluster node whose PostgreSQL is down still starts, on its cached revision (cluster/agent.ts).
   const runtime = await Runtime.create({ configPath: opts.config, tolerateStoreDown: true });
   const log = runtime.log;
@@ -69,6 +77,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   for (const [kind, address] of Object.entries(smtp.addresses))
     log.info({ listener: kind, address }, "listening");
   const milter = await startMilter(frontRuntime(runtime, cluster), log);
+  // Every port is bound: root is no longer needed (nothing below opens a privileged port).
+  if (account) dropPrivileges(account, runtime.config, log);
+  else if (runningAsRoot()) log.warn("running as root: pass --user NAME to drop privileges after binding");
   // Hold release, digests and quarantine expiry; interrupted releases are resumed first.
   const jobs = await startQuarantineJobs(runtime);
   // No operator yet: the quick start creates one (password in this log, once); else the command.
@@ -90,7 +101,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
       .catch((err: unknown) => {
         const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         log.error({ issues }, "configuration reload refused; the previous configuration stays in force");
-      });
+      })
+      // Renewed certificates are read again either way (the configuration in force names them).
+      .then(() =>
+        reloadTls(
+          runtime.config,
+          { smtp, web: runtime.config.web.tls ? (web.server as HttpsServer) : null },
+          log,
+        ),
+      );
   });
   await stopping;
   await jobs.stop();

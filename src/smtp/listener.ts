@@ -13,6 +13,8 @@ import type { TlsMaterial } from "./tls.ts";
 
 export interface SmtpListeners {
   addresses: Record<string, string>;
+  /** A renewed certificate: new STARTTLS and port-465 handshakes use it (SIGHUP). */
+  reloadTls(t: TlsMaterial): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,14 @@ export async function startSmtpListeners(
   }
   return {
     addresses,
+    reloadTls(t: TlsMaterial) {
+      tls = t; // read by ctx() for each new connection (STARTTLS)
+      for (const s of servers) {
+        if (s instanceof TlsServer) {
+          s.setSecureContext({ key: readFileSync(t.key), cert: readFileSync(t.cert), minVersion: "TLSv1.2" });
+        }
+      }
+    },
     async close() {
       await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
       // Give sessions in flight a moment, then cut what is left.
