@@ -214,16 +214,39 @@ export const tenantSchema = z
 
 const tlsFiles = z.object({ cert: z.string(), key: z.string() }).strict();
 
+const listenerFields = (listen: string) => ({
+  enabled: z.boolean().default(true),
+  listen: hostPort.default(listen),
+  tls: tlsFiles.optional(),
+  proxy_protocol: z.boolean().default(false),
+  /** Allow AUTH without TLS: only for loopback tests. */
+  allow_insecure_auth: z.boolean().default(false),
+});
+
 const listener = (listen: string) =>
   z
-    .object({
-      enabled: z.boolean().default(true),
-      listen: hostPort.default(listen),
-      tls: tlsFiles.optional(),
-      proxy_protocol: z.boolean().default(false),
-      /** Allow AUTH without TLS: only for loopback tests. */
-      allow_insecure_auth: z.boolean().default(false),
-    })
+    .object(listenerFields(listen))
+    .strict()
+    .default({ enabled: true, listen, proxy_protocol: false, allow_insecure_auth: false });
+
+/** Postfix postscreen's pregreet test (inbound only): a client that talks before the greeting is refused. */
+export const pregreetSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** How long the client must stay silent before the greeting (postscreen_greet_wait; 0: only what it sent already). */
+    wait_ms: z.number().int().min(0).max(30_000).default(2000),
+    /** Send the first greeting line as "220-" first, as postscreen does: bots answer it at once. */
+    teaser: z.boolean().default(true),
+    /** reject: 521 5.5.1 and close; log: only log and count (a dry run). */
+    action: z.enum(["reject", "log"]).default("reject"),
+    /** A client that passed is not made to wait again for this long (per node). */
+    pass_ttl_s: z.number().int().min(0).default(86_400),
+  })
+  .strict();
+
+const inboundListener = (listen: string) =>
+  z
+    .object({ ...listenerFields(listen), pregreet: pregreetSchema.optional() })
     .strict()
     .default({ enabled: true, listen, proxy_protocol: false, allow_insecure_auth: false });
 
@@ -233,7 +256,7 @@ export const smtpSchema = z
     tls: tlsFiles.optional(),
     listeners: z
       .object({
-        inbound: listener("127.0.0.1:2525"),
+        inbound: inboundListener("127.0.0.1:2525"),
         submission: listener("127.0.0.1:2587"),
         submissions: listener("127.0.0.1:2465"),
       })

@@ -21,6 +21,7 @@ import { ProxyProtocolError, readProxyHeader } from "./proxy-protocol.ts";
 import { PendingCommit, pendingDir } from "./pending.ts";
 import { faultPoint } from "../fault.ts";
 import { receivedHeader } from "./received.ts";
+import { pregreetRefusal, type Pregreet } from "./pregreet.ts";
 import { sendAfterCommit } from "../delivery/notify-after.ts";
 import { NextHopNotificationSender } from "../delivery/nexthop/notification-sender.ts";
 import type { Routes } from "../delivery/nexthop/route.ts";
@@ -38,6 +39,8 @@ export interface ListenerContext {
   routes: Routes;
   smtp: SmtpConfig;
   log: Logger;
+  /** The pregreet test of the inbound listener (absent: none). */
+  pregreet?: Pregreet;
 }
 
 class Closed extends Error {}
@@ -135,6 +138,7 @@ export class SmtpConnection {
         this.close({ ...c.reply, code: c.reply.code >= 500 ? 554 : 421 });
         return;
       }
+      if (!(await this.pregreet())) return;
       this.reply(`220 ${this.ctx.smtp.hostname} ESMTP Sluice`);
       this.flush();
       await this.loop();
@@ -154,6 +158,31 @@ export class SmtpConnection {
       await this.session.close().catch(() => undefined);
       this.close();
     }
+  }
+
+  /** Postscreen's pregreet test on the inbound listener; false: the connection is over. */
+  private async pregreet(): Promise<boolean> {
+    const settings = this.ctx.kind === "inbound" ? this.ctx.smtp.listeners.inbound.pregreet : undefined;
+    if (!settings?.enabled || !this.ctx.pregreet) return true;
+    const outcome = await this.ctx.pregreet.check(
+      settings,
+      this.input,
+      this.client.address,
+      this.ctx.smtp.hostname,
+      (line) => this.socket.write(`${line}\r\n`),
+      this.log,
+    );
+    if (outcome === "closed") {
+      this.close();
+      return false;
+    }
+    if (outcome === "talked" && settings.action === "reject") {
+      const reply = pregreetRefusal();
+      this.log.info({ reply: `${reply.code} ${reply.enhanced} ${reply.text}` }, "pregreet: refused");
+      this.close(reply);
+      return false;
+    }
+    return true;
   }
 
   private async loop(): Promise<void> {

@@ -73,6 +73,25 @@ export class SmtpInput {
     return this.buf.length;
   }
 
+  /**
+   * Wait up to ms for the client to send anything (or close), consuming nothing: true when input
+   * arrived or ended before the time was up (pregreet test).
+   */
+  async waitForInput(ms: number): Promise<boolean> {
+    if (this.buf.length || this.ended) return true;
+    if (ms <= 0) return false;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        resolve(false);
+      }, ms);
+      this.waiting = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
   /** Wait until n bytes are buffered (or input ends) and return them without consuming. */
   async peek(n: number): Promise<Buffer> {
     this.startLine();

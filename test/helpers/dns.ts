@@ -14,6 +14,10 @@ export interface ZoneRecords {
   domains?: string[];
   txt?: Record<string, string>;
   a?: Record<string, string>;
+  /** Names answered with an address whatever the type asked (--address=/NAME/IP), several per name. */
+  address?: [string, string][];
+  /** Domains whose queries go to another server ("127.0.0.1#PORT"): a slow zone is one that is stopped. */
+  forward?: Record<string, string>;
 }
 
 export interface Dnsmasq {
@@ -22,6 +26,9 @@ export interface Dnsmasq {
   /** "address:port" for DnsResolver servers. */
   server: string;
   dir: string;
+  /** Stop answering (SIGSTOP) and start again (SIGCONT): a slow or dead server. */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -66,37 +73,56 @@ export async function startDnsmasq(zone: ZoneRecords, opts: { port53?: boolean }
   const address = opts.port53
     ? `127.53.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`
     : "127.0.0.1";
-  const port = opts.port53 ? 53 : await freeUdpPort(address);
-  const args = [
-    "-k",
-    `--port=${port}`,
-    `--listen-address=${address}`,
-    "--bind-interfaces",
-    "--no-resolv",
-    "--no-hosts",
-    "--log-facility=-",
-    `--pid-file=${join(dir, "pid")}`,
-    ...(zone.domains ?? []).map((d) => `--local=/${d}/`),
-    ...Object.entries(zone.txt ?? {}).map(([n, v]) => `--txt-record=${n},${txtArg(v)}`),
-    ...Object.entries(zone.a ?? {}).map(([n, v]) => `--host-record=${n},${v}`),
-  ];
-  const child: ChildProcess = spawn(DNSMASQ_BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += String(d)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, 300);
-    child.once("exit", (code) => {
-      clearTimeout(t);
-      reject(new Error(`dnsmasq exited (${code}): ${stderr}`));
+  const launch = async (port: number): Promise<ChildProcess> => {
+    const args = [
+      "-k",
+      `--port=${port}`,
+      `--listen-address=${address}`,
+      "--bind-interfaces",
+      "--no-resolv",
+      "--no-hosts",
+      "--log-facility=-",
+      `--pid-file=${join(dir, "pid")}`,
+      ...(zone.domains ?? []).map((d) => `--local=/${d}/`),
+      ...Object.entries(zone.txt ?? {}).map(([n, v]) => `--txt-record=${n},${txtArg(v)}`),
+      ...Object.entries(zone.a ?? {}).map(([n, v]) => `--host-record=${n},${v}`),
+      ...(zone.address ?? []).map(([n, v]) => `--address=/${n}/${v}`),
+      ...Object.entries(zone.forward ?? {}).map(([d, server]) => `--server=/${d}/${server}`),
+    ];
+    const child: ChildProcess = spawn(DNSMASQ_BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += String(d)));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, 300);
+      child.once("exit", (code) => {
+        clearTimeout(t);
+        reject(new Error(`dnsmasq exited (${code}): ${stderr}`));
+      });
     });
-  });
+    return child;
+  };
+  // A free UDP port may have its TCP twin taken (dnsmasq binds both): try another.
+  let port = opts.port53 ? 53 : await freeUdpPort(address);
+  let child: ChildProcess;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      child = await launch(port);
+      break;
+    } catch (err) {
+      if (opts.port53 || attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+      port = await freeUdpPort(address);
+    }
+  }
   return {
     address,
     port,
     server: `${address}:${port}`,
     dir,
+    pause: () => void child.kill("SIGSTOP"),
+    resume: () => void child.kill("SIGCONT"),
     async close() {
       if (child.exitCode === null) {
+        child.kill("SIGCONT");
         const done = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
         await done;

@@ -26,10 +26,11 @@ export class RawClient {
     socket.on("error", () => undefined);
   }
 
-  static async open(port: number, tls = false): Promise<RawClient> {
+  /** `localAddress` (plain TCP): connect from another loopback address (127.0.0.2 …), e.g. a listed client. */
+  static async open(port: number, tls = false, localAddress?: string): Promise<RawClient> {
     const socket = tls
       ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false })
-      : connect(port, "127.0.0.1");
+      : connect({ port, host: "127.0.0.1", localAddress });
     await new Promise((res, rej) => {
       socket.once(tls ? "secureConnect" : "connect", res);
       socket.once("error", rej);
