@@ -10,6 +10,7 @@ import { AuthLimiter } from "./auth.ts";
 import { SmtpConnection, type ListenerContext, type ListenerKind } from "./connection.ts";
 import { Routes } from "../delivery/nexthop/route.ts";
 import type { TlsMaterial } from "./tls.ts";
+import { Pregreet } from "./pregreet.ts";
 
 export interface SmtpListeners {
   addresses: Record<string, string>;
@@ -30,6 +31,7 @@ export async function startSmtpListeners(
     windowMs: smtp.auth.window_s * 1000,
   });
   const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000);
+  const pregreet = new Pregreet(runtime.metrics.registry);
   const perIp = new Map<string, number>();
   let total = 0;
   const servers: Server[] = [];
@@ -52,6 +54,7 @@ export async function startSmtpListeners(
       routes,
       smtp: runtime.config.smtp,
       log,
+      pregreet,
     });
     const onSocket = (socket: Socket) => {
       const ip = socket.remoteAddress ?? "?";
