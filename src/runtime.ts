@@ -17,6 +17,7 @@ import { BuiltinDirectory } from "./policy/builtin-directory.ts";
 import { CachedDirectory } from "./policy/cached-directory.ts";
 import { LdapDirectory } from "./policy/ldap/ldap-directory.ts";
 import type { Directory } from "./policy/directory.ts";
+import { OverrideDirectory, selfServiceOf } from "./policy/override-directory.ts";
 import { PolicyResolver } from "./policy/resolve.ts";
 import { openStore, openStoreLenient } from "./store/open.ts";
 import { withStoreFaults } from "./store/fault-store.ts";
@@ -214,6 +215,15 @@ function makeParts(config: Config, registry: FilterRegistry, store: Store | null
       onFallback: (address, kind, err) =>
         log.warn({ rcpt: address, err: err.message }, `directory unavailable; using ${kind}`),
     });
+  }
+  // Users' own settings from the portal, laid over the directory's answer (policy.self_service).
+  if (store) {
+    directory = new OverrideDirectory(directory, store, (tenant) =>
+      selfServiceOf(
+        config,
+        config.tenants.find((t) => t.id === tenant),
+      ),
+    );
   }
   return {
     config,

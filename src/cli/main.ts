@@ -29,6 +29,7 @@ import { directoryFlush, type FlushOptions } from "./directory.ts";
 import { versionLine } from "./version.ts";
 import { registerManCommand } from "./manual.ts";
 import { registerConfigTools } from "./config-tools.ts";
+import { registerUserCommands } from "./user.ts";
 import { registerStoreCommands } from "./store-tools.ts";
 
 const program = new Command()
@@ -303,6 +304,7 @@ holdCmd
   });
 
 registerWebCommands(program);
+registerUserCommands(program);
 registerStoreCommands(program);
 registerManCommand(program); // last: it documents every command registered above
 

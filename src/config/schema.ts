@@ -72,6 +72,18 @@ export const policySchema = z
       .object({ subject_prefix: z.string().max(64).optional(), headers: z.boolean().optional() })
       .strict()
       .optional(),
+    /**
+     * What users may change for themselves in the portal, over their directory entry (LDAP or
+     * tenants[].users): false locks the setting (the directory's or the policy's value holds).
+     */
+    self_service: z
+      .object({
+        spam_filter: z.boolean().optional(),
+        language: z.boolean().optional(),
+        lists: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

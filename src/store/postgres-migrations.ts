@@ -263,4 +263,20 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX spam_model_scope ON spam_model(scope, rev);
   `,
+  // 7: per-user overrides of directory users (the portal), the quarantine's sender for search
+  `
+  CREATE TABLE user_overrides (
+    address text PRIMARY KEY,
+    tenant text NOT NULL,
+    spam_filter boolean,
+    language text,
+    whitelist jsonb,
+    blacklist jsonb,
+    updated_at timestamptz NOT NULL,
+    updated_by text NOT NULL
+  );
+  CREATE INDEX user_overrides_tenant ON user_overrides(tenant);
+  ALTER TABLE quarantine ADD COLUMN sender text NOT NULL DEFAULT '';
+  UPDATE quarantine SET sender = lower(coalesce(envelope->'mailFrom'->>'address', ''));
+  `,
 ];

@@ -266,4 +266,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX spam_model_scope ON spam_model(scope, rev);
   `,
+  // 10: per-user overrides of directory users (the portal), the quarantine's sender for search
+  `
+  CREATE TABLE user_overrides (
+    address TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    spam_filter INTEGER,
+    language TEXT,
+    whitelist TEXT,
+    blacklist TEXT,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX user_overrides_tenant ON user_overrides(tenant);
+  ALTER TABLE quarantine ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+  UPDATE quarantine SET sender = lower(coalesce(json_extract(envelope, '$.mailFrom.address'), ''));
+  `,
 ];

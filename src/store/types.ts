@@ -99,6 +99,10 @@ export interface LogRecipient {
   score: number;
   symbols: SymbolHit[];
   trace: unknown[];
+  /** The refusal this recipient got (with the reference id), when it was refused. */
+  reply?: string;
+  /** Where it was refused (connect, helo, mail, rcpt, data); absent: accepted at DATA. */
+  stage?: string;
 }
 
 export interface LogEntry {
@@ -120,7 +124,17 @@ export interface LogQuery {
   recipient?: string;
   sender?: string;
   since?: Date;
+  /** Strictly before. */
+  before?: Date;
+  /** Case-insensitive substring of the subject, the sender, a recipient or the reference id. */
+  text?: string;
+  /** Case-insensitive substring of the subject. */
+  subject?: string;
   limit?: number;
+  /** Entries skipped before the first one returned (paging). */
+  offset?: number;
+  sort?: "at" | "sender" | "subject" | "size";
+  order?: "asc" | "desc";
 }
 
 export interface QuarantineQuery {
@@ -130,7 +144,31 @@ export interface QuarantineQuery {
   /** Created at or after / strictly before. */
   since?: Date;
   before?: Date;
+  /** Case-insensitive substring of the subject, the sender, a recipient or the id. */
+  text?: string;
+  /** The envelope sender (exact, case-insensitive). */
+  sender?: string;
   limit?: number;
+  /** Entries skipped before the first one returned (paging). */
+  offset?: number;
+  sort?: "created" | "sender" | "subject" | "score" | "size";
+  order?: "asc" | "desc";
+}
+
+/**
+ * What a user of the configuration file or of LDAP set for themselves (the portal): laid over
+ * the directory's answer, field by field; null leaves the directory's value (or the default).
+ */
+export interface UserOverride {
+  address: string;
+  tenant: string;
+  spamFilter: boolean | null;
+  language: "en" | "ja" | null;
+  whitelist: string[] | null;
+  blacklist: string[] | null;
+  updatedAt: Date;
+  /** Who made the last change (the user, or an administrator's login). */
+  updatedBy: string;
 }
 
 // ---- the Store, by role: a caller that needs one part takes that role, not the whole Store ----
@@ -151,10 +189,21 @@ export interface UserStore {
   setList(address: string, kind: ListKind, entries: string[], maxEntries: number): Promise<void>;
 }
 
+/** Per-user overrides of directory users (src/policy/override-directory.ts). */
+export interface UserOverrideStore {
+  getUserOverride(address: string): Promise<UserOverride | null>;
+  /** Create or replace; a list over maxEntries is refused with ListLimitError. */
+  putUserOverride(o: Omit<UserOverride, "updatedAt">, maxEntries: number): Promise<void>;
+  deleteUserOverride(address: string): Promise<boolean>;
+  listUserOverrides(tenant: string): Promise<UserOverride[]>;
+}
+
 export interface QuarantineStore {
   putQuarantine(item: QuarantineInput): Promise<void>;
   getQuarantine(id: string): Promise<QuarantineItem | null>;
   listQuarantine(q: QuarantineQuery): Promise<QuarantineItem[]>;
+  /** How many entries listQuarantine would find without limit and offset. */
+  countQuarantine(q: QuarantineQuery): Promise<number>;
   quarantineMessage(id: string): Promise<Buffer | null>;
   /** Move a recipient from one state to another; false if it was not in `from`. */
   setQuarantineState(
@@ -216,6 +265,8 @@ export interface MessageLogStore {
   logMessage(entry: LogEntry): Promise<void>;
   getLog(id: string): Promise<LogEntry | null>;
   searchLog(q: LogQuery): Promise<LogEntry[]>;
+  /** How many entries searchLog would find without limit and offset. */
+  countLog(q: LogQuery): Promise<number>;
 }
 
 /** Web console accounts and sessions (src/web/). */
@@ -431,6 +482,7 @@ export interface SpamLearningStore {
  */
 export type Store = StoreLifecycle &
   UserStore &
+  UserOverrideStore &
   QuarantineStore &
   HoldStore &
   ReleaseStore &

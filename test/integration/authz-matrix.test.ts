@@ -133,6 +133,10 @@ const MATRIX: Record<string, Case> = {
     body: () => ({ entries: ["friend.example"] }),
   },
   "DELETE /api/users/{address}": { ...acmeObject(false), path: (_f, who) => `/api/users/u-${who}@acme.test` },
+  "DELETE /api/users/{address}/override": {
+    ...acmeObject(false),
+    path: () => "/api/users/alice@acme.test/override",
+  },
   "GET /api/me/settings": usersOnly,
   "PUT /api/me/settings": { ...usersOnly, body: () => ({ language: "ja" }) },
   "PUT /api/me/lists/{kind}": {

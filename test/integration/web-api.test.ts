@@ -286,9 +286,17 @@ describe("console API", () => {
       entries: ["not an address"],
     });
     expect(invalid.status).toBe(400);
+    // A user of the configuration file keeps its entry there; the change is its override (#23).
     const cfgUser = await adminA.put("/api/users/cfg@a.example", { spamFilter: false });
-    expect(cfgUser.status).toBe(409);
-    expect(String(cfgUser.body.detail)).toContain("configuration file");
+    expect(cfgUser.status).toBe(200);
+    expect(cfgUser.body).toMatchObject({
+      source: "config",
+      spamFilter: false,
+      overridden: { spamFilter: true },
+    });
+    const cfgPw = await adminA.put("/api/users/cfg@a.example", { password: "new-password-1" });
+    expect(cfgPw.status).toBe(409);
+    expect(String(cfgPw.body.detail)).toContain("configuration file");
     expect((await adminA.put("/api/users/frank@a.example", { spamFilter: false })).body.spamFilter).toBe(
       false,
     );

@@ -101,6 +101,16 @@ const en = {
   tplSieve: "Sieve notice",
   tplAll: "Every notice of this tenant, rendered with sample data",
   builtIn: "built in",
+  lockedByAdmin: "Set by your administrator for every user; it cannot be changed here.",
+  yourChange: "Your own setting",
+  directorySays: "directory",
+  useDirectory: "Use the directory's setting",
+  sourceLdap:
+    "Your entry is kept in the directory (LDAP); what you change here is kept as your own setting on top of it.",
+  sourceConfig:
+    "Your entry is kept in the configuration; what you change here is kept as your own setting on top of it.",
+  sourceStore: "Your settings are kept by Sluice.",
+  resetOverride: "Reset to the directory",
 };
 
 type Texts = typeof en;
@@ -202,6 +212,16 @@ const ja: Partial<Texts> = {
   tplSieve: "Sieve 通知",
   tplAll: "このテナントのすべての通知（サンプルデータで表示）",
   builtIn: "組み込み",
+  lockedByAdmin: "管理者が全ユーザー共通で設定しているため、ここでは変更できません。",
+  yourChange: "ご自身の設定",
+  directorySays: "ディレクトリ",
+  useDirectory: "ディレクトリの設定に戻す",
+  sourceLdap:
+    "アカウントはディレクトリ（LDAP）で管理されています。ここでの変更はご自身の設定として上書き保存されます。",
+  sourceConfig:
+    "アカウントは設定ファイルで管理されています。ここでの変更はご自身の設定として上書き保存されます。",
+  sourceStore: "設定は Sluice に保存されています。",
+  resetOverride: "ディレクトリの設定に戻す",
 };
 
 export type TextKey = keyof Texts;

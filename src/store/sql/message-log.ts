@@ -2,8 +2,8 @@
 // tenant, time and reference id. Where the dialect asks for it (SQLite) writes are group
 // committed: calls within a few milliseconds share one transaction (one fsync), and each
 // promise still resolves only once its entry is committed.
-import type { LogEntry, MessageLogStore } from "../types.ts";
-import { sql, where } from "./query.ts";
+import type { LogEntry, LogQuery, MessageLogStore } from "../types.ts";
+import { raw, sql, where, type Query } from "./query.ts";
 import { insertRows, str, strOrNull, type Db, type Dialect, type Row } from "./dialect.ts";
 
 const BATCH = 256;
@@ -95,20 +95,44 @@ export function messageLogStore(d: Dialect): MessageLog {
     },
 
     async searchLog(q) {
-      const filter = where([
-        q.ref !== undefined && sql`(m.id = ${q.ref} OR m.id LIKE ${`${likeEscape(q.ref)}-T%`} ESCAPE '\\')`,
-        q.tenant !== undefined && sql`m.tenant = ${q.tenant}`,
-        q.sender !== undefined && sql`m.sender = ${q.sender.toLowerCase()}`,
-        q.since !== undefined && sql`m.at >= ${q.since}`,
-        q.recipient !== undefined &&
-          sql`EXISTS (SELECT 1 FROM message_log_rcpt r WHERE r.id = m.id AND r.address = ${q.recipient.toLowerCase()})`,
-      ]);
+      const order = raw(q.order === "asc" ? "ASC" : "DESC");
       const found = await d.all(
-        sql`SELECT m.* FROM message_log m${filter} ORDER BY m.at DESC, m.id LIMIT ${q.limit ?? 100}`,
+        sql`SELECT m.* FROM message_log m${filter(q)} ORDER BY ${raw(SORT[q.sort ?? "at"])} ${order}, m.id ${order}
+            LIMIT ${q.limit ?? 100} OFFSET ${q.offset ?? 0}`,
       );
       return found.map(entry);
     },
+
+    async countLog(q) {
+      const [row] = await d.all(sql`SELECT COUNT(*) AS n FROM message_log m${filter(q)}`);
+      return Number(row?.n ?? 0);
+    },
   };
+}
+
+const SORT: Record<NonNullable<LogQuery["sort"]>, string> = {
+  at: "m.at",
+  sender: "m.sender",
+  subject: "m.subject",
+  size: "m.size",
+};
+
+function filter(q: LogQuery): Query {
+  const like = (t: string) => `%${likeEscape(t.toLowerCase())}%`;
+  return where([
+    q.ref !== undefined && sql`(m.id = ${q.ref} OR m.id LIKE ${`${likeEscape(q.ref)}-T%`} ESCAPE '\\')`,
+    q.tenant !== undefined && sql`m.tenant = ${q.tenant}`,
+    q.sender !== undefined && sql`m.sender = ${q.sender.toLowerCase()}`,
+    q.since !== undefined && sql`m.at >= ${q.since}`,
+    q.before !== undefined && sql`m.at < ${q.before}`,
+    q.recipient !== undefined &&
+      sql`EXISTS (SELECT 1 FROM message_log_rcpt r WHERE r.id = m.id AND r.address = ${q.recipient.toLowerCase()})`,
+    q.subject !== undefined && sql`LOWER(COALESCE(m.subject, '')) LIKE ${like(q.subject)} ESCAPE '\\'`,
+    q.text !== undefined &&
+      sql`(LOWER(COALESCE(m.subject, '')) LIKE ${like(q.text)} ESCAPE '\\' OR m.sender LIKE ${like(q.text)} ESCAPE '\\'
+          OR LOWER(m.id) LIKE ${like(q.text)} ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM message_log_rcpt r WHERE r.id = m.id AND r.address LIKE ${like(q.text)} ESCAPE '\\'))`,
+  ]);
 }
 
 function likeEscape(s: string): string {

@@ -1,7 +1,7 @@
 // QuarantineStore in SQL: one entry per message and tenant, with each recipient's own state
 // and filter results (rows written before those were kept carry the entry's).
-import type { QuarantineItem, QuarantineState, QuarantineStore } from "../types.ts";
-import { join, Query, sql, where } from "./query.ts";
+import type { QuarantineItem, QuarantineQuery, QuarantineState, QuarantineStore } from "../types.ts";
+import { join, Query, raw, sql, where } from "./query.ts";
 import { insertRows, str, strOrNull, type Dialect, type Row } from "./dialect.ts";
 
 const COLS = sql`q.id, q.tenant, q.created_at, q.envelope, q.score, q.symbols, q.subject, q.size`;
@@ -40,9 +40,10 @@ export function quarantineStore(d: Dialect): QuarantineStore {
       const now = new Date();
       await d.tx(async (db) => {
         await db.run(
-          sql`INSERT INTO quarantine (id, tenant, created_at, envelope, score, symbols, subject, size, message)
+          sql`INSERT INTO quarantine (id, tenant, created_at, envelope, score, symbols, subject, size, message, sender)
               VALUES (${q.id}, ${q.tenant}, ${now}, ${JSON.stringify(q.envelope)}, ${q.score},
-                ${JSON.stringify(q.symbols)}, ${q.subject}, ${q.message.length}, ${q.message})`,
+                ${JSON.stringify(q.symbols)}, ${q.subject}, ${q.message.length}, ${q.message},
+                ${(q.envelope.mailFrom?.address ?? "").toLowerCase()})`,
         );
         await insertRows(
           db,
@@ -65,21 +66,19 @@ export function quarantineStore(d: Dialect): QuarantineStore {
     },
 
     async listQuarantine(q) {
-      const rcpt = [
-        q.recipient !== undefined && sql` AND r.address = ${q.recipient.toLowerCase()}`,
-        q.state !== undefined && sql` AND r.state = ${q.state}`,
-      ].filter((c) => c instanceof Query);
-      const filter = where([
-        q.tenant !== undefined && sql`q.tenant = ${q.tenant}`,
-        q.since !== undefined && sql`q.created_at >= ${q.since}`,
-        q.before !== undefined && sql`q.created_at < ${q.before}`,
-        rcpt.length > 0 && sql`EXISTS (SELECT 1 FROM quarantine_rcpt r WHERE r.id = q.id${join(rcpt, "")})`,
-      ]);
+      const order = raw(q.order === "asc" ? "ASC" : "DESC");
       return items(
         await d.all(
-          sql`SELECT ${COLS} FROM quarantine q${filter} ORDER BY q.created_at DESC, q.id LIMIT ${q.limit ?? 100}`,
+          sql`SELECT ${COLS} FROM quarantine q${filter(q)}
+              ORDER BY ${raw(SORT[q.sort ?? "created"])} ${order}, q.id ${order}
+              LIMIT ${q.limit ?? 100} OFFSET ${q.offset ?? 0}`,
         ),
       );
+    },
+
+    async countQuarantine(q) {
+      const [row] = await d.all(sql`SELECT COUNT(*) AS n FROM quarantine q${filter(q)}`);
+      return Number(row?.n ?? 0);
     },
 
     async quarantineMessage(id) {
@@ -99,4 +98,31 @@ export function quarantineStore(d: Dialect): QuarantineStore {
       await d.run(sql`DELETE FROM quarantine WHERE id = ${id}`);
     },
   };
+}
+
+const SORT: Record<NonNullable<QuarantineQuery["sort"]>, string> = {
+  created: "q.created_at",
+  sender: "q.sender",
+  subject: "q.subject",
+  score: "q.score",
+  size: "q.size",
+};
+
+function filter(q: QuarantineQuery): Query {
+  const rcpt = [
+    q.recipient !== undefined && sql` AND r.address = ${q.recipient.toLowerCase()}`,
+    q.state !== undefined && sql` AND r.state = ${q.state}`,
+  ].filter((c) => c instanceof Query);
+  const like = (t: string) => `%${t.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return where([
+    q.tenant !== undefined && sql`q.tenant = ${q.tenant}`,
+    q.since !== undefined && sql`q.created_at >= ${q.since}`,
+    q.before !== undefined && sql`q.created_at < ${q.before}`,
+    q.sender !== undefined && sql`q.sender = ${q.sender.toLowerCase()}`,
+    rcpt.length > 0 && sql`EXISTS (SELECT 1 FROM quarantine_rcpt r WHERE r.id = q.id${join(rcpt, "")})`,
+    q.text !== undefined &&
+      sql`(LOWER(COALESCE(q.subject, '')) LIKE ${like(q.text)} ESCAPE '\\' OR q.sender LIKE ${like(q.text)} ESCAPE '\\'
+          OR LOWER(q.id) LIKE ${like(q.text)} ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM quarantine_rcpt r WHERE r.id = q.id AND r.address LIKE ${like(q.text)} ESCAPE '\\'))`,
+  ]);
 }

@@ -14,6 +14,7 @@ import type {
   ReleaseStore,
   SpamLearningStore,
   StoreLifecycle,
+  UserOverrideStore,
   UserStore,
 } from "../types.ts";
 import { sql } from "./query.ts";
@@ -31,6 +32,7 @@ import { rateCounterStore } from "./rate-counters.ts";
 import { releaseStore } from "./releases.ts";
 import { spamLearningStore } from "./spam.ts";
 import { userStore } from "./users.ts";
+import { userOverrideStore } from "./user-overrides.ts";
 
 // The role methods are put on each instance by the constructor (checked there); this merge
 // tells the compiler so.
@@ -38,6 +40,7 @@ import { userStore } from "./users.ts";
 export interface SqlStore
   extends
     UserStore,
+    UserOverrideStore,
     QuarantineStore,
     HoldStore,
     ReleaseStore,
@@ -62,6 +65,7 @@ export class SqlStore implements StoreLifecycle {
     this.flushLog = flush;
     const roles: Omit<SqlStore, keyof StoreLifecycle> = {
       ...userStore(dialect),
+      ...userOverrideStore(dialect),
       ...quarantineStore(dialect),
       ...holdStore(dialect),
       ...releaseStore(dialect),

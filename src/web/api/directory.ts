@@ -3,6 +3,7 @@
 // flush` logs in and calls this; no caller is trusted for its address alone.
 import type { FastifyInstance } from "fastify";
 import { CachedDirectory } from "../../policy/cached-directory.ts";
+import { OverrideDirectory } from "../../policy/override-directory.ts";
 import { requireRole } from "../auth/principal.ts";
 import type { ApiContext } from "./context.ts";
 import { obj, str } from "./schema.ts";
@@ -21,8 +22,10 @@ export function directoryRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const p = requireRole(req, "operator");
       const address = req.body?.address;
       const d = ctx.runtime.directory;
-      if (!(d instanceof CachedDirectory)) return { cached: false, flushed: 0 };
-      const flushed = d.flush(address);
+      // Users' overrides are cached too (briefly); forgetting them costs nothing.
+      const cached = d instanceof CachedDirectory || (d instanceof OverrideDirectory && d.cached);
+      const flushed = d instanceof OverrideDirectory || d instanceof CachedDirectory ? d.flush(address) : 0;
+      if (!cached) return { cached: false, flushed: 0 };
       await ctx.audit(p, "directory.flush", address ?? "*", null, null, { flushed });
       return { cached: true, flushed };
     },

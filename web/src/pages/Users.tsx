@@ -1,5 +1,6 @@
 // Users of the admin's tenants: create, spam filter ON/OFF, lists (with the limit shown).
-// Users from the configuration file or LDAP are shown read-only (the server says why).
+// Users of the configuration file or LDAP keep their entry there: changes made here are their
+// override (shown, and resettable); settings the policy locks have no control.
 import { useState } from "react";
 import { api } from "../api.ts";
 import { useT } from "../i18n.ts";
@@ -15,6 +16,8 @@ interface User {
   blacklist: string[];
   source: string;
   maxEntries: number;
+  locked: { spamFilter: boolean; language: boolean; lists: boolean };
+  overridden: { spamFilter: boolean; language: boolean; whitelist: boolean; blacklist: boolean };
 }
 
 export function UsersPage() {
@@ -54,9 +57,12 @@ export function UsersPage() {
           u.spamFilter === null ? "-" : u.spamFilter ? t("on") : t("off"),
           `${u.whitelist.length}/${u.maxEntries}`,
           `${u.blacklist.length}/${u.maxEntries}`,
-          u.source,
-          u.source === "store" ? (
-            <>
+          <>
+            {u.source}
+            {Object.values(u.overridden).some(Boolean) && <span className="tag">{t("yourChange")}</span>}
+          </>,
+          <div data-testid={`user-actions-${u.address}`}>
+            {!(u.source !== "store" && u.locked.spamFilter) && (
               <button
                 onClick={() =>
                   run(
@@ -68,14 +74,25 @@ export function UsersPage() {
               >
                 {t("spamFilter")} → {u.spamFilter === false ? t("on") : t("off")}
               </button>
+            )}
+            {!(u.source !== "store" && u.locked.lists) && (
               <button onClick={() => setOpen(open === u.address ? null : u.address)}>
                 {t("whitelist")}/{t("blacklist")}
               </button>
+            )}
+            {u.source === "store" && (
               <button onClick={() => run(api("DELETE", `/api/users/${encodeURIComponent(u.address)}`))}>
                 {t("delete")}
               </button>
-            </>
-          ) : null,
+            )}
+            {u.source !== "store" && Object.values(u.overridden).some(Boolean) && (
+              <button
+                onClick={() => run(api("DELETE", `/api/users/${encodeURIComponent(u.address)}/override`))}
+              >
+                {t("resetOverride")}
+              </button>
+            )}
+          </div>,
         ])}
       />
       {user && (
