@@ -21,6 +21,7 @@ import { OverrideDirectory, selfServiceOf } from "./policy/override-directory.ts
 import { PolicyResolver } from "./policy/resolve.ts";
 import { openStore, openStoreLenient } from "./store/open.ts";
 import { withStoreFaults } from "./store/fault-store.ts";
+import { SpamLearning } from "./filters/spam/learning.ts";
 import type { Store } from "./store/types.ts";
 import type { IntakeLimits } from "./message/transaction.ts";
 import { defenceDeps } from "./runtime-defences.ts";
@@ -65,6 +66,8 @@ export class Runtime {
   private _storeError: Error | null = null;
   private readonly healthParts = new Map<string, () => HealthPart>();
   private dkimKeys: KeySource | null = null;
+  /** The spam classifier's lessons and learned models (null without a store). */
+  spamLearning: SpamLearning | null = null;
   /** DKIM-signs a notice Sluice wrote (virus, hold, digest, Sieve) as its tenant, when it has a key. */
   readonly signNotice: NoticeSigner;
 
@@ -92,10 +95,12 @@ export class Runtime {
     const metrics = new PipelineMetrics(undefined, true);
     // The store and the resolver exist only later: the filters reach them through these holders.
     let keys: KeySource | null = null;
+    let spamLearning: SpamLearning | null = null;
     let runtime: Runtime | null = null;
     const builtins = builtinFilters({
       registry: metrics.registry,
       keys: () => keys,
+      spamLearning: () => spamLearning,
       tenantOf: (a) => runtime?.resolver.tenantFor(a)?.id ?? null,
       reputation: defenceDeps(() => runtime),
     }).filter((f) => !extra.some((e) => e.name === f.name));
@@ -113,9 +118,11 @@ export class Runtime {
     if (store) store = withStoreFaults(store); // crash points for tests; the store itself otherwise
     const secret = await loadSecretKey({ keyFile: config.secrets?.key_file });
     if (store && secret) keys = new StoreKeySource(store, secret);
+    if (store) spamLearning = SpamLearning.forStore(store, { log, registry: metrics.registry });
     runtime = new Runtime(opts, log, registry, metrics, store, makeParts(config, registry, store));
     runtime._storeError = storeError;
     runtime.dkimKeys = keys;
+    runtime.spamLearning = spamLearning;
     return runtime;
   }
 

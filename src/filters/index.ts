@@ -5,7 +5,7 @@ import { sizeFilter } from "./size/size.ts";
 import { headerSanityFilter } from "./header-sanity/header-sanity.ts";
 import { listsFilter } from "./lists/lists.ts";
 import { authFilters, type KeySource } from "./auth/index.ts";
-import { spamFilters } from "./spam/index.ts";
+import { spamFilters, type SpamLearning } from "./spam/index.ts";
 import { virusFilters } from "./virus/index.ts";
 import { sieveFilter } from "./sieve/sieve-filter.ts";
 import { holdOptionsFilter } from "./outbound/hold-options.ts";
@@ -16,6 +16,8 @@ export interface BuiltinDeps {
   registry?: Registry;
   /** DKIM/ARC keys in the store; a function because the store opens after the filters exist. */
   keys?: () => KeySource | null;
+  /** The spam classifier's lesson service; a function for the same reason as `keys`. */
+  spamLearning?: () => SpamLearning | null;
   tenantOf?: (address: string) => string | null;
   /** Greylisting and rate limits: the store, the sender's side of outbound mail, admin notices. */
   reputation?: Omit<ReputationDeps, "registry">;
@@ -29,7 +31,7 @@ export function builtinFilters(deps: BuiltinDeps = {}): Filter[] {
     listsFilter,
     ...authFilters({ keys: deps.keys, tenantOf: deps.tenantOf }),
     ...virusFilters({ registry }),
-    ...spamFilters(),
+    ...spamFilters(deps.spamLearning),
     sieveFilter,
     holdOptionsFilter,
     ...reputationFilters({ registry, ...deps.reputation }),

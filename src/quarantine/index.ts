@@ -8,7 +8,7 @@ import { claimStep, newKey, ReleaseError, routesFor, runClaim, storeOf } from ".
 import { releaseHoldNow } from "./hold-scheduler.ts";
 import { linkKeys } from "./links.ts";
 import { mayRelease } from "./may-release.ts";
-import { SpamFeedback, type FeedbackOutcome } from "../filters/spam/feedback.ts";
+import { learnForRecipient, type FeedbackOutcome } from "../filters/spam/feedback.ts";
 
 export { LinkKeys, linkKeys, verifyDigestLink, verifyHoldLink } from "./links.ts";
 export { mayRelease, needsAdmin, type Releaser } from "./may-release.ts";
@@ -29,24 +29,26 @@ export interface SpamLearner {
     message: Buffer,
     label: "spam" | "ham",
     who: { actor: string; recipient: string },
-  ): Promise<FeedbackOutcome | "no-classifier">;
+  ): Promise<FeedbackOutcome>;
 }
 
-/** One feedback writer per runtime, so concurrent lessons on one model file are serialised. */
-const feedbackOf = new WeakMap<Runtime, SpamFeedback>();
-
-/** Learns into the classifier model of the recipient's policy (filters/spam/feedback.ts). */
-export function classifierLearner(runtime: Runtime, given?: SpamFeedback): SpamLearner {
-  let feedback = given ?? feedbackOf.get(runtime);
-  if (!feedback) feedbackOf.set(runtime, (feedback = new SpamFeedback()));
-  const fb = feedback;
+/** Lessons for the model of the recipient's policy, kept in the store (filters/spam/feedback.ts). */
+export function classifierLearner(runtime: Runtime): SpamLearner {
   return {
     async learn(message, label, who) {
       const policy = await runtime.resolver.forRecipient(who.recipient);
-      const f = policy.filters["spam-classifier"];
-      const model = (f?.options as { model?: string } | undefined)?.model;
-      if (!f?.enabled || !model) return "no-classifier";
-      return fb.learn(model, message, label, who.actor);
+      return learnForRecipient(
+        runtime.spamLearning,
+        policy.filters["spam-classifier"],
+        policy.tenant?.id ?? null,
+        {
+          message,
+          label,
+          source: label === "ham" ? "release" : "feedback",
+          actor: who.actor,
+          recipient: who.recipient,
+        },
+      );
     },
   };
 }

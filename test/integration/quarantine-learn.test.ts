@@ -1,8 +1,9 @@
-// "Report as spam" and "release and learn as ham" feed the built-in classifier: the model file
-// of the recipient's policy moves toward the label, once per message and label, within the
-// per-user cap, and the shipped default model is never written. Next hop: maildir.
+// "Report as spam" and "release and learn as ham" teach the built-in classifier: each is a lesson
+// kept in the store (once per message and label), applied at once to the model the recipient's
+// policy scores with, within the per-user cap; the model file (shipped or configured) is never
+// written. Next hop: maildir.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { copyFileSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import pino from "pino";
@@ -10,7 +11,6 @@ import { Runtime } from "../../src/runtime.ts";
 import { emptyEnvelope } from "../../src/message/envelope.ts";
 import { createQuarantineOps, classifierLearner } from "../../src/quarantine/index.ts";
 import { DEFAULT_MODEL_PATH, SpamModel } from "../../src/filters/spam/index.ts";
-import { SpamFeedback } from "../../src/filters/spam/feedback.ts";
 import { FeatureSet } from "../../src/filters/spam/features.ts";
 import { inputFromBytes } from "../../src/filters/spam/message-input.ts";
 import { tokenize } from "../../src/filters/spam/tokenizer.ts";
@@ -20,30 +20,25 @@ const MESSAGE = Buffer.from(
     "Bid on garden gnomes in the quarterly auction, lots 14 to 22, viewing on Tuesday.\r\n",
 );
 
-async function probability(model: string): Promise<number> {
-  const m = await SpamModel.load(model);
-  const fs = new FeatureSet(m.meta.bits);
-  tokenize(await inputFromBytes(MESSAGE), { maxChars: m.meta.maxChars }, fs);
-  return m.probability(fs.indices, fs.count);
+async function logOdds(model: SpamModel, message = MESSAGE): Promise<number> {
+  const fs = new FeatureSet(model.meta.bits);
+  fs.reset();
+  const t = tokenize(await inputFromBytes(message), { maxChars: model.meta.maxChars }, fs);
+  return model.score(fs, t.contentCount).raw;
 }
 
 describe("spam feedback from the quarantine", () => {
   let dir: string;
-  let model: string;
   let rt: Runtime;
+  const live = () => rt.spamLearning!.refresh("", () => SpamModel.load(DEFAULT_MODEL_PATH));
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "sluice-learn-"));
-    model = join(dir, "local.model.gz");
-    copyFileSync(DEFAULT_MODEL_PATH, model);
     rt = await Runtime.create({
       logger: pino({ level: "silent" }),
       configText: `
 store: sqlite:${dir}/store.db
 delivery: maildir:${dir}/mail
 log: { level: silent }
-policy:
-  filters:
-    spam-classifier: { options: { model: "${model}" } }
 tenants:
   - { id: example, domains: [example.com], verify_recipients: false }
 `,
@@ -68,37 +63,38 @@ tenants:
     await rt?.close();
   });
 
-  it("report as spam raises the message's spam probability once; learn as ham lowers it", async () => {
+  it("report as spam raises the message's log-odds once; release and learn as ham lowers them", async () => {
+    const shippedBefore = statSync(DEFAULT_MODEL_PATH).mtimeMs;
     const ops = createQuarantineOps(rt);
-    const p0 = await probability(model);
+    const z0 = await logOdds(await live());
     await ops.reportSpam("L1", { actor: "alice@example.com" });
-    const p1 = await probability(model);
-    expect(p1).toBeGreaterThan(p0);
-    // Same message, same label (L2 has the same bytes): deduplicated, the model is unchanged.
+    const z1 = await logOdds(await live());
+    expect(z1).toBeGreaterThan(z0);
+    // Same message, same label (L2 has the same bytes): one lesson, the model is unchanged.
     await ops.reportSpam("L2", { actor: "alice@example.com" });
-    expect(await probability(model)).toBe(p1);
+    expect(await logOdds(await live())).toBe(z1);
     const res = await ops.release("L1", "all", { actor: "alice@example.com", learnAsHam: true });
     expect(res.released).toEqual(["alice@example.com"]);
     expect(readdirSync(join(dir, "mail", "example.com", "alice", "new")).length).toBe(1);
-    expect(await probability(model)).toBeLessThan(p1);
+    expect(await logOdds(await live())).toBeLessThan(z1);
+    const stats = await rt.store!.spamLessonStats!();
+    expect(stats.map((s) => [s.label, s.source, s.count])).toEqual([
+      ["ham", "release", 1],
+      ["spam", "feedback", 1],
+    ]);
+    // Lessons live in the store; the shipped model file is never written.
+    expect(statSync(DEFAULT_MODEL_PATH).mtimeMs).toBe(shippedBefore);
   });
 
-  it("caps lessons per user and never writes the shipped default model", async () => {
-    const fb = new SpamFeedback({ perUserPerDay: 2 });
-    const other = join(dir, "capped.model.gz");
-    copyFileSync(DEFAULT_MODEL_PATH, other);
+  it("caps lessons per user per day and refuses unauthenticated actors", async () => {
+    const learner = classifierLearner(rt);
     const msg = (n: number) => Buffer.concat([MESSAGE, Buffer.from(`variant ${n}\r\n`)]);
-    expect(await fb.learn(other, msg(1), "spam", "bob@example.com")).toBe("learned");
-    expect(await fb.learn(other, msg(2), "spam", "BOB@example.com")).toBe("learned");
-    expect(await fb.learn(other, msg(3), "spam", "bob@example.com")).toBe("capped");
-    expect(await fb.learn(other, msg(3), "spam", "carol@example.com")).toBe("learned");
-    const before = statSync(DEFAULT_MODEL_PATH).mtimeMs;
-    expect(await fb.learn(DEFAULT_MODEL_PATH, msg(4), "spam", "bob@example.com")).toBe("default-model");
-    expect(statSync(DEFAULT_MODEL_PATH).mtimeMs).toBe(before);
-    // The runtime's learner finds the model through the recipient's policy.
-    const learner = classifierLearner(rt, fb);
-    expect(
-      await learner.learn(msg(5), "ham", { actor: "dave@example.com", recipient: "alice@example.com" }),
-    ).toBe("learned");
+    const as = (actor: string, n: number) =>
+      learner.learn(msg(n), "spam", { actor, recipient: "alice@example.com" });
+    expect(await as("anonymous", 0)).toBe("unauthenticated");
+    for (let n = 1; n <= 3; n++) expect(await as("bob@example.com", n)).toBe("learned");
+    // The default cap is 200 a day; the count is per actor, in the store.
+    expect(await rt.store!.countSpamLessons!({ actor: "bob@example.com" })).toBe(3);
+    expect(await as("carol@example.com", 1)).toBe("duplicate");
   });
 });

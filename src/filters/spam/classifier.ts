@@ -1,15 +1,21 @@
 // The built-in spam classifier as a pipeline filter: tokenizes the shared MIME view and the
-// earlier filters' symbols, scores with the shared model, and returns BAYES_SPAM / BAYES_HAM /
-// BAYES_UNSURE (a continuous score, proportional to the calibrated log-odds) plus the named
-// signals (signals.ts). It never edits the message and never learns here (lessons.ts does).
+// earlier filters' symbols, scores with the live model (the model file, or the store's revision
+// with the site's lessons: learning.ts), and returns BAYES_SPAM / BAYES_HAM / BAYES_UNSURE (a
+// continuous score, proportional to the calibrated log-odds) plus the named signals
+// (signals.ts). It never edits the message; with autolearn on it hands a lesson to learning.ts
+// in the background (autolearn.ts decides), never delaying the verdict.
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { Filter, FilterResult, SymbolHit } from "../../pipeline/types.ts";
+import type { Filter, FilterContext, FilterResult, SymbolHit } from "../../pipeline/types.ts";
 import { parseFilterOptions } from "../options.ts";
+import { AutolearnOptions, autolearnAllowed, autolearnClass } from "./autolearn.ts";
 import { FeatureSet } from "./features.ts";
+import type { TokenizerInput } from "./input.ts";
+import type { SpamLearning } from "./learning.ts";
 import { inputFromTransaction } from "./message-input.ts";
 import { ModelCache } from "./model-cache.ts";
-import type { Score } from "./model.ts";
+import type { Score, SpamModel } from "./model.ts";
 import { SIGNAL_SCORES, type Signal } from "./signals.ts";
 import { tokenize } from "./tokenizer.ts";
 
@@ -38,6 +44,12 @@ const Options = z
     ham_log_odds: z.number().max(0).default(-2),
     /** Also return the named signals (HTML_HIDDEN_TEXT, URL_IP_HOST …) as scored symbols. */
     signals: z.boolean().default(true),
+    /**
+     * Which learned model scores (with a store): "shared" — one for every tenant, "tenant" — the
+     * recipient's tenant's own, "off" — the model file only, and lessons are refused.
+     */
+    learning: z.enum(["shared", "tenant", "off"]).default("shared"),
+    autolearn: AutolearnOptions.default(AutolearnOptions.parse({})),
   })
   .strict();
 export type ClassifierOptions = z.infer<typeof Options>;
@@ -51,7 +63,10 @@ export function formatScore(s: Score): string {
 }
 
 /** Calibrated log-odds to the classifier's symbol: continuous and monotonic up to ±max_score. */
-export function symbolsFor(s: Score, o: ClassifierOptions): SymbolHit[] {
+export function symbolsFor(
+  s: Score,
+  o: Pick<ClassifierOptions, "spam_scale" | "ham_scale" | "max_score" | "spam_log_odds" | "ham_log_odds">,
+): SymbolHit[] {
   const x = s.logOdds;
   const raw = x >= 0 ? x * o.spam_scale : x * o.ham_scale;
   const score = round4(Math.max(-o.max_score, Math.min(o.max_score, raw)));
@@ -67,7 +82,16 @@ export function signalSymbols(signals: readonly Signal[]): SymbolHit[] {
   }));
 }
 
-export function classifierFilter(cache = new ModelCache()): Filter {
+/** The model scope of a recipient's policy: "" (shared) or its tenant id; null when learning is off. */
+export function learningScope(o: Pick<ClassifierOptions, "learning">, tenant: string | null): string | null {
+  if (o.learning === "off") return null;
+  return o.learning === "tenant" && tenant ? tenant : "";
+}
+
+export function classifierFilter(
+  cache = new ModelCache(),
+  learning: () => SpamLearning | null = () => null,
+): Filter {
   // One feature buffer per filter instance: tokenize + score is synchronous, so scans never interleave in it.
   const buffers = new Map<number, FeatureSet>();
   return {
@@ -80,7 +104,11 @@ export function classifierFilter(cache = new ModelCache()): Filter {
     async check(ctx): Promise<FilterResult> {
       const o = ctx.options as ClassifierOptions;
       if (!ctx.tx) return {};
-      const model = await cache.get(o.model);
+      const tenant = ctx.recipients[0]?.policy.tenant?.id ?? null;
+      const scope = learningScope(o, tenant);
+      const service = scope === null ? null : learning();
+      const base = () => cache.get(o.model);
+      const model: SpamModel = service ? await service.model(scope!, base) : await base();
       const input = await inputFromTransaction(ctx.tx, ctx.earlier);
       ctx.signal.throwIfAborted();
       let fs = buffers.get(model.meta.bits);
@@ -88,7 +116,77 @@ export function classifierFilter(cache = new ModelCache()): Filter {
       fs.reset();
       const t = tokenize(input, { maxChars: o.max_chars || model.meta.maxChars }, fs);
       const score = model.score(fs, t.contentCount);
-      return { symbols: [...symbolsFor(score, o), ...(o.signals ? signalSymbols(t.signals) : [])] };
+      const signals = signalSymbols(t.signals);
+      if (service && o.autolearn.enabled)
+        autolearn(ctx, o, service, { scope: scope!, tenant, input, score, signals, base }).catch(
+          (err: Error) => ctx.log.warn({ err: err.message }, "spam autolearn failed"),
+        );
+      return { symbols: [...symbolsFor(score, o), ...(o.signals ? signals : [])] };
     },
   };
+}
+
+/** Decides and, if the guards allow, keeps an autolearn lesson (after the verdict, in the background). */
+async function autolearn(
+  ctx: FilterContext,
+  o: ClassifierOptions,
+  service: SpamLearning,
+  m: {
+    scope: string;
+    tenant: string | null;
+    input: TokenizerInput;
+    score: Score;
+    signals: SymbolHit[];
+    base: () => Promise<SpamModel>;
+  },
+): Promise<void> {
+  const recipient = ctx.recipients[0]?.address;
+  const tx = ctx.tx;
+  if (!recipient || !tx?.spool) return;
+  const fromHeader = /[^\s<>,;"()]+@[^\s<>,;"()]+/.exec(
+    m.input.headers.find((h) => h.name.toLowerCase() === "from")?.value ?? "",
+  )?.[0];
+  const sender = (fromHeader ?? ctx.envelope.mailFrom?.address ?? "").toLowerCase() || null;
+  const scores = (xs: readonly SymbolHit[]) =>
+    xs.reduce((a, x) => a + (ctx.recipients[0]!.policy.scores[x.name] ?? x.score), 0);
+  const decision = await autolearnClass(
+    {
+      otherScore: scores(ctx.earlier) + scores(m.signals),
+      earlier: ctx.earlier,
+      authenticated: ctx.envelope.auth !== null,
+      correspondent: () => (sender ? ctx.history.sentBefore(recipient, sender) : Promise.resolve(false)),
+      logOdds: m.score.logOdds,
+    },
+    o.autolearn,
+  );
+  if (!decision.learn) return;
+  const allowed = await autolearnAllowed(service.store, o.autolearn, {
+    scope: m.scope,
+    tenant: m.tenant,
+    label: decision.learn,
+    recipient,
+    sender,
+  });
+  if (!allowed.ok) {
+    ctx.log.debug({ label: decision.learn, why: allowed.why }, "spam autolearn skipped");
+    return;
+  }
+  const hash = createHash("sha256")
+    .update(await tx.spool.buffer())
+    .digest("hex");
+  const outcome = await service.learn(
+    {
+      message: m.input,
+      hash,
+      label: decision.learn,
+      source: "autolearn",
+      actor: null,
+      recipient,
+      sender,
+      tenant: m.tenant,
+      scope: m.scope,
+    },
+    m.base,
+  );
+  ctx.log.info({ label: decision.learn, why: decision.why, outcome }, "spam autolearn");
 }

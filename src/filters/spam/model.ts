@@ -151,6 +151,11 @@ export class SpamModel {
     } catch (err) {
       throw new SpamModelError(path, "not a gzip file", { cause: err });
     }
+    return SpamModel.fromRaw(raw, path);
+  }
+
+  /** From the inflated bytes (callers that gunzip off the event loop). */
+  static fromRaw(raw: Buffer, path = "(buffer)"): SpamModel {
     if (raw.length < 12 || !raw.subarray(0, MAGIC.length).equals(MAGIC)) {
       throw new SpamModelError(path, "not a Sluice spam model (bad magic)");
     }
