@@ -145,7 +145,9 @@ tenants:
       const subject = `crash-${point.replace(/\W/g, "-")}`;
       const victim = await startNode(config, dir, point);
       const first = await send(victim.port, subject);
-      victim.kill(); // at the latest now (smtp.reply.after fires after the reply)
+      // The point kills the node itself (smtp.reply.after just after the client read its 250).
+      await Promise.race([victim.exited, new Promise((r) => setTimeout(r, 5000))]);
+      victim.kill();
       expect(await victim.exited).toBe(137);
       expect(victim.log()).toContain(`fault point ${point}: SIGKILL`);
       const node = await startNode(config, dir);
