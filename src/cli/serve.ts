@@ -14,6 +14,7 @@ import { ensureOperator } from "./first-login.ts";
 import { VERSION } from "./version.ts";
 import { dropPrivileges, lookupAccount, runningAsRoot } from "./privileges.ts";
 import { reloadTls } from "./tls-reload.ts";
+import { Readiness } from "./readiness.ts";
 import type { Server as HttpsServer } from "node:https";
 
 export interface ServeOptions {
@@ -60,7 +61,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     return;
   }
   const web = await startWeb(runtime, cfg.web.listen);
-  log.info({ listener: "web", address: cfg.web.listen, paths: ["/healthz", "/metrics"] }, "listening");
+  log.info(
+    { listener: "web", address: cfg.web.listen, paths: ["/healthz", "/livez", "/metrics"] },
+    "listening",
+  );
   const tls = await loadTls(cfg.smtp.tls, "./var", cfg.smtp.hostname);
   if (tls.selfSigned) {
     log.warn(
@@ -80,6 +84,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Every port is bound: root is no longer needed (nothing below opens a privileged port).
   if (account) dropPrivileges(account, runtime.config, log);
   else if (runningAsRoot()) log.warn("running as root: pass --user NAME to drop privileges after binding");
+  // /healthz readiness: store, directory, clamd and next hops, checked now and every 15 s.
+  const readiness = new Readiness(runtime, log, runtime.metrics.registry);
+  await readiness.start();
   // Hold release, digests and quarantine expiry; interrupted releases are resumed first.
   const jobs = await startQuarantineJobs(runtime);
   // No operator yet: the quick start creates one (password in this log, once); else the command.
@@ -112,6 +119,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       );
   });
   await stopping;
+  readiness.stop();
   await jobs.stop();
   await cluster?.stop();
   await milter?.close();

@@ -26,7 +26,15 @@ export async function startWeb(
   securityHeaders(app, { hsts: !!web.tls });
   app.addHook("onRequest", hostCheck(allowedHosts(web)));
   registerConsole(app, runtime, opts); // console API + assets (src/web/api/); first, for the OpenAPI document
-  app.get("/healthz", async () => ({ store: runtime.store ? "open" : "none", ...runtime.health() }));
+  // Readiness (src/cli/readiness.ts): 503 while a dependency down makes every message tempfail.
+  app.get("/healthz", async (_req, reply) => {
+    const h = { store: runtime.store ? "open" : "none", ...runtime.health() };
+    const notReady = (h as { readiness?: { ready?: boolean } }).readiness?.ready === false;
+    if (notReady) reply.code(503);
+    return notReady ? { ...h, status: "down" } : h;
+  });
+  // Liveness: the process answers (for restarts), whatever its dependencies do.
+  app.get("/livez", async () => ({ status: "alive", uptime_s: Math.round(process.uptime()) }));
   app.get("/metrics", async (_req, reply) => {
     reply.header("content-type", runtime.metrics.registry.contentType);
     return runtime.metrics.registry.metrics();
