@@ -324,6 +324,18 @@ export const milterSchema = z
       .string()
       .regex(/^smtp:\/\/[^\s/:]+:\d{1,5}$/, "expected smtp://HOST:PORT")
       .optional(),
+    /** Unix sockets (listen: unix:/path): set right after binding so the MTA may connect. */
+    unix_socket: z
+      .object({
+        mode: z
+          .string()
+          .regex(/^0?[0-7]{3}$/, "an octal mode such as 0660")
+          .optional(),
+        owner: z.string().min(1).optional(),
+        group: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     progress_interval_ms: z.number().int().min(0).default(5000),
     /** Postfix {daemon_name} → ingress, so submission traffic is treated as outbound. */
     daemon_ingress: z.record(z.string(), z.enum(["inbound", "submission", "submissions"])).default({}),

@@ -13,6 +13,7 @@ import { quarantineIdOf } from "../delivery/copies.ts";
 import { Routes } from "../delivery/nexthop/route.ts";
 import { NextHopNotificationSender } from "../delivery/nexthop/notification-sender.ts";
 import { sendAfterCommit } from "../delivery/notify-after.ts";
+import { applySocketPerms } from "./socket-perms.ts";
 
 export async function startMilter(runtime: Runtime, log: Logger): Promise<MilterServer | null> {
   const cfg = runtime.config.milter;
@@ -58,6 +59,7 @@ export async function startMilter(runtime: Runtime, log: Logger): Promise<Milter
   });
   for (const spec of cfg.listen) {
     const a = await server.listen(spec);
+    if (spec.startsWith("unix:")) applySocketPerms(spec.slice("unix:".length), cfg.unix_socket);
     log.info({ listener: "milter", address: a.spec, port: a.port }, "listening");
   }
   return server;
