@@ -19,6 +19,7 @@ import { negotiate, noReplyFlag, type Negotiated, type Offer, type Wanted } from
 import { encodeReply, isFinal, type Reply } from "./replies.ts";
 import { HeaderBatch } from "./header-batch.ts";
 import { DeferredRefusals, type DeferredStage } from "./deferred.ts";
+import type { ProgressTicker, Waiting } from "./progress.ts";
 
 /**
  * Durably store the quarantine/hold groups and hand the other delivery groups on (delivery/
@@ -32,7 +33,8 @@ export interface ConnectionOptions {
   newSession: () => Session;
   commit: CommitCopies;
   logger: Logger;
-  progressIntervalMs: number;
+  /** Sends SMFIR_PROGRESS while the MTA waits for an answer; null: never. */
+  progress: ProgressTicker | null;
   quarantineMode: QuarantineMode;
   /** What to negotiate, asked at each OPTNEG so that a new configuration applies to new connections. */
   wanted: () => Wanted;
@@ -79,7 +81,9 @@ const DEFERRABLE: ReadonlySet<Command["type"]> = new Set(["connect", "helo", "ma
 const QUEUE_HIGH_BYTES = 1024 * 1024;
 const QUEUE_LOW_BYTES = 256 * 1024;
 
-export class MilterConnection {
+const PROGRESS = encodeReply({ type: "progress" });
+
+export class MilterConnection implements Waiting {
   private readonly socket: Socket;
   private readonly opts: ConnectionOptions;
   private logger: Logger | null = null;
@@ -106,6 +110,7 @@ export class MilterConnection {
   private committed: { tx: Transaction; result: DataResult; copies: StoredCopy[] } | null = null;
   private draining = false;
   private released = false;
+  private closeTimer: NodeJS.Timeout | null = null;
   /** Resolves once the socket is closed and the session released. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -116,7 +121,10 @@ export class MilterConnection {
     this.done = new Promise((r) => (this.resolveDone = r));
     socket.on("data", (c: Buffer) => this.onData(c));
     socket.on("error", (err) => this.log.warn({ err }, "milter socket error"));
-    socket.on("close", () => void this.release());
+    socket.on("close", () => {
+      if (this.closeTimer) clearTimeout(this.closeTimer);
+      void this.release();
+    });
   }
 
   // A child logger costs an object per connection; most connections never log.
@@ -189,7 +197,7 @@ export class MilterConnection {
     this.queuedBytes = 0;
     this.socket.end();
     // Do not wait forever for the MTA to close its side.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.closeTimer = setTimeout(() => this.socket.destroy(), 2000).unref();
     void this.release();
   }
 
@@ -225,12 +233,8 @@ export class MilterConnection {
    */
   private async answer(type: Command["type"], work: () => Promise<Reply[]>): Promise<void> {
     const reply = this.expectsReply(type) || type === "eom";
-    const timer =
-      reply && this.opts.progressIntervalMs > 0
-        ? setInterval(() => {
-            if (this.socket.writable) this.socket.write(encodeReply({ type: "progress" }));
-          }, this.opts.progressIntervalMs)
-        : null;
+    const progress = reply ? this.opts.progress : null;
+    progress?.start(this);
     let out: Reply[];
     try {
       out = await work();
@@ -240,7 +244,7 @@ export class MilterConnection {
       this.log.error({ err, command: type }, "session call failed, answering tempfail");
       out = [{ type: "tempfail" }];
     } finally {
-      if (timer) clearInterval(timer);
+      progress?.stop(this);
     }
     const committed = this.committed;
     this.committed = null;
@@ -250,11 +254,17 @@ export class MilterConnection {
     }
     // One write per answer: an end-of-message answer can be many modification packets.
     if (reply && this.state !== "closed" && out.length > 0) {
-      this.socket.write(Buffer.concat(out.map(encodeReply)), (err) => {
-        // Only once the MTA has its answer; if it never got it, the message is not committed.
-        if (committed && !err) this.startAfterCommit(committed);
-      });
+      const bytes = out.length === 1 ? encodeReply(out[0]!) : Buffer.concat(out.map(encodeReply));
+      // After-commit work starts only once the MTA has its answer; if it never got it, the
+      // message is not committed.
+      if (committed) this.socket.write(bytes, (err) => err || this.startAfterCommit(committed));
+      else this.socket.write(bytes);
     }
+  }
+
+  /** PROGRESS while the MTA waits (called by the server's ticker). */
+  progress(): void {
+    if (this.socket.writable) this.socket.write(PROGRESS);
   }
 
   private defer(stage: DeferredStage, refusal: Reply): void {

@@ -10,6 +10,7 @@ import type { QuarantineMode } from "./actions.ts";
 import { MilterConnection, type AfterCommit, type CommitCopies } from "./connection.ts";
 import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
 import { SocketSpecError } from "./errors.ts";
+import { ProgressTicker } from "./progress.ts";
 
 export interface MilterServerOptions {
   /** One Session per SMTP connection the MTA reports (CONNECT … QUIT/QUIT_NC). */
@@ -83,9 +84,12 @@ export class MilterServer {
   private readonly connections = new Set<MilterConnection>();
   private readonly sockets = new Set<Socket>();
   private readonly afterCommits = new Set<Promise<void>>();
+  private readonly progress: ProgressTicker | null;
 
   constructor(opts: MilterServerOptions) {
     this.opts = opts;
+    const interval = opts.progressIntervalMs ?? 5000;
+    this.progress = interval > 0 ? new ProgressTicker(interval) : null;
   }
 
   get connectionCount(): number {
@@ -121,7 +125,7 @@ export class MilterServer {
       newSession: this.opts.newSession,
       commit: this.opts.commit,
       logger: this.opts.logger,
-      progressIntervalMs: this.opts.progressIntervalMs ?? 5000,
+      progress: this.progress,
       quarantineMode: this.opts.quarantineMode ?? "store",
       wanted: typeof wanted === "function" ? wanted : () => wanted ?? DEFAULT_WANTED,
       localName: this.opts.localName ?? "localhost",
@@ -165,6 +169,7 @@ export class MilterServer {
       await all;
     }
     await stopped;
+    this.progress?.close();
   }
 }
 
