@@ -32,14 +32,15 @@ function readStr(data: Buffer, pos: number, what: string): { value: Buffer; next
   return { value: data.subarray(pos, nul), next: nul + 1 };
 }
 
-/** str[]: consecutive NUL-terminated strings filling the packet. */
-function readStrArray(data: Buffer, what: string): string[] {
+/** str[]: consecutive NUL-terminated strings filling the packet (decoded in place, no views). */
+function readStrArray(data: Buffer, what: string, from = 0): string[] {
   const out: string[] = [];
-  let pos = 0;
+  let pos = from;
   while (pos < data.length) {
-    const s = readStr(data, pos, what);
-    out.push(s.value.toString("utf8"));
-    pos = s.next;
+    const nul = data.indexOf(0, pos);
+    if (nul === -1) throw new ProtocolError("truncated", `${what}: missing NUL terminator`);
+    out.push(data.toString("utf8", pos, nul));
+    pos = nul + 1;
   }
   return out;
 }
@@ -63,7 +64,7 @@ export function decodeCommand(f: Frame): Command {
     }
     case Cmd.MACRO: {
       if (d.length < 1) throw new ProtocolError("truncated", "MACRO: no command code");
-      const list = readStrArray(d.subarray(1), "MACRO");
+      const list = readStrArray(d, "MACRO", 1);
       if (list.length % 2 !== 0) throw new ProtocolError("malformed", "MACRO: name without value");
       const macros: [string, string][] = [];
       for (let i = 0; i < list.length; i += 2) macros.push([list[i]!, list[i + 1]!]);
