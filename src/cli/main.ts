@@ -31,6 +31,7 @@ import { registerManCommand } from "./manual.ts";
 import { registerConfigTools } from "./config-tools.ts";
 import { registerUserCommands } from "./user.ts";
 import { registerStoreCommands } from "./store-tools.ts";
+import { registerSpamCommands } from "./spam.ts";
 
 const program = new Command()
   .name("sluice")
@@ -306,6 +307,7 @@ holdCmd
 registerWebCommands(program);
 registerUserCommands(program);
 registerStoreCommands(program);
+registerSpamCommands(program);
 registerManCommand(program); // last: it documents every command registered above
 
 function collect(value: string, previous: string[]): string[] {

@@ -8,6 +8,7 @@ import { startSmtpListeners } from "../smtp/listener.ts";
 import { pendingDir, recoverPending } from "../smtp/pending.ts";
 import { startMilter } from "../milter/start.ts";
 import { startQuarantineJobs } from "../quarantine/index.ts";
+import { startSpamJobs } from "../filters/spam/jobs.ts";
 import { frontRuntime, startClusterAgent } from "../cluster/start.ts";
 import { ClusterStartError } from "../cluster/agent.ts";
 import { ensureOperator } from "./first-login.ts";
@@ -89,6 +90,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   await readiness.start();
   // Hold release, digests and quarantine expiry; interrupted releases are resumed first.
   const jobs = await startQuarantineJobs(runtime);
+  // Spam lessons compacted into a new model revision every compact_minutes (one node per slot).
+  const spamJobs = startSpamJobs({
+    learning: runtime.spamLearning,
+    store: runtime.store,
+    options: () => runtime.resolver.connectionPolicy().filters["spam-classifier"]?.options,
+    log,
+  });
   // No operator yet: the quick start creates one (password in this log, once); else the command.
   if (!runtime.storeError)
     await ensureOperator(runtime.store, runtime.config, log, { configPath: opts.config });
@@ -121,6 +129,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   await stopping;
   readiness.stop();
   await jobs.stop();
+  await spamJobs.stop();
   await cluster?.stop();
   await milter?.close();
   await smtp.close();

@@ -14,6 +14,10 @@ tenants:
   - id: example
     domains: [example.com]
     language: en
+    # The spam classifier learns at this site from mail whose class other evidence backs.
+    policy:
+      filters:
+        spam-classifier: { options: { autolearn: { enabled: true } } }
     users:
       - address: alice@example.com
         spam_filter: true

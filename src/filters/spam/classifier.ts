@@ -50,6 +50,8 @@ const Options = z
      */
     learning: z.enum(["shared", "tenant", "off"]).default("shared"),
     autolearn: AutolearnOptions.default(AutolearnOptions.parse({})),
+    /** How often lessons are compacted into a new model revision (global policy; serve). */
+    compact_minutes: z.number().int().min(1).max(10_080).default(60),
   })
   .strict();
 export type ClassifierOptions = z.infer<typeof Options>;

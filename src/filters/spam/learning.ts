@@ -48,7 +48,7 @@ export interface LessonRequest {
 }
 
 export interface LearningOptions {
-  /** Lessons per actor per day (feedback, releases, `sluice learn` by a user). */
+  /** Lessons per actor per day (feedback and releases). */
   perActorPerDay: number;
   /** How often a node looks for new lessons and revisions of the models it uses. */
   pollMs: number;
@@ -248,7 +248,8 @@ export class SpamLearning {
     const actor = req.actor?.trim().toLowerCase() ?? null;
     if (req.source !== "autolearn" && (!actor || ANONYMOUS.has(actor) || /\s/.test(actor)))
       return "unauthenticated";
-    if (actor && req.source !== "autolearn") {
+    // The cap is for users' clicks; an administrator's bulk `sluice learn` is not capped.
+    if (actor && (req.source === "feedback" || req.source === "release")) {
       const today = await this.store.countSpamLessons({ actor, since: new Date(Date.now() - 86_400_000) });
       if (today >= this.opts.perActorPerDay) return "capped";
     }
@@ -292,11 +293,12 @@ export class SpamLearning {
     scope: string,
     base: () => Promise<SpamModel>,
     author = "compaction",
+    now = new Date(),
   ): Promise<SpamModelRevision | null> {
     const latest = await this.store.latestSpamModel(scope);
     const model = latest ? await modelOf(latest) : (await base()).clone();
     let upTo = latest?.lessonsUpTo ?? 0;
-    const settled = Date.now() - this.opts.settleMs;
+    const settled = now.getTime() - this.opts.settleMs;
     let applied = 0;
     for (;;) {
       const batch = await this.store.listSpamLessons({ scope, afterId: upTo, limit: 500 });
