@@ -20,6 +20,7 @@ import type { Directory } from "./policy/directory.ts";
 import { OverrideDirectory, selfServiceOf } from "./policy/override-directory.ts";
 import { PolicyResolver } from "./policy/resolve.ts";
 import { openStore, openStoreLenient } from "./store/open.ts";
+import { instrumentStore } from "./store/instrument.ts";
 import { withStoreFaults } from "./store/fault-store.ts";
 import { SpamLearning } from "./filters/spam/learning.ts";
 import type { Store } from "./store/types.ts";
@@ -115,6 +116,8 @@ export class Runtime {
     let storeError: Error | null = null;
     if (open && opts.tolerateStoreDown) ({ store, error: storeError } = await openStoreLenient(config.store));
     else if (open) store = await openStore(config.store);
+    // Every store call timed for /metrics (and the quarantine's size counted on scrape).
+    if (store) store = instrumentStore(store, metrics.registry);
     if (store) store = withStoreFaults(store); // crash points for tests; the store itself otherwise
     const secret = await loadSecretKey({ keyFile: config.secrets?.key_file });
     if (store && secret) keys = new StoreKeySource(store, secret);

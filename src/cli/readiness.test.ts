@@ -99,5 +99,8 @@ tenants:
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain(`sluice_dependency_up{dependency="next_hop[0]"} 0`);
     expect(metrics).toMatch(/^sluice_ready 0$/m);
+    // Store latency (every call timed) and the quarantine's size.
+    expect(metrics).toMatch(/^sluice_store_operation_seconds_count\{operation="getCursor"\} [1-9]/m);
+    expect(metrics).toMatch(/^sluice_quarantine_entries 0$/m);
   });
 });

@@ -10,6 +10,7 @@ import { AuthLimiter } from "./auth.ts";
 import { SmtpConnection, type ListenerContext, type ListenerKind } from "./connection.ts";
 import { Routes } from "../delivery/nexthop/route.ts";
 import type { TlsMaterial } from "./tls.ts";
+import { smtpSessionMetrics } from "./session-metrics.ts";
 import { Pregreet } from "./pregreet.ts";
 
 export interface SmtpListeners {
@@ -33,6 +34,7 @@ export async function startSmtpListeners(
   const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000);
   const pregreet = new Pregreet(runtime.metrics.registry);
   const perIp = new Map<string, number>();
+  const sessions = smtpSessionMetrics(runtime.metrics.registry);
   let total = 0;
   const servers: Server[] = [];
   const live = new Set<Socket>();
@@ -61,6 +63,7 @@ export async function startSmtpListeners(
       const n = (perIp.get(ip) ?? 0) + 1;
       socket.on("error", () => undefined);
       if (total >= smtp.limits.max_connections || n > smtp.limits.max_connections_per_ip) {
+        sessions.refused(kind);
         socket.end("421 4.7.0 Too many connections, try again later\r\n");
         setTimeout(() => socket.destroy(), 1000).unref();
         log.warn({ listener: kind, client: ip }, "connection refused: limit reached");
@@ -69,7 +72,9 @@ export async function startSmtpListeners(
       perIp.set(ip, n);
       total++;
       live.add(socket);
+      sessions.opened(kind);
       socket.once("close", () => {
+        sessions.closed(kind);
         total--;
         live.delete(socket);
         const left = (perIp.get(ip) ?? 1) - 1;

@@ -192,6 +192,8 @@ tenants:
     expect(delivered).toHaveLength(1);
     expect(statSync(join(dir, "maildir", "example.com", "alice", "new", delivered[0]!)).uid).toBe(nobody);
 
+    const metrics = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
+    expect(metrics).toMatch(/^sluice_smtp_sessions_total\{listener="inbound",result="accepted"\} 1$/m);
     expect(await peerCn(tlsPort)).toBe("first.example");
     expect(await starttlsCn(smtpPort)).toBe("first.example");
     cert(dir, "renewed.example");
