@@ -19,6 +19,7 @@ import { linkRoutes } from "./links.ts";
 import { messageRoutes } from "./messages.ts";
 import { collectOpenApi } from "./openapi.ts";
 import { quarantineRoutes } from "./quarantine.ts";
+import { spamRoutes } from "./spam.ts";
 import { templateRoutes } from "./templates.ts";
 import { toolRoutes } from "./tools.ts";
 import { userRoutes } from "./users.ts";
@@ -80,6 +81,7 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
   };
   authRoutes(app, ctx);
   quarantineRoutes(app, ctx);
+  spamRoutes(app, ctx);
   messageRoutes(app, ctx);
   userRoutes(app, ctx);
   adminRoutes(app, ctx);
