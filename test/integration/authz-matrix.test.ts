@@ -103,6 +103,11 @@ const MATRIX: Record<string, Case> = {
     body: () => ({}),
   },
 
+  // Each id is looked up in the caller's scope: another tenant's comes back "not found" in the results.
+  "POST /api/quarantine/bulk": {
+    ...anyLoggedIn,
+    body: (f) => ({ ids: [f.acmeQ], action: "report-spam" }),
+  },
   "GET /api/log": anyLoggedIn,
   // alice sent it: a sender who is not a recipient sees no log line (end users see their own mail).
   "GET /api/log/{id}": {

@@ -111,6 +111,18 @@ const en = {
     "Your entry is kept in the configuration; what you change here is kept as your own setting on top of it.",
   sourceStore: "Your settings are kept by Sluice.",
   resetOverride: "Reset to the directory",
+  more: "more",
+  less: "fewer",
+  prev: "Previous",
+  next: "Next",
+  selected: "selected",
+  selectAll: "Select all on this page",
+  adminOnly: "Only an administrator can release this message (virus or blocked attachment).",
+  searchQuarantine: "Subject, sender, recipient or id",
+  searchLog: "Reference id, address or subject",
+  reference: "Reference",
+  done: "Done",
+  allTime: "any time",
 };
 
 type Texts = typeof en;
@@ -222,6 +234,18 @@ const ja: Partial<Texts> = {
     "アカウントは設定ファイルで管理されています。ここでの変更はご自身の設定として上書き保存されます。",
   sourceStore: "設定は Sluice に保存されています。",
   resetOverride: "ディレクトリの設定に戻す",
+  more: "件を表示",
+  less: "折りたたむ",
+  prev: "前へ",
+  next: "次へ",
+  selected: "件を選択中",
+  selectAll: "このページをすべて選択",
+  adminOnly: "このメールは管理者だけが取り出せます（ウイルスまたは禁止された添付ファイル）。",
+  searchQuarantine: "件名・差出人・宛先・ID",
+  searchLog: "参照番号・アドレス・件名",
+  reference: "参照番号",
+  done: "完了",
+  allTime: "全期間",
 };
 
 export type TextKey = keyof Texts;

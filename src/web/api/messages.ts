@@ -1,7 +1,7 @@
 // Message log search with each recipient's decision trace, and the hold queue (list, send
 // now, cancel, approve). Admin views: end users see only their own log lines and no queue.
 import type { FastifyInstance } from "fastify";
-import type { HoldState, LogEntry } from "../../store/types.ts";
+import type { HoldState, LogEntry, LogQuery } from "../../store/types.ts";
 import { assertTenant, requireAuth, requireRole, tenantFilter, type Principal } from "../auth/principal.ts";
 import { notFound } from "../problem.ts";
 import type { ApiContext } from "./context.ts";
@@ -14,50 +14,64 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{
     Querystring: {
       ref?: string;
+      q?: string;
+      subject?: string;
       recipient?: string;
       sender?: string;
       since?: string;
+      before?: string;
       tenant?: string;
+      sort?: NonNullable<LogQuery["sort"]>;
+      order?: "asc" | "desc";
       limit?: number;
+      offset?: number;
     };
   }>(
     "/api/log",
     {
       schema: {
-        summary: "Search the message log (newest first) with per-recipient decision traces",
+        summary:
+          "Search the message log with per-recipient decision traces: by reference id, text (q: subject, sender, recipient, ref), address, time; sorted and paged, total counts all matches",
         tags: ["log"],
         querystring: obj({
           ref: str({ maxLength: 64 }),
+          q: str({ maxLength: 200 }),
+          subject: str({ maxLength: 200 }),
           recipient: str({ maxLength: 320 }),
           sender: str({ maxLength: 320 }),
           since: str({ format: "date-time" }),
+          before: str({ format: "date-time" }),
           tenant: str({ maxLength: 64 }),
+          sort: str({ enum: ["at", "sender", "subject", "size"] }),
+          order: str({ enum: ["asc", "desc"] }),
           limit: int(1, 1000),
+          offset: int(0, 10_000_000),
         }),
       },
     },
     async (req) => {
       const p = requireAuth(req);
       const q = req.query;
-      const since = q.since ? new Date(q.since) : undefined;
-      const entries =
-        p.role === "user"
-          ? await ctx.store.searchLog({
-              ref: q.ref,
-              recipient: p.subject,
-              sender: q.sender,
-              since,
-              limit: q.limit,
-            })
-          : await ctx.store.searchLog({
-              ref: q.ref,
-              tenant: tenantFilter(p, q.tenant),
-              recipient: q.recipient,
-              sender: q.sender,
-              since,
-              limit: q.limit ?? 100,
-            });
-      return { entries: entries.map((e) => own(p, e)) };
+      const query: LogQuery = {
+        ref: q.ref?.trim() || undefined,
+        text: q.q?.trim() || undefined,
+        subject: q.subject?.trim() || undefined,
+        sender: q.sender?.trim() || undefined,
+        since: q.since ? new Date(q.since) : undefined,
+        before: q.before ? new Date(q.before) : undefined,
+        sort: q.sort,
+        order: q.order,
+        ...(p.role === "user"
+          ? { recipient: p.subject }
+          : { tenant: tenantFilter(p, q.tenant), recipient: q.recipient?.trim() || undefined }),
+      };
+      const limit = q.limit ?? 100;
+      const offset = q.offset ?? 0;
+      const [entries, total] = await Promise.all([
+        ctx.store.searchLog({ ...query, limit, offset }),
+        ctx.store.countLog(query),
+      ]);
+      return { entries: entries.map((e) => own(p, e)), total, offset, limit };
     },
   );
 

@@ -1,9 +1,10 @@
-// Message log search: by recipient and sender; each recipient's action, score, symbols and
-// decision trace (which filters ran, which were skipped and why).
+// Message tracking: the message log searched by reference id, address or subject and time,
+// sorted and paged by the server; per recipient its action, the reply it got (refusals carry the
+// reference id the sender quotes), score, the strongest symbols and the decision trace.
 import { useState } from "react";
 import { api, type Me } from "../api.ts";
 import { useT } from "../i18n.ts";
-import { ErrorLine, Table, useLoad, when } from "../util.tsx";
+import { ErrorLine, Pager, SortHeader, Symbols, useLoad, when } from "../util.tsx";
 
 interface Entry {
   id: string;
@@ -14,21 +15,51 @@ interface Entry {
     address: string;
     action: string;
     score: number;
-    symbols: { name: string; score: number }[];
+    symbols: { name: string; score: number; detail?: string }[];
     trace: unknown[];
+    reply?: string;
+    stage?: string;
   }[];
+}
+
+const PAGE = 50;
+
+/** The search a link opened the page with (#/log?q=REF), if any. */
+function initialQuery(): string {
+  const i = location.hash.indexOf("?");
+  return i < 0 ? "" : (new URLSearchParams(location.hash.slice(i + 1)).get("q") ?? "");
 }
 
 export function LogPage({ me }: { me: Me }) {
   const t = useT();
+  const [text, setText] = useState(initialQuery);
   const [recipient, setRecipient] = useState("");
-  const [sender, setSender] = useState("");
-  const [hours, setHours] = useState("24");
-  const [query, setQuery] = useState("");
+  const [hours, setHours] = useState(initialQuery() ? "" : "24");
+  const [query, setQuery] = useState({ q: initialQuery(), recipient: "", hours: initialQuery() ? "" : "24" });
+  const [sort, setSort] = useState<{ field: string; order: "asc" | "desc" }>({ field: "at", order: "desc" });
+  const [offset, setOffset] = useState(0);
   const [open, setOpen] = useState<string | null>(null);
+  const params = new URLSearchParams({
+    limit: String(PAGE),
+    offset: String(offset),
+    sort: sort.field,
+    order: sort.order,
+  });
+  if (query.q) params.set("q", query.q);
+  if (query.recipient && me.role !== "user") params.set("recipient", query.recipient);
+  // Rounded to the minute so the same search asks the same thing (and the loader does not loop).
+  if (query.hours)
+    params.set(
+      "since",
+      new Date(Math.floor((Date.now() - Number(query.hours) * 3600_000) / 60_000) * 60_000).toISOString(),
+    );
   const { data, error } = useLoad(
-    () => api<{ entries: Entry[] }>("GET", `/api/log?limit=200${query}`),
-    [query],
+    () => api<{ entries: Entry[]; total: number }>("GET", `/api/log?${params}`),
+    [params.toString()],
+  );
+  const onSort = (s: { field: string; order: "asc" | "desc" }) => (setOffset(0), setSort(s));
+  const rows = (data?.entries ?? []).flatMap((e) =>
+    e.recipients.map((r) => ({ e, r, key: `${e.id} ${r.address}` })),
   );
   return (
     <div>
@@ -36,13 +67,17 @@ export function LogPage({ me }: { me: Me }) {
         className="row"
         onSubmit={(e) => {
           e.preventDefault();
-          const q = new URLSearchParams();
-          if (recipient && me.role !== "user") q.set("recipient", recipient);
-          if (sender) q.set("sender", sender);
-          if (hours) q.set("since", new Date(Date.now() - Number(hours) * 3600_000).toISOString());
-          setQuery(q.size ? `&${q}` : "");
+          setOffset(0);
+          setQuery({ q: text.trim(), recipient: recipient.trim(), hours });
         }}
       >
+        <input
+          placeholder={t("searchLog")}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          data-testid="log-search"
+          className="grow"
+        />
         {me.role !== "user" && (
           <input
             placeholder={t("recipient")}
@@ -50,49 +85,90 @@ export function LogPage({ me }: { me: Me }) {
             onChange={(e) => setRecipient(e.target.value)}
           />
         )}
-        <input placeholder={t("sender")} value={sender} onChange={(e) => setSender(e.target.value)} />
-        <select value={hours} onChange={(e) => setHours(e.target.value)} aria-label="since">
+        <select
+          value={hours}
+          onChange={(e) => setHours(e.target.value)}
+          aria-label="since"
+          data-testid="log-since"
+        >
           <option value="1">1 h</option>
           <option value="24">24 h</option>
           <option value="168">7 d</option>
-          <option value="">*</option>
+          <option value="">{t("allTime")}</option>
         </select>
-        <button type="submit">{t("search")}</button>
+        <button type="submit" data-testid="log-search-submit">
+          {t("search")}
+        </button>
+        <span className="spacer" />
+        {data && <Pager offset={offset} limit={PAGE} total={data.total} onPage={setOffset} />}
       </form>
       <ErrorLine error={error} />
-      <Table
-        head={[
-          t("date"),
-          t("sender"),
-          t("subject"),
-          t("recipient"),
-          t("action"),
-          t("score"),
-          t("symbols"),
-          "",
-        ]}
-        rows={(data?.entries ?? []).flatMap((e) =>
-          e.recipients.map((r) => [
-            when(e.at),
-            e.sender,
-            e.subject ?? "",
-            r.address,
-            r.action,
-            r.score.toFixed(1),
-            r.symbols.map((s) => (
-              <span key={s.name} className="tag">
-                {s.name} {s.score}
-              </span>
-            )),
-            <>
-              <button onClick={() => setOpen(open === e.id + r.address ? null : e.id + r.address)}>
-                {t("trace")}
-              </button>
-              {open === e.id + r.address && <pre data-testid="trace">{JSON.stringify(r.trace, null, 2)}</pre>}
-            </>,
-          ]),
-        )}
-      />
+      {rows.length === 0 ? (
+        <p className="muted">{t("nothing")}</p>
+      ) : (
+        <table className="data" data-testid="log-table">
+          <colgroup>
+            <col style={{ width: "13%" }} />
+            <col style={{ width: "13%" }} />
+            <col />
+            <col style={{ width: "14%" }} />
+            <col style={{ width: "8%" }} />
+            <col style={{ width: "15%" }} />
+            <col style={{ width: "12%" }} />
+            <col style={{ width: "8%" }} />
+          </colgroup>
+          <thead>
+            <tr>
+              <SortHeader label={`${t("date")} / ${t("reference")}`} field="at" sort={sort} onSort={onSort} />
+              <SortHeader label={t("sender")} field="sender" sort={sort} onSort={onSort} />
+              <SortHeader label={t("subject")} field="subject" sort={sort} onSort={onSort} />
+              <th>{t("recipient")}</th>
+              <th>{t("action")}</th>
+              <th>{t("reason")}</th>
+              <th>{t("symbols")}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ e, r, key }) => (
+              <tr key={key} data-testid={`log-row-${e.id}`}>
+                <td>
+                  {when(e.at)}
+                  <div className="mono" data-testid="log-ref">
+                    {e.id}
+                  </div>
+                </td>
+                <td>{e.sender || "<>"}</td>
+                <td>{e.subject ?? ""}</td>
+                <td>{r.address || "-"}</td>
+                <td>
+                  <span className={`tag action-${r.action}`}>{r.action}</span>
+                  {r.stage && <div className="muted small">{r.stage}</div>}
+                </td>
+                <td data-testid="log-reason">{r.reply ?? ""}</td>
+                <td>
+                  <Symbols symbols={r.symbols} />
+                </td>
+                <td>
+                  <button onClick={() => setOpen(open === key ? null : key)} data-testid="log-trace">
+                    {t("trace")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {open && (
+        <div className="card" data-testid="trace-card">
+          <h3>
+            {t("trace")}: {open}
+          </h3>
+          <pre data-testid="trace">
+            {JSON.stringify(rows.find((x) => x.key === open)?.r.trace ?? [], null, 2)}
+          </pre>
+        </div>
+      )}
     </div>
   );
 }
