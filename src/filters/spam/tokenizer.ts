@@ -87,7 +87,7 @@ export interface Tokenized extends Analysis {
 /** Adds the features of one message to `out` (which the caller has reset). */
 export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: FeatureSet): Tokenized {
   headerFeatures(input.headers, out);
-  if (!process.env.NOGRAMS) headerGrams(input.headers, out);
+  headerGrams(input.headers, out);
   const text = input.text.length > opts.maxChars ? input.text.slice(0, opts.maxChars) : input.text;
   bodyTokens(text, "", out);
   const html = input.html === null ? null : input.html.slice(0, opts.maxChars);
@@ -95,8 +95,8 @@ export function tokenize(input: TokenizerInput, opts: TokenizerOptions, out: Fea
   urlFeatures(a, out);
   if (a.html) for (const tag of a.html.tags) if (INTERESTING_TAGS.has(tag)) out.add(`html:tag:${tag}`);
   shapeFeatures(input, text, out);
-  if (!process.env.NOSIG) for (const s of a.signals) out.add(`sig:${s.name}`);
-  if (!process.env.NOSIG) for (const f of a.facts) out.add(`sig:${f}`);
+  for (const s of a.signals) out.add(`sig:${s.name}`);
+  for (const f of a.facts) out.add(`sig:${f}`);
   const contentCount = out.count;
   for (const s of input.earlier) out.add(`sym:${s.name}`);
   return { ...a, contentCount };
