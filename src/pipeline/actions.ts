@@ -1,6 +1,7 @@
 // Action strength and the default SMTP replies of final actions.
 // The strongest explicit action wins (DESIGN.md, Verdict); modifiers add up instead.
-import type { Action, ActionType, SmtpReply } from "./types.ts";
+import type { Action, ActionType } from "./types.ts";
+import type { SmtpReply } from "../message/types.ts";
 import { reply } from "../message/replies.ts";
 
 /** Final dispositions, weakest first. add-header, tag-subject and bcc are modifiers. */

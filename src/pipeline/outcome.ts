@@ -3,7 +3,7 @@
 // mixed outcomes are resolved here, the same way for the proxy and the milter.
 import { replyFor } from "./actions.ts";
 import type { DataResult, Disposition, OutcomeGroup } from "./session.ts";
-import type { SmtpReply } from "./types.ts";
+import type { SmtpReply } from "../message/types.ts";
 import type { Verdict } from "./verdict.ts";
 import { reply } from "../message/replies.ts";
 

@@ -18,18 +18,8 @@ import type { PipelineMetrics } from "./metrics.ts";
 import { buildOutcome } from "./outcome.ts";
 import { errorSymbol, onErrorAction, runFilter } from "./run-filter.ts";
 import type { ConnectInfo, DataResult, RecipientVerdict, Session, StageReply } from "./session.ts";
-import type {
-  Action,
-  Filter,
-  FilterResult,
-  HeaderEdit,
-  Notification,
-  RecipientResult,
-  SenderInfo,
-  SmtpReply,
-  Stage,
-  SymbolHit,
-} from "./types.ts";
+import type { Action, Filter, FilterResult, RecipientResult, SenderInfo, Stage } from "./types.ts";
+import type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "../message/types.ts";
 import { decide, type RecipientState, type ScoredSymbol } from "./verdict.ts";
 import type { TraceEntry } from "./trace.ts";
 import { reply } from "../message/replies.ts";

@@ -2,7 +2,7 @@
 // per SMTP step. The pipeline implements it (pipeline-session.ts); no filter sees a protocol.
 import type { Ingress } from "../message/envelope.ts";
 import type { MessageWriter, Transaction } from "../message/transaction.ts";
-import type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "./types.ts";
+import type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "../message/types.ts";
 import type { TraceEntry } from "./trace.ts";
 
 export interface ConnectInfo {

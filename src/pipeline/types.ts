@@ -5,8 +5,6 @@ import type { Envelope } from "../message/envelope.ts";
 import type { RecipientPolicy } from "../policy/types.ts";
 import type { Logger } from "pino";
 import type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "../message/types.ts";
-// Transitional aliases: these types live on the message/ floor now.
-export type { HeaderEdit, Notification, SmtpReply, SymbolHit } from "../message/types.ts";
 
 /** Stage names are data: one list, used everywhere (no method names built from strings). */
 export const STAGES = ["connect", "helo", "mail", "rcpt", "data"] as const;

@@ -2,7 +2,8 @@
 // action wins, else the score against the recipient's thresholds (tag / quarantine / reject).
 import { isModifier, stronger } from "./actions.ts";
 import type { RecipientPolicy } from "../policy/types.ts";
-import type { Action, HeaderEdit, Notification, SymbolHit } from "./types.ts";
+import type { Action } from "./types.ts";
+import type { HeaderEdit, Notification, SymbolHit } from "../message/types.ts";
 import type { TraceEntry } from "./trace.ts";
 
 export interface ScoredSymbol extends SymbolHit {

@@ -3,7 +3,7 @@
 import type { Config, UserConfig } from "../config/schema.ts";
 import type { Store } from "../store/types.ts";
 import type { Directory } from "./directory.ts";
-import type { User } from "./types.ts";
+import type { User } from "../message/types.ts";
 import { burnVerification, hashPassword, needsRehash, verifyPassword } from "./password.ts";
 
 /** A user declared in the configuration file, as the directory gives it. */

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { CachedDirectory } from "./cached-directory.ts";
 import { DirectoryError, type Directory } from "./directory.ts";
-import type { User } from "./types.ts";
+import type { User } from "../message/types.ts";
 
 function user(address: string, aliases: string[] = []): User {
   return {

@@ -3,7 +3,7 @@
 // usable is cached: DirectoryError (tempfail) or the tenant's defaults. Logins are never cached.
 import { DirectoryError, type Directory } from "./directory.ts";
 import type { CacheConfig } from "./ldap/config.ts";
-import type { User } from "./types.ts";
+import type { User } from "../message/types.ts";
 
 export interface CachedDirectoryOptions {
   cache: CacheConfig;

@@ -1,6 +1,6 @@
 // The Directory seam: find a user by any of their addresses, check a login.
 // Implementations: built-in (config file + store) here, LDAP in ldap/ when it lands.
-import type { User } from "./types.ts";
+import type { User } from "../message/types.ts";
 
 export interface Directory {
   lookup(address: string): Promise<User | null>;

@@ -7,7 +7,7 @@
 import type { Config, PolicySpec, TenantConfig } from "../config/schema.ts";
 import type { UserOverride, UserOverrideStore } from "../store/types.ts";
 import type { Directory } from "./directory.ts";
-import type { User } from "./types.ts";
+import type { User } from "../message/types.ts";
 
 /** What users may change for themselves (false: locked by the policy). */
 export interface SelfService {

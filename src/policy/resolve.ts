@@ -5,7 +5,8 @@ import type { Config, PolicySpec, TenantConfig } from "../config/schema.ts";
 import type { Filter } from "../pipeline/types.ts";
 import { domainOf, type Envelope } from "../message/envelope.ts";
 import type { Directory } from "./directory.ts";
-import type { FilterSettings, RecipientPolicy, Thresholds, User } from "./types.ts";
+import type { FilterSettings, RecipientPolicy } from "./types.ts";
+import type { Thresholds, User } from "../message/types.ts";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 

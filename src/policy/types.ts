@@ -2,8 +2,6 @@
 // Plain data shared by the directory implementations, the resolver and the pipeline.
 import type { TenantConfig } from "../config/schema.ts";
 import type { Thresholds, User } from "../message/types.ts";
-// Transitional aliases: these types live on the message/ floor now.
-export type { Thresholds, User } from "../message/types.ts";
 
 export interface FilterSettings {
   enabled: boolean;

@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { Filter, FilterContext, FilterResult, SymbolHit } from "../../pipeline/types.ts";
+import type { Filter, FilterContext, FilterResult } from "../../pipeline/types.ts";
+import type { SymbolHit } from "../../message/types.ts";
 import { parseFilterOptions } from "../options.ts";
 import { AutolearnOptions, autolearnAllowed, autolearnClass } from "./autolearn.ts";
 import { FeatureSet } from "./features.ts";

@@ -3,7 +3,7 @@
 // the lists filter cuts them to the tenant limit and adds USER_LIST_TRUNCATED.
 import type { Entry } from "ldapts";
 import { listEntry } from "../../config/schema.ts";
-import type { Thresholds, User } from "../types.ts";
+import type { Thresholds, User } from "../../message/types.ts";
 import type { AttributeMap } from "./config.ts";
 
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;

@@ -11,7 +11,7 @@ import { ConfigError } from "../../config/errors.ts";
 import type { TenantConfig } from "../../config/schema.ts";
 import { domainOf } from "../../message/envelope.ts";
 import { DirectoryError, type Directory } from "../directory.ts";
-import type { User } from "../types.ts";
+import type { User } from "../../message/types.ts";
 import { entryToUser, requestedAttributes } from "./attributes.ts";
 import type { LdapDirectoryConfig } from "./config.ts";
 import { renderFilter } from "./filter.ts";

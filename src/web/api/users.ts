@@ -13,7 +13,7 @@ import {
   selfServiceOf,
   type SelfService,
 } from "../../policy/override-directory.ts";
-import type { User } from "../../policy/types.ts";
+import type { User } from "../../message/types.ts";
 import { ListLimitError, type ListKind, type StoredUser, type UserOverride } from "../../store/types.ts";
 import { revokeSessions } from "../auth/revoke.ts";
 import { assertTenant, requireAuth, requireRole, tenantFilter, type Principal } from "../auth/principal.ts";
