@@ -83,7 +83,7 @@ export const REPLIES = {
     421,
     "4.7.0",
     "Too many connections from your address, try again later",
-    "smtp.limits.connections_per_address reached",
+    "smtp.limits.max_connections_per_ip reached",
   ),
   tooManyAuthFailures: spec(
     421,
@@ -92,6 +92,12 @@ export const REPLIES = {
     "AUTH failures past the throttle for this address",
   ),
   shuttingDown: spec(421, "4.3.2", "Service shutting down, closing connection", "the node is stopping"),
+  pregreet: spec(
+    521,
+    "5.5.1",
+    "Protocol error: talked before the greeting",
+    "an inbound client sent before the greeting (smtp.listeners.inbound.pregreet, as postscreen); the connection is closed",
+  ),
 
   // ---- syntax and sequence ----
   bareLineEndCommand: spec(
@@ -100,7 +106,7 @@ export const REPLIES = {
     "Bare <CR> or <LF> in command; closing connection",
     "a command ended by a lone CR or LF (SMTP smuggling)",
   ),
-  lineTooLong: spec(500, "5.5.2", "Line too long", "a command line over smtp.limits.line_bytes"),
+  lineTooLong: spec(500, "5.5.2", "Line too long", "a command line over smtp.limits.max_line_length"),
   unknownCommand: spec(500, "5.5.1", "Command not recognized", "an unknown verb"),
   bdatUnsupported: spec(502, "5.5.1", "BDAT not supported", "BDAT/CHUNKING (not offered)"),
   syntax: spec(
@@ -173,6 +179,24 @@ export const REPLIES = {
     "Recipient policy differs, send separately",
     "split_mixed_policies: defer and this recipient's filters differ from the first's",
   ),
+  clientListed: spec(
+    554,
+    "5.7.1",
+    "Service unavailable; client host [{ip}] blocked using {zone}",
+    "a dnsbl zone with action: reject lists the client (its TXT reason appended when asked for)",
+  ),
+  greylisted: spec(
+    451,
+    "4.7.1",
+    "Greylisted, please try again in {n} seconds",
+    "a new (client network, sender, recipient) triplet, or one retried before greylist.delay_s",
+  ),
+  rateLimited: spec(
+    451,
+    "4.7.1",
+    "Sending limit reached for {user}: {n} messages per hour, try again later",
+    "over a ratelimit limit (text names which: user, client network, sender domain, recipient)",
+  ),
   senderBlocked: spec(
     550,
     "5.7.1",
@@ -209,6 +233,12 @@ export const REPLIES = {
   ),
   filterRejected: spec(550, "5.7.1", "Message rejected", "a failing filter whose on_error is reject"),
   spamRejected: spec(550, "5.7.1", "Message rejected as spam", "Rspamd's reject action"),
+  uriListed: spec(
+    550,
+    "5.7.1",
+    "Message rejected: it links to {domain}, listed by {zone}",
+    "a uribl zone with action: reject lists a domain linked in the body",
+  ),
   virusRejected: spec(
     554,
     "5.7.1",
