@@ -9,7 +9,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const major = Number(process.versions.node.split(".")[0]);
-if (major < 24) {
+if (
+  fileURLToPath(import.meta.url)
+    .split(/[\\/]/)
+    .includes("node_modules")
+) {
+  // Node strips types from our own files only: never under node_modules (npm install -g puts it there).
+  console.error(
+    "sluice: cannot run from inside node_modules (Node does not run TypeScript there); install the package by unpacking it, see docs/install.md",
+  );
+  process.exit(2);
+} else if (major < 24) {
   const node = bundledNode();
   if (!node) {
     console.error(
