@@ -195,3 +195,65 @@ describe("sluice learn and sluice spam", () => {
     expect(history.stdout).toContain("rollback of 1");
   }, 240_000);
 });
+
+describe("autolearn in the pipeline", () => {
+  it("keeps a spam lesson when other evidence is strong and a ham lesson for authenticated mail, once each", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spam-auto-"));
+    const rt = await Runtime.create({
+      logger: pino({ level: "silent" }),
+      configText: `
+store: sqlite:${dir}/s.db
+log: { level: silent }
+policy:
+  scores: { URL_IP_HOST: 13 }
+  filters:
+    auth: { enabled: false }
+tenants:
+  - id: example
+    domains: [example.com]
+    verify_recipients: false
+    policy:
+      filters:
+        spam-classifier: { options: { autolearn: { enabled: true } } }
+`,
+    });
+    try {
+      const write = (name: string, body: string) => {
+        const f = join(dir, name);
+        writeFileSync(
+          f,
+          `From: x@remote.example\r\nTo: alice@example.com\r\nSubject: notes\r\n\r\n${body}\r\n`,
+        );
+        return f;
+      };
+      const scan = (f: string, auth?: string) =>
+        scanFile(rt, f, {
+          rcpt: ["alice@example.com"],
+          ip: "192.0.2.1",
+          helo: "mx.remote.example",
+          auth,
+          json: true,
+          explain: false,
+        });
+      await scan(write("ip.eml", "The minutes are at http://192.0.2.44/minutes for the committee."));
+      await scan(
+        write("out.eml", "Here are the minutes of the committee meeting, as promised."),
+        "alice@example.com",
+      );
+      await scan(write("plain.eml", "The committee meets again on Thursday at ten."));
+      // Autolearn runs after the verdict, in the background.
+      const until = Date.now() + 10_000;
+      let stats = await rt.store!.spamLessonStats!();
+      while (stats.reduce((a, s) => a + s.count, 0) < 2 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        stats = await rt.store!.spamLessonStats!();
+      }
+      expect(stats.map((s) => [s.scope, s.label, s.source, s.count])).toEqual([
+        ["", "ham", "autolearn", 1],
+        ["", "spam", "autolearn", 1],
+      ]);
+    } finally {
+      await rt.close();
+    }
+  }, 60_000);
+});
