@@ -19,7 +19,7 @@ export async function startMilter(runtime: Runtime, log: Logger): Promise<Milter
   const cfg = runtime.config.milter;
   if (!cfg.enabled) return null;
   const smtp = runtime.config.smtp;
-  const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000);
+  const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000, runtime.metrics.registry);
   const hop = cfg.reinject ? routes.hop(cfg.reinject) : null;
   const sender = new NextHopNotificationSender(
     routes,

@@ -30,7 +30,8 @@ export function storeOf(runtime: Runtime): Store {
 }
 
 export function routesFor(runtime: Runtime): Routes {
-  return new Routes(runtime.config.smtp.hostname, runtime.config.smtp.limits.next_hop_timeout_s * 1000);
+  const smtp = runtime.config.smtp;
+  return new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000, runtime.metrics.registry);
 }
 
 export function routeOf(runtime: Runtime, address: string): string {

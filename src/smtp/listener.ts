@@ -31,7 +31,7 @@ export async function startSmtpListeners(
     maxFailures: smtp.auth.max_failures,
     windowMs: smtp.auth.window_s * 1000,
   });
-  const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000);
+  const routes = new Routes(smtp.hostname, smtp.limits.next_hop_timeout_s * 1000, runtime.metrics.registry);
   const pregreet = new Pregreet(runtime.metrics.registry);
   const perIp = new Map<string, number>();
   const sessions = smtpSessionMetrics(runtime.metrics.registry);
