@@ -41,6 +41,8 @@ export interface ListenerContext {
   log: Logger;
   /** The pregreet test of the inbound listener (absent: none). */
   pregreet?: Pregreet;
+  /** Called with the code of every reply sent (metrics). */
+  replied?: (code: number) => void;
 }
 
 class Closed extends Error {}
@@ -91,6 +93,7 @@ export class SmtpConnection {
 
   private reply(rep: SmtpReply | string): void {
     this.out.push(typeof rep === "string" ? rep : `${rep.code} ${rep.enhanced} ${rep.text}`);
+    this.ctx.replied?.(typeof rep === "string" ? Number(rep.slice(0, 3)) : rep.code);
   }
 
   /** A refusal of the message this connection makes itself: the pipeline logs and counts it. */

@@ -57,6 +57,7 @@ export async function startSmtpListeners(
       smtp: runtime.config.smtp,
       log,
       pregreet,
+      replied: (code) => sessions.replied(kind, code),
     });
     const onSocket = (socket: Socket) => {
       const ip = socket.remoteAddress ?? "?";

@@ -1,11 +1,13 @@
-// SMTP connection metrics per listener: sessions opened (and refused at the connection limit) and
-// sessions open now. Replies are counted where they are chosen (sluice_refusals_total).
+// SMTP connection metrics per listener: sessions opened (and refused at the connection limit),
+// sessions open now, and every reply by code. Refusals are also counted with their reason where
+// they are chosen (sluice_refusals_total).
 import { Counter, Gauge, type Registry } from "prom-client";
 
 export interface SessionMetrics {
   opened(listener: string): void;
   closed(listener: string): void;
   refused(listener: string): void;
+  replied(listener: string, code: number): void;
 }
 
 export function smtpSessionMetrics(registry: Registry): SessionMetrics {
@@ -25,7 +27,18 @@ export function smtpSessionMetrics(registry: Registry): SessionMetrics {
       labelNames: ["listener"],
       registers: [registry],
     });
+  const replies =
+    (registry.getSingleMetric("sluice_smtp_replies_total") as Counter | undefined) ??
+    new Counter({
+      name: "sluice_smtp_replies_total",
+      help: "SMTP replies sent, by listener and reply code",
+      labelNames: ["listener", "code"],
+      registers: [registry],
+    });
   return {
+    replied: (listener, code) => {
+      if (Number.isInteger(code)) replies.inc({ listener, code: String(code) });
+    },
     opened: (listener) => {
       total.inc({ listener, result: "accepted" });
       active.inc({ listener });

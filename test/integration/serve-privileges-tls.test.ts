@@ -194,6 +194,8 @@ tenants:
 
     const metrics = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
     expect(metrics).toMatch(/^sluice_smtp_sessions_total\{listener="inbound",result="accepted"\} 1$/m);
+    expect(metrics).toMatch(/^sluice_smtp_replies_total\{listener="inbound",code="250"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^sluice_delivery_attempts_total\{next_hop="maildir:[^"]+",result="ok"\} 1$/m);
     expect(await peerCn(tlsPort)).toBe("first.example");
     expect(await starttlsCn(smtpPort)).toBe("first.example");
     cert(dir, "renewed.example");
