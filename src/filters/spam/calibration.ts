@@ -31,8 +31,12 @@ export function fitCalibration(examples: readonly Example[], opts: LearnOptions,
   return { slope, intercept, ...FAMILIARITY, folds };
 }
 
+/** The held-out message's raw log-odds as scoring computes them (known features only). */
 function rawLogit(model: SpamModel, e: Example): number {
-  return model.logit(e.indices, e.indices.length, e.norm ?? e.indices.length);
+  const norm = e.norm ?? e.indices.length;
+  return e.hashes
+    ? model.knownLogit(e.indices, e.hashes, e.indices.length, norm)
+    : model.logit(e.indices, e.indices.length, norm);
 }
 
 /**

@@ -81,7 +81,7 @@ export function learn(examples: readonly Example[], opts: LearnOptions, start?: 
   const out = base.clone();
   for (let i = 0; i < sum.length; i++) out.weights[i] = sum[i]! / k;
   out.bias = biasSum / k;
-  for (const e of examples) if (e.hashes) out.markKnown(e.hashes, e.norm ?? e.hashes.length);
+  for (const e of examples) if (e.hashes) out.markKnown(e.hashes, e.hashes.length);
   const spam = examples.filter((e) => e.spam).length;
   out.meta.trained = {
     spam: base.meta.trained.spam + spam,

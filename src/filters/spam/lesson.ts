@@ -27,6 +27,8 @@ export function lessonFeatures(fs: FeatureSet, contentCount: number): LessonFeat
 
 /** Applies one lesson; returns the change of the message's raw log-odds. */
 export function applyLesson(model: SpamModel, f: LessonFeatures, label: "spam" | "ham"): number {
+  // Known first: the step is taken on the score the model will give this message from now on.
+  model.markKnown(f.hashes, f.hashes.length);
   const dz = update(
     model,
     { indices: f.indices, spam: label === "spam", norm: f.norm },
@@ -34,7 +36,6 @@ export function applyLesson(model: SpamModel, f: LessonFeatures, label: "spam" |
     LESSON_HAM_WEIGHT,
     MAX_LOGIT_CHANGE,
   );
-  model.markKnown(f.hashes, f.norm);
   const lessons = (model.meta.lessons ??= { spam: 0, ham: 0 });
   lessons[label]++;
   return dz;

@@ -83,6 +83,23 @@ export class SpamModel {
     return this.bias + sum / Math.sqrt(Math.max(norm, 1));
   }
 
+  /**
+   * Log-odds over the features the model knows. A feature it never saw has no weight of its
+   * own (its bucket's weight belongs to the features it collides with), so it adds nothing;
+   * it still counts in the normalisation, as every feature did in training.
+   */
+  knownLogit(indices: Uint32Array, hashes: Uint32Array, count: number, norm = count): number {
+    if (count === 0) return this.bias;
+    const w = this.weights;
+    const k = this.known;
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      const b = hashes[i]! >>> (32 - KNOWN_BITS);
+      if ((k[b >>> 3]! >>> (b & 7)) & 1) sum += w[indices[i]!]!;
+    }
+    return this.bias + sum / Math.sqrt(Math.max(norm, 1));
+  }
+
   probability(indices: Uint32Array, count: number, norm = count): number {
     return sigmoid(this.logit(indices, count, norm));
   }
@@ -113,7 +130,7 @@ export class SpamModel {
    * symbols) only add their weights.
    */
   score(fs: FeatureSet, contentCount = fs.count): Score {
-    const raw = this.logit(fs.indices, fs.count, contentCount);
+    const raw = this.knownLogit(fs.indices, fs.hashes, fs.count, contentCount);
     const familiarity = this.familiarity(fs.hashes, contentCount);
     const logOdds = calibrate(this.meta.calibration, raw, familiarity);
     return { raw, familiarity, logOdds, p: sigmoid(logOdds) };
