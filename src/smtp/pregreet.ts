@@ -6,6 +6,8 @@ import { Counter, type Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { newReferenceId } from "../message/transaction.ts";
+import { reply } from "../message/replies.ts";
+import type { SmtpReply } from "../message/types.ts";
 import type { pregreetSchema } from "../config/schema.ts";
 import type { SmtpInput } from "./input.ts";
 
@@ -77,10 +79,7 @@ export class Pregreet {
   }
 }
 
-export function pregreetRefusal(): { code: number; enhanced: string; text: string } {
-  return {
-    code: 521,
-    enhanced: "5.5.1",
-    text: `Protocol error: talked before the greeting [ref ${newReferenceId()}]`,
-  };
+/** 521 5.5.1 with a reference id of its own (there is no transaction yet). */
+export function pregreetRefusal(): SmtpReply {
+  return reply("pregreet", { ref: newReferenceId() });
 }

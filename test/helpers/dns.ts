@@ -18,6 +18,8 @@ export interface ZoneRecords {
   address?: [string, string][];
   /** Domains whose queries go to another server ("127.0.0.1#PORT"): a slow zone is one that is stopped. */
   forward?: Record<string, string>;
+  /** TTL of the answers dnsmasq makes up (--local-ttl; dnsmasq's default 0 means "do not cache"). */
+  ttl?: number;
 }
 
 export interface Dnsmasq {
@@ -88,6 +90,7 @@ export async function startDnsmasq(zone: ZoneRecords, opts: { port53?: boolean }
       ...Object.entries(zone.a ?? {}).map(([n, v]) => `--host-record=${n},${v}`),
       ...(zone.address ?? []).map(([n, v]) => `--address=/${n}/${v}`),
       ...Object.entries(zone.forward ?? {}).map(([d, server]) => `--server=/${d}/${server}`),
+      ...(zone.ttl !== undefined ? [`--local-ttl=${zone.ttl}`] : []),
     ];
     const child: ChildProcess = spawn(DNSMASQ_BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";

@@ -103,21 +103,44 @@ export class DnsResolver {
     this.cache.clear();
   }
 
+  /**
+   * The cached answer, without a query, a promise or a throw (the DNS lists' warm path): the
+   * records, the cached NXDOMAIN/NODATA error, or null when the name is not cached (fresh).
+   */
+  peek(name: string, rrtype: string): { value: unknown[] } | { error: DnsError } | null {
+    const hit = this.fresh(this.keyOf(name, rrtype));
+    if (!hit) return null;
+    this.counters.queries++;
+    this.counters.hits++;
+    return hit.error ? { error: hit.error } : { value: hit.value! };
+  }
+
+  private keyOf(name: string, rrtype: string): string {
+    const n = name.toLowerCase();
+    return `${rrtype.toUpperCase()} ${n.endsWith(".") ? n.slice(0, -1) : n}`;
+  }
+
+  /** A cache entry that has not expired, moved to the LRU's young end; expired ones are dropped. */
+  private fresh(key: string): Entry | null {
+    const hit = this.cache.get(key);
+    if (!hit) return null;
+    this.cache.delete(key);
+    if (hit.expires <= this.opts.now()) return null;
+    // Re-insert: Map order is the LRU order.
+    this.cache.set(key, hit);
+    return hit;
+  }
+
   async lookup(name: string, rrtype: string): Promise<unknown[]> {
     const type = rrtype.toUpperCase();
-    const key = `${type} ${name.toLowerCase().replace(/\.$/, "")}`;
+    const key = this.keyOf(name, type);
     this.counters.queries++;
-    const now = this.opts.now();
-    const hit = this.cache.get(key);
-    if (hit && hit.expires > now) {
+    const hit = this.fresh(key);
+    if (hit) {
       this.counters.hits++;
-      // Re-insert: Map order is the LRU order.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
       if (hit.error) throw hit.error;
       return hit.value!;
     }
-    if (hit) this.cache.delete(key);
     this.counters.misses++;
     const pending = this.inflight.get(key);
     if (pending) return pending;
@@ -133,7 +156,11 @@ export class DnsResolver {
         this.counters.busy++;
         this.counters.failures++;
         // mailauth knows ETIMEOUT as temporary; the message says what happened.
-        throw new DnsError("ETIMEOUT", key, `EBUSY ${key}: ${this.waiting.length} DNS queries already waiting`);
+        throw new DnsError(
+          "ETIMEOUT",
+          key,
+          `EBUSY ${key}: ${this.waiting.length} DNS queries already waiting`,
+        );
       }
       // The slot is handed over by release(): `active` stays counted for us.
       await new Promise<void>((resolve) => this.waiting.push(resolve));

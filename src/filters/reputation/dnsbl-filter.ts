@@ -3,10 +3,11 @@
 // client is greeted); at RCPT each recipient gets the symbols of its own tenant's zones, a reject
 // from a zone with action: reject, and skipped groups (greylisting) from an allow-list hit.
 import type { Filter, FilterResult, RecipientResult } from "../../pipeline/types.ts";
+import { REPLIES } from "../../message/replies.ts";
 import { parseFilterOptions } from "../options.ts";
 import { sharedResolver, type DnsResolver } from "../auth/dns.ts";
 import { NetworkList, parseIp, reverseName, type ParsedIp } from "./ip.ts";
-import { describe, listMetrics, lookupList, type ListMetrics, type ListResult } from "./lookup.ts";
+import { describe, isCached, listMetrics, lookupList, type ListMetrics, type ListResult } from "./lookup.ts";
 import { dnsblOptionsSchema, type ClientZone, type DnsblOptions } from "./options.ts";
 
 export interface DnsblDeps {
@@ -54,7 +55,8 @@ export function createDnsblFilter(deps: DnsblDeps = {}): Filter {
         )
           return {};
         const r = resolverFor(o);
-        for (const z of zonesFor(o, ip)) void lookupList(r, label, z, metrics, ctx.log);
+        for (const z of zonesFor(o, ip))
+          if (!isCached(r, label, z)) void lookupList(r, label, z, metrics, ctx.log);
         return {};
       }
       if (ctx.stage !== "rcpt") return {};
@@ -107,8 +109,8 @@ export function resultFor(client: string, zones: ClientZone[], results: ListResu
       out.action = {
         type: "reject",
         reply: {
-          code: 554,
-          enhanced: "5.7.1",
+          code: REPLIES.clientListed.code,
+          enhanced: REPLIES.clientListed.enhanced,
           text: `Service unavailable; client host [${client}] blocked using ${z.zone}${res.reason ? `; ${res.reason}` : ""}`,
         },
         reason: `${z.zone} lists ${client} (${res.answer.join(", ")})`,

@@ -6,6 +6,7 @@
 // convenience, not a reason to refuse mail.
 import type { Filter, FilterResult, RecipientResult } from "../../pipeline/types.ts";
 import type { GreylistStore } from "../../store/types.ts";
+import { REPLIES } from "../../message/replies.ts";
 import { parseFilterOptions } from "../options.ts";
 import { NetworkList, networkOf, parseIp } from "./ip.ts";
 import { warnThrottled } from "./lookup.ts";
@@ -135,8 +136,8 @@ export function createGreylistFilter(deps: GreylistDeps = {}): Filter {
             action: {
               type: "tempfail",
               reply: {
-                code: 451,
-                enhanced: "4.7.1",
+                code: REPLIES.greylisted.code,
+                enhanced: REPLIES.greylisted.enhanced,
                 text: `Greylisted, please try again in ${left} seconds`,
               },
               reason: `greylisted (${answer.state} triplet ${triplet})`,

@@ -4,7 +4,14 @@
 import type { Logger } from "pino";
 import { Counter, Registry } from "prom-client";
 import { DnsError, type DnsResolver } from "../auth/dns.ts";
-import { compileCode, meaningOf, txtReason, type AnswerRules, type ListedHit } from "./zone-answer.ts";
+import {
+  compileCode,
+  meaningOf,
+  txtReason,
+  type AnswerMeaning,
+  type AnswerRules,
+  type ListedHit,
+} from "./zone-answer.ts";
 import type { ClientZone, UriZone } from "./options.ts";
 
 export type ListStatus = "listed" | "clean" | "refused" | "malformed" | "error";
@@ -25,16 +32,26 @@ export interface ListResult {
 
 export interface ListMetrics {
   lookups: Counter<"list" | "result">;
+  /** Count one lookup (label children kept: this runs for every list of every recipient). */
+  count(list: string, result: ListStatus): void;
 }
 
 export function listMetrics(registry: Registry = new Registry()): ListMetrics {
+  const lookups = new Counter({
+    name: "sluice_dns_list_lookups_total",
+    help: "DNS list lookups (DNSBL, DNSWL, URIBL) by zone and result: listed, clean, refused, malformed, error",
+    labelNames: ["list", "result"] as const,
+    registers: [registry],
+  });
+  const children = new Map<string, { inc(): void }>();
   return {
-    lookups: new Counter({
-      name: "sluice_dns_list_lookups_total",
-      help: "DNS list lookups (DNSBL, DNSWL, URIBL) by zone and result: listed, clean, refused, malformed, error",
-      labelNames: ["list", "result"],
-      registers: [registry],
-    }),
+    lookups,
+    count(list, result) {
+      const key = `${list} ${result}`;
+      let c = children.get(key);
+      if (!c) children.set(key, (c = lookups.labels({ list, result })));
+      c.inc();
+    },
   };
 }
 
@@ -77,6 +94,16 @@ export function warnThrottled(log: Logger, key: string, fields: Record<string, u
   log.warn({ ...fields, ...(w?.suppressed ? { suppressed: w.suppressed } : {}) }, msg);
 }
 
+/** What a set of records means under a zone's rules, computed once per cached answer. */
+const meanings = new WeakMap<readonly unknown[], Map<AnswerRules, AnswerMeaning>>();
+function meaningOfCached(rules: AnswerRules, records: readonly unknown[]): AnswerMeaning {
+  let byRules = meanings.get(records);
+  if (!byRules) meanings.set(records, (byRules = new Map()));
+  let m = byRules.get(rules);
+  if (!m) byRules.set(rules, (m = meaningOf(rules, records)));
+  return m;
+}
+
 export async function lookupList(
   resolver: DnsResolver,
   label: string,
@@ -85,9 +112,20 @@ export async function lookupList(
   log: Logger,
 ): Promise<ListResult> {
   const query = `${label}.${zone.zone}`;
-  const result = await ask(resolver, query, zone, log);
-  metrics.lookups.inc({ list: zone.zone, result: result.status });
+  // A cached answer is read without a promise or a throw: the warm path costs microseconds.
+  const cached = resolver.peek(query, "A");
+  const result = cached
+    ? "error" in cached
+      ? failed(query, zone, cached.error, log)
+      : await read(resolver, query, zone, cached.value, log)
+    : await ask(resolver, query, zone, log);
+  metrics.count(zone.zone, result.status);
   return result;
+}
+
+/** Whether `lookupList` would be answered from the cache (connect-stage prefetch skips those). */
+export function isCached(resolver: DnsResolver, label: string, zone: ClientZone | UriZone): boolean {
+  return resolver.peek(`${label}.${zone.zone}`, "A") !== null;
 }
 
 async function ask(
@@ -96,24 +134,39 @@ async function ask(
   zone: ClientZone | UriZone,
   log: Logger,
 ): Promise<ListResult> {
-  const base = { zone: zone.zone, query, hits: [], answer: [] };
   let records: unknown[];
   try {
     records = await resolver.lookup(query, "A");
   } catch (err) {
-    const code = err instanceof DnsError ? err.code : "ERROR";
-    if (NOT_LISTED.has(code)) return { ...base, status: "clean" };
-    const problem = `${(err as Error).message}`;
-    warnThrottled(
-      log,
-      `${zone.zone} error`,
-      { list: zone.zone, query, err: problem },
-      "DNS list lookup failed; ignored",
-    );
-    return { ...base, status: "error", problem };
+    return failed(query, zone, err, log);
   }
-  const meaning = meaningOf(rulesOf(zone), Array.isArray(records) ? records : []);
+  return read(resolver, query, zone, Array.isArray(records) ? records : [], log);
+}
+
+function failed(query: string, zone: ClientZone | UriZone, err: unknown, log: Logger): ListResult {
+  const base = { zone: zone.zone, query, hits: [], answer: [] };
+  const code = err instanceof DnsError ? err.code : "ERROR";
+  if (NOT_LISTED.has(code)) return { ...base, status: "clean" };
+  const problem = `${(err as Error).message}`;
+  warnThrottled(
+    log,
+    `${zone.zone} error`,
+    { list: zone.zone, query, err: problem },
+    "DNS list lookup failed; ignored",
+  );
+  return { ...base, status: "error", problem };
+}
+
+async function read(
+  resolver: DnsResolver,
+  query: string,
+  zone: ClientZone | UriZone,
+  records: readonly unknown[],
+  log: Logger,
+): Promise<ListResult> {
+  const meaning = meaningOfCached(rulesOf(zone), records);
   const answer = [...meaning.hits.map((h) => h.code), ...meaning.refused, ...meaning.malformed];
+  const base = { zone: zone.zone, query, hits: [], answer };
   if (meaning.refused.length) {
     warnThrottled(
       log,
@@ -136,13 +189,16 @@ async function ask(
       : meaning.malformed.length
         ? "malformed"
         : "clean";
-    const problem = status === "clean" ? undefined : `answered ${answer.join(", ")}`;
-    return { ...base, answer, status, ...(problem ? { problem } : {}) };
+    return status === "clean"
+      ? { ...base, status }
+      : { ...base, status, problem: `answered ${answer.join(", ")}` };
   }
   let reason: string | undefined;
   if (zone.txt) {
     try {
-      reason = txtReason(await resolver.lookup(query, "TXT")) || undefined;
+      const txt = resolver.peek(query, "TXT");
+      const value = txt ? ("error" in txt ? [] : txt.value) : await resolver.lookup(query, "TXT");
+      reason = txtReason(value) || undefined;
     } catch (err) {
       // The listing stands without its reason.
       if (!(err instanceof DnsError && NOT_LISTED.has(err.code)))
@@ -154,7 +210,7 @@ async function ask(
         );
     }
   }
-  return { ...base, answer, status: "listed", hits: meaning.hits, ...(reason ? { reason } : {}) };
+  return { ...base, status: "listed", hits: meaning.hits, ...(reason ? { reason } : {}) };
 }
 
 /** How a result reads in a symbol detail and the trace: "zen.test 127.0.0.2 → RBL_ZEN_SBL 4". */

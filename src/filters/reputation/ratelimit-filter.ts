@@ -12,6 +12,7 @@ import type { User } from "../../message/types.ts";
 import type { NotificationSender } from "../../notify/index.ts";
 import type { Filter, FilterResult, RecipientResult } from "../../pipeline/types.ts";
 import type { RateCounterStore } from "../../store/types.ts";
+import { REPLIES } from "../../message/replies.ts";
 import { parseFilterOptions } from "../options.ts";
 import { NetworkList, networkOf, parseIp } from "./ip.ts";
 import { warnThrottled } from "./lookup.ts";
@@ -202,7 +203,11 @@ export function createRatelimitFilter(deps: RatelimitDeps = {}): Filter {
           })),
           action: {
             type: "tempfail",
-            reply: { code: 451, enhanced: "4.7.1", text: replyText(o1, o1.windowS) },
+            reply: {
+              code: REPLIES.rateLimited.code,
+              enhanced: REPLIES.rateLimited.enhanced,
+              text: replyText(o1, o1.windowS),
+            },
             reason: `rate limit ${o1.kind} ${o1.measure} (${o1.who})`,
           },
           note: notes.join("; "),

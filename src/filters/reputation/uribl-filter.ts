@@ -3,6 +3,7 @@
 // score, or a reject for a zone with action: reject. Lookups are shared between recipients and
 // bounded per message; a list that fails or refuses is logged and ignored.
 import type { Filter, FilterResult, RecipientResult } from "../../pipeline/types.ts";
+import { REPLIES } from "../../message/replies.ts";
 import { parseFilterOptions } from "../options.ts";
 import { sharedResolver, type DnsResolver } from "../auth/dns.ts";
 import { describe, listMetrics, lookupList, type ListMetrics, type ListResult } from "./lookup.ts";
@@ -86,8 +87,8 @@ function resultFor(pairs: [UrlName, UriZone][], results: ListResult[], names: nu
       out.action = {
         type: "reject",
         reply: {
-          code: 550,
-          enhanced: "5.7.1",
+          code: REPLIES.uriListed.code,
+          enhanced: REPLIES.uriListed.enhanced,
           text: `Message rejected: it links to ${n.label}, listed by ${z.zone}${res.reason ? ` (${res.reason})` : ""}`,
         },
         reason: `${n.label} listed by ${z.zone} (${res.answer.join(", ")})`,
