@@ -2,6 +2,7 @@
 // Front ends ask it for a fresh Session per connection; a reload swaps the parts atomically
 // so sessions in flight finish on the configuration they started with.
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import { loadConfigFile, parseConfig } from "./config/load.ts";
@@ -156,6 +157,13 @@ export class Runtime {
   /** Where the configuration in force came from (file, inline, or a cluster revision). */
   get source(): string {
     return this._source;
+  }
+
+  /** The node's own configuration text (file, inline or quick start): a first revision starts from it. */
+  async localText(): Promise<string> {
+    if (this.opts.configText !== undefined) return this.opts.configText;
+    if (this.opts.configPath) return readFile(this.opts.configPath, "utf8");
+    return QUICKSTART_YAML;
   }
 
   get config(): Config {

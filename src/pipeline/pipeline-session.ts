@@ -168,6 +168,7 @@ export class PipelineSession implements Session {
         ...(r.action ? { action: r.action.type } : {}),
         ...(run.error ? { error: run.error.message } : {}),
         ...(r.note ? { note: r.note } : {}),
+        priority: settings.priority,
       };
       into.push({
         filter: f.name,
@@ -307,6 +308,8 @@ export class PipelineSession implements Session {
     const tx = this.tx!;
     const policy = rcpts[0]?.policy ?? this.connPolicy;
     for (const f of this.sorted(stage, policy)) {
+      // The order used: this stage's filters sorted by the (first recipient's) policy priorities.
+      const priority = policy.filters[f.name]?.priority ?? f.priority;
       const needing: RecipientState[] = [];
       for (const r of rcpts) {
         const s = r.policy.filters[f.name];
@@ -353,6 +356,7 @@ export class PipelineSession implements Session {
           ...(res.action ? { action: res.action.type } : {}),
           ...(run.error ? { error: run.error.message } : {}),
           ...(res.note ? { note: res.note } : {}),
+          priority,
         });
       }
     }

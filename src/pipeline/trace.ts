@@ -12,6 +12,8 @@ export type TraceEntry =
       error?: string;
       /** The filter's own account (e.g. "zen.example answered 127.0.0.2 → RBL_ZEN +4"). */
       note?: string;
+      /** The priority the filters of this stage were ordered by (lower first). */
+      priority?: number;
     }
   | { filter: string; stage: string; ran: false; reason: string }
   | { decision: string; by: string };

@@ -162,6 +162,9 @@ const MATRIX: Record<string, Case> = {
     selector: `s-${who}`,
     type: "ed25519",
   })),
+  "PUT /api/tenants/{tenant}/filters": tenantRoute("/api/tenants/acme/filters", () => ({
+    filters: [{ name: "spam-classifier", priority: 65, enabled: false }],
+  })),
   "GET /api/dashboard": adminsOnly,
   "GET /api/audit": adminsOnly,
   "POST /api/tools/sieve-check": { ...adminsOnly, body: () => ({ script: 'require ["fileinto"]; keep;' }) },

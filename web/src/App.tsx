@@ -27,7 +27,7 @@ const ADMIN_PAGES: Page[] = [
   { key: "log", path: "log", view: (me) => <LogPage me={me} /> },
   { key: "quarantine", path: "quarantine", view: (me) => <QuarantinePage me={me} /> },
   { key: "hold", path: "hold", view: () => <HoldPage /> },
-  { key: "tenants", path: "tenants", view: () => <TenantsPage /> },
+  { key: "tenants", path: "tenants", view: (me) => <TenantsPage me={me} /> },
   { key: "templates", path: "templates", view: (me) => <TemplatesPage me={me} /> },
   { key: "sieve", path: "sieve", view: () => <SievePage /> },
   { key: "users", path: "users", view: () => <UsersPage /> },

@@ -123,6 +123,9 @@ const en = {
   reference: "Reference",
   done: "Done",
   allTime: "any time",
+  published: "Published",
+  publishRevision: "Publish as a configuration revision",
+  revisionNote: "Note for the revision (optional)",
 };
 
 type Texts = typeof en;
@@ -246,6 +249,9 @@ const ja: Partial<Texts> = {
   reference: "参照番号",
   done: "完了",
   allTime: "全期間",
+  published: "公開しました",
+  publishRevision: "設定リビジョンとして公開",
+  revisionNote: "リビジョンのメモ（任意）",
 };
 
 export type TextKey = keyof Texts;

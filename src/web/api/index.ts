@@ -21,6 +21,7 @@ import { collectOpenApi } from "./openapi.ts";
 import { quarantineRoutes } from "./quarantine.ts";
 import { spamRoutes } from "./spam.ts";
 import { templateRoutes } from "./templates.ts";
+import { filterOrderRoutes } from "./filter-order.ts";
 import { toolRoutes } from "./tools.ts";
 import { userRoutes } from "./users.ts";
 
@@ -87,6 +88,7 @@ export function registerConsole(app: FastifyInstance, runtime: Runtime, opts: Co
   adminRoutes(app, ctx);
   toolRoutes(app, ctx);
   templateRoutes(app, ctx);
+  filterOrderRoutes(app, ctx);
   dashboardRoutes(app, ctx);
   linkRoutes(app, ctx);
   configRoutes(app, ctx);

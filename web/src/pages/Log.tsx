@@ -164,11 +164,79 @@ export function LogPage({ me }: { me: Me }) {
           <h3>
             {t("trace")}: {open}
           </h3>
-          <pre data-testid="trace">
-            {JSON.stringify(rows.find((x) => x.key === open)?.r.trace ?? [], null, 2)}
-          </pre>
+          <Trace trace={(rows.find((x) => x.key === open)?.r.trace ?? []) as TraceRow[]} />
         </div>
       )}
     </div>
+  );
+}
+
+type TraceRow = {
+  filter?: string;
+  stage?: string;
+  ran?: boolean;
+  reason?: string;
+  ms?: number;
+  symbols?: string[];
+  action?: string;
+  error?: string;
+  note?: string;
+  priority?: number;
+  decision?: string;
+  by?: string;
+};
+
+/** The decision trace in the order the filters ran (with the priority that ordered them). */
+function Trace({ trace }: { trace: TraceRow[] }) {
+  const t = useT();
+  return (
+    <table className="data" data-testid="trace">
+      <colgroup>
+        <col style={{ width: "4%" }} />
+        <col style={{ width: "8%" }} />
+        <col style={{ width: "16%" }} />
+        <col style={{ width: "8%" }} />
+        <col />
+        <col style={{ width: "10%" }} />
+      </colgroup>
+      <thead>
+        <tr>
+          <th>#</th>
+          <th>stage</th>
+          <th>{t("filters")}</th>
+          <th>{t("priority")}</th>
+          <th>{t("symbols")}</th>
+          <th>{t("action")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {trace.map((e, i) =>
+          e.decision ? (
+            <tr key={i} className="decision">
+              <td>{i + 1}</td>
+              <td colSpan={4}>
+                <strong>
+                  {e.decision} ← {e.by}
+                </strong>
+              </td>
+              <td>{e.decision}</td>
+            </tr>
+          ) : (
+            <tr key={i} className={e.ran ? "" : "muted"} data-testid={`trace-${e.filter}`}>
+              <td>{i + 1}</td>
+              <td>{e.stage}</td>
+              <td className="mono">{e.filter}</td>
+              <td data-testid="trace-priority">{e.priority ?? ""}</td>
+              <td>
+                {e.ran ? (e.symbols ?? []).join(" ") : e.reason}
+                {e.error && <div className="error">{e.error}</div>}
+                {e.note && <div className="muted small">{e.note}</div>}
+              </td>
+              <td>{e.action ?? (e.ran ? `${e.ms ?? 0} ms` : "")}</td>
+            </tr>
+          ),
+        )}
+      </tbody>
+    </table>
   );
 }
