@@ -6,11 +6,12 @@ import { learn, type Example, type LearnOptions } from "./learner.ts";
 import type { Calibration, SpamModel } from "./model.ts";
 
 /**
- * Share of a message's features the model was trained on, at or under which it has no opinion,
- * and from which it is fully trusted. Mail of the training site is at 0.85-0.95; a new site's
- * typical mail at 0.7-0.8; mail in a language or of a kind never seen falls under 0.5.
+ * Where the familiarity band comes from: full trust down to the familiarity that only 1 % of
+ * the training site's own held-out mail falls under; no opinion at half of that. Mail of the
+ * training site is at 0.85-0.95; mail in a language or of a kind never seen falls far lower.
  */
-export const FAMILIARITY = { unfamiliar: 0.15, familiar: 0.45 } as const;
+export const FAMILIAR_QUANTILE = 0.01;
+export const UNFAMILIAR_SHARE = 0.5;
 
 export interface CalibrationFit extends Calibration {
   /** Out-of-fold scores the line was fitted on (for reports). */
@@ -20,15 +21,20 @@ export interface CalibrationFit extends Calibration {
 /** Fits the calibration line on `folds`-fold out-of-fold raw log-odds of `examples`. */
 export function fitCalibration(examples: readonly Example[], opts: LearnOptions, folds = 4): CalibrationFit {
   const raw: { z: number; y: number }[] = [];
+  const familiarity: number[] = [];
   for (let f = 0; f < folds; f++) {
     const train = examples.filter((_, i) => i % folds !== f);
     const model = learn(train, opts);
     examples.forEach((e, i) => {
-      if (i % folds === f) raw.push({ z: rawLogit(model, e), y: e.spam ? 1 : 0 });
+      if (i % folds !== f) return;
+      raw.push({ z: rawLogit(model, e), y: e.spam ? 1 : 0 });
+      if (e.hashes) familiarity.push(model.familiarity(e.hashes, e.norm ?? e.hashes.length));
     });
   }
   const { slope, intercept } = plattFit(raw);
-  return { slope, intercept, ...FAMILIARITY, folds };
+  familiarity.sort((a, b) => a - b);
+  const familiar = familiarity.length ? familiarity[Math.floor(familiarity.length * FAMILIAR_QUANTILE)]! : 0;
+  return { slope, intercept, unfamiliar: familiar * UNFAMILIAR_SHARE, familiar, folds };
 }
 
 /** The held-out message's raw log-odds as scoring computes them (known features only). */
