@@ -256,3 +256,32 @@ describe("autolearn", () => {
     expect((await autolearnAllowed(store, o, { ...q, sender: "other@x.example" }, now)).ok).toBe(true);
   });
 });
+
+describe("SpamLearning with the store down", () => {
+  it("scores with the model file and catches up when the store answers again", async () => {
+    const { store, base } = await setup();
+    const writer = new SpamLearning(store, { pollMs: 0 });
+    await writer.learn(
+      { message: NEWSLETTER, label: "spam", source: "feedback", actor: "u@example.net", scope: "" },
+      base,
+    );
+    let down = true;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) =>
+          down
+            ? Promise.reject(new Error("connection refused"))
+            : (v as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    });
+    const node = new SpamLearning(flaky, { pollMs: 0 });
+    const fileScore = await logOdds(await base(), NEWSLETTER);
+    expect(await logOdds(await node.model("", base), NEWSLETTER)).toBe(fileScore);
+    down = false;
+    expect(await logOdds(await node.refresh("", base), NEWSLETTER)).toBe(
+      await logOdds(await writer.model("", base), NEWSLETTER),
+    );
+  });
+});

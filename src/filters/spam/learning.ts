@@ -193,7 +193,24 @@ export class SpamLearning {
   }
 
   private async load(scope: string, base: () => Promise<SpamModel>): Promise<ScopeState> {
-    const rev = await this.store.latestSpamModel(scope);
+    let rev: SpamModelRevision | null;
+    try {
+      rev = await this.store.latestSpamModel(scope);
+    } catch (err) {
+      // The store is down: score with the model file now, catch up when it answers again.
+      this.log?.warn(
+        { scope, err: (err as Error).message },
+        "spam lessons unavailable; scoring with the model file",
+      );
+      return {
+        rev: null,
+        revCreatedAt: null,
+        model: (await base()).clone(),
+        lastLesson: 0,
+        syncedAt: Date.now(),
+        syncing: null,
+      };
+    }
     const model = rev ? await modelOf(rev) : (await base()).clone();
     const s: ScopeState = {
       rev: rev?.rev ?? null,
