@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { Gauge, type Registry } from "prom-client";
 import { CachedDirectory } from "../policy/cached-directory.ts";
+import { OverrideDirectory } from "../policy/override-directory.ts";
 import type { Runtime } from "../runtime.ts";
 
 const TIMEOUT_MS = 3000;
@@ -134,7 +135,8 @@ export class Readiness {
     if (store && cfg.store.startsWith("sqlite:")) {
       plan.store = { critical: false, target: cfg.store, run: () => store.getCursor("readiness") };
     }
-    const dir = rt.directory;
+    // Users' overrides (the portal) wrap the directory: the LDAP cache is the inner one.
+    const dir = rt.directory instanceof OverrideDirectory ? rt.directory.inner : rt.directory;
     if (dir instanceof CachedDirectory && cfg.directory?.type === "ldap") {
       const domain = cfg.tenants[0]?.domains[0] ?? "invalid";
       plan.directory = {

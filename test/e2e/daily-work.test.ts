@@ -212,6 +212,67 @@ tenants:
         await page.close();
       });
 
+      it(`item 6 (${lang}): the dashboard per tenant: throughput, actions and symbols over time, health, nodes`, async (t) => {
+        // Two nodes of a cluster, one behind the newest revision.
+        const now = new Date();
+        const role = proxy.runtime.config.node.role;
+        const latest = (await proxy.runtime.store!.latestConfigRevision(role))?.rev ?? null;
+        for (const [name, rev] of [
+          ["mx1", latest],
+          ["mx2", latest === null ? null : latest - 1],
+        ] as const)
+          await proxy.runtime.store!.putHeartbeat({
+            name,
+            role,
+            version: "0.1.0",
+            startedAt: now,
+            seenAt: now,
+            appliedRev: rev,
+            health: "ok",
+            failedRev: null,
+            error: null,
+          });
+        // Some traffic for acme and for globex in the last hour.
+        for (let i = 0; i < 6; i++) {
+          const c = await SmtpClient.open(proxy.port("inbound"));
+          await c.cmd("EHLO client.remote.example");
+          await c.send(
+            `s${i}@remote.example`,
+            [i % 3 === 0 ? "gus@globex.test" : "ann@acme.test"],
+            `From: s${i}@remote.example\r\nSubject: dashboard ${lang} ${i}\r\n\r\nhello ${i}\r\n`,
+          );
+          await c.quit();
+        }
+        const page = await open(lang, "root", "root-pass-123");
+        await page.waitForSelector("[data-testid=dashboard] svg.chart");
+        await page.selectOption("[data-testid=dash-tenant]", "acme");
+        await page.waitForFunction(
+          "document.querySelector('[data-testid=dash-tenant]').value === 'acme' && document.querySelectorAll('svg.chart').length === 3",
+        );
+        expect(await page.$$eval("svg.chart", (els) => els.length)).toBe(3);
+        expect(Number(await page.textContent("[data-testid=dash-messages]"))).toBeGreaterThan(0);
+        expect(await page.textContent("[data-testid=dash-health]")).toContain(lang === "ja" ? "正常" : "up");
+        expect(await page.textContent("[data-testid=dash-cluster]")).toContain("mx2");
+        if (latest !== null)
+          expect(await page.textContent("[data-testid=dash-cluster]")).toContain(
+            `${lang === "ja" ? "最新は" : "newest is"} ${latest}`,
+          );
+        await noOverflow(page);
+        await shot(t, page, `6-dashboard-acme-${lang}`);
+        await page.selectOption("[data-testid=dash-range]", "10080");
+        await page.waitForSelector("text=60 min");
+        await shot(t, page, `6-dashboard-7d-${lang}`);
+        await page.close();
+        // A tenant admin sees only its own tenant's figures.
+        const admin = await open(lang, "acme-admin", "acme-pass-123");
+        await admin.waitForSelector("[data-testid=dashboard] svg.chart");
+        expect(await admin.$("[data-testid=dash-tenant]")).toBeNull();
+        expect(await admin.$("[data-testid=dash-cluster]")).toBeNull();
+        expect(await admin.textContent("main")).not.toContain("globex");
+        await shot(t, admin, `6-dashboard-tenant-admin-${lang}`);
+        await admin.close();
+      });
+
       it(`item 4 (${lang}): a reject at RCPT carries a reference id the message log finds`, async (t) => {
         const c = await SmtpClient.open(proxy.port("inbound"));
         await c.cmd("EHLO client.remote.example");

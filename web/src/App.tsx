@@ -23,7 +23,7 @@ import { ConfigPage } from "./pages/Config.tsx";
 type Page = { key: TextKey; path: string; view: (me: Me) => JSX.Element };
 
 const ADMIN_PAGES: Page[] = [
-  { key: "dashboard", path: "dashboard", view: () => <Dashboard /> },
+  { key: "dashboard", path: "dashboard", view: (me) => <Dashboard me={me} /> },
   { key: "log", path: "log", view: (me) => <LogPage me={me} /> },
   { key: "quarantine", path: "quarantine", view: (me) => <QuarantinePage me={me} /> },
   { key: "hold", path: "hold", view: () => <HoldPage /> },

@@ -126,6 +126,19 @@ const en = {
   published: "Published",
   publishRevision: "Publish as a configuration revision",
   revisionNote: "Note for the revision (optional)",
+  allTenants: "All tenants",
+  bucket: "bucket",
+  truncated: "newest 50,000 messages only",
+  health: "Health",
+  store: "Store",
+  directory: "Directory",
+  up: "up",
+  down: "down",
+  throughput: "Throughput (per bucket)",
+  actionsOverTime: "Recipients by action",
+  symbolsOverTime: "Top symbols over time",
+  seen: "Last seen",
+  behind: "newest is",
 };
 
 type Texts = typeof en;
@@ -252,6 +265,19 @@ const ja: Partial<Texts> = {
   published: "公開しました",
   publishRevision: "設定リビジョンとして公開",
   revisionNote: "リビジョンのメモ（任意）",
+  allTenants: "すべてのテナント",
+  bucket: "集計単位",
+  truncated: "最新の 50,000 通のみ",
+  health: "稼働状況",
+  store: "ストア",
+  directory: "ディレクトリ",
+  up: "正常",
+  down: "停止",
+  throughput: "処理量（集計単位ごと）",
+  actionsOverTime: "処理別の宛先数",
+  symbolsOverTime: "主なシンボルの推移",
+  seen: "最終確認",
+  behind: "最新は",
 };
 
 export type TextKey = keyof Texts;
