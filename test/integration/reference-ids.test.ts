@@ -17,6 +17,7 @@ limits: { message_bytes: 2000 }
 policy:
   filters:
     auth: { enabled: false }
+    spam-classifier: { enabled: false }
 tenants:
   - id: acme
     domains: [acme.test]
