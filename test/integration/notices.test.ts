@@ -9,13 +9,17 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { dkimVerify } from "mailauth";
 import { simpleParser } from "mailparser";
+import pino from "pino";
 import { startProxy, type Proxy } from "../helpers/proxy.ts";
+import { Runtime } from "../../src/runtime.ts";
 import { SmtpSink } from "../helpers/sink.ts";
 import { SmtpClient } from "../helpers/smtp-dialog.ts";
 import { hashPassword } from "../../src/policy/password.ts";
 import { createStoredKey } from "../../src/filters/auth/key-store.ts";
 import { holdTick } from "../../src/quarantine/hold-scheduler.ts";
 import { routesFor } from "../../src/quarantine/release.ts";
+import { runDigests } from "../../src/quarantine/digest.ts";
+import { quarantineInput } from "../helpers/web.ts";
 
 const keyDir = mkdtempSync(join(tmpdir(), "sluice-notices-"));
 const secret = randomBytes(32);
@@ -61,6 +65,7 @@ tenants:
     language: ja
     notices: { from: notices@acme.test }
     hold: { link_base: "https://console.acme.test/link" }
+    quarantine: { digest: { enabled: true, link_base: "https://console.acme.test/q" } }
     users:
       - { address: alice@acme.test, password_hash: "${hash}" }
 `,
@@ -135,5 +140,34 @@ tenants:
     expect(parsed.text).toContain("今すぐ送信: https://console.acme.test/link?t=");
     const results = await verify(n.data);
     expect(results.map((r) => [r.signingDomain, r.status.result])).toEqual([["acme.test", "pass"]]);
+  });
+
+  it("the quarantine digest: the tenant's From, signed, in Japanese", async () => {
+    await proxy.runtime.store!.putQuarantine(
+      quarantineInput("QDIGEST1", "acme", ["alice@acme.test"], "Subject: win\n\nbuy\n", "You have won"),
+    );
+    const before = noticesTo("alice@acme.test").length;
+    const res = await runDigests(proxy.runtime, routesFor(proxy.runtime), { force: true, tenantId: "acme" });
+    expect(res[0]?.sent).toEqual(["alice@acme.test"]);
+    const all = noticesTo("alice@acme.test");
+    expect(all.length).toBe(before + 1);
+    const n = all[all.length - 1]!;
+    const parsed = await simpleParser(Buffer.from(n.data));
+    expect(parsed.from?.value[0]?.address).toBe("notices@acme.test");
+    expect(parsed.subject).toBe("隔離メールのお知らせ: 新着 1 件");
+    const results = await verify(n.data);
+    expect(results.map((r) => [r.signingDomain, r.status.result])).toEqual([["acme.test", "pass"]]);
+  });
+
+  it("a notice sender on another domain than the tenant's is refused when the configuration loads", async () => {
+    await expect(
+      Runtime.create({
+        configText: `store: "sqlite::memory:"\ntenants:\n  - id: acme\n    domains: [acme.test]\n    notices: { from: postmaster@isp.example }\n`,
+        store: "never",
+        logger: pino({ level: "silent" }),
+      }),
+    ).rejects.toThrow(
+      /tenants\[0\]\.notices\.from: postmaster@isp\.example is not on a domain of this tenant/,
+    );
   });
 });
