@@ -30,6 +30,9 @@ import { Runtime } from "../../src/runtime.ts";
 import { startSmtpListeners, type SmtpListeners } from "../../src/smtp/listener.ts";
 import { SmtpSink } from "../helpers/sink.ts";
 import { makeZip } from "../helpers/clamd.ts";
+import type { DnsResolver } from "../../src/filters/auth/dns.ts";
+import { listMetrics, lookupList } from "../../src/filters/reputation/lookup.ts";
+import { clientZoneSchema } from "../../src/filters/reputation/options.ts";
 
 export interface FuzzTarget<T = unknown> {
   name: string;
@@ -739,6 +742,63 @@ export const ldapEntries: FuzzTarget<Record<string, unknown>> = {
   examples: [{ mail: ["alice@example.com"], dn: [] }],
 };
 
+// DNS list answers (src/filters/reputation/): whatever a zone answers — any records for A, any
+// TXT — the lookup gives a result, never a throw; a listing only for a 127/8 code that is no
+// refusal; reason text short and printable.
+const dnsRecord = fc.oneof(
+  fc.tuple(fc.constant(127), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join(".")),
+  fc.constantFrom("127.255.255.254", "127.0.0.1", "127.0.0.2", "127.0.1.255"),
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.string({ maxLength: 30 }),
+  fc.anything(),
+);
+const dnsZone = fc.record({
+  codes: fc.dictionary(
+    fc.oneof(
+      fc.constantFrom("127.0.0.2", "127.0.0.0/24", "127.0.*.3", "127.0.1.0/24"),
+      fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `127.0.${a}.${b}`),
+    ),
+    fc.constantFrom("RBL_A", "RBL_B"),
+    { maxKeys: 4 },
+  ),
+  bits: fc.dictionary(fc.constantFrom("2", "4", "8", "64"), fc.constantFrom("URI_A", "URI_B"), {
+    maxKeys: 3,
+  }),
+  txt: fc.boolean(),
+});
+const dnsMetrics = listMetrics();
+const dnsLog = pino({ level: "silent" });
+export const dnsListAnswers: FuzzTarget<{
+  zone: { codes: Record<string, string>; bits: Record<string, string>; txt: boolean };
+  a: unknown[];
+  txt: unknown;
+}> = {
+  name: "dns-list-answer",
+  arbitrary: fc.record({
+    zone: dnsZone,
+    a: fc.array(dnsRecord, { maxLength: 40 }),
+    txt: fc.oneof(
+      fc.array(fc.array(fc.string({ unit: "binary", maxLength: 300 }), { maxLength: 40 })),
+      fc.anything(),
+    ),
+  }),
+  async check({ zone, a, txt }) {
+    const z = clientZoneSchema.parse({ zone: "zen.fuzz", symbol: "RBL_ZEN", score: 1, ...zone });
+    const resolver = {
+      peek: () => null,
+      lookup: async (_name: string, type: string) => (type === "TXT" ? txt : a),
+    } as unknown as DnsResolver;
+    const r = await lookupList(resolver, "2.0.0.127", z, dnsMetrics, dnsLog);
+    for (const h of r.hits) {
+      if (!h.code.startsWith("127.") || h.code.startsWith("127.255.255.") || h.code === "127.0.0.1")
+        fail(`listing from ${h.code}`);
+    }
+    if (r.status === "listed" && r.hits.length === 0) fail("listed without a hit");
+    if (r.reason !== undefined && !/^[\x20-\x7e]{1,200}$/.test(r.reason)) fail(`bad reason ${r.reason}`);
+  },
+};
+
 export const TARGETS: FuzzTarget<never>[] = [
   dataFraming,
   smtpSession,
@@ -748,6 +808,7 @@ export const TARGETS: FuzzTarget<never>[] = [
   sieve,
   configLoader,
   ldapEntries,
+  dnsListAnswers,
 ] as unknown as FuzzTarget<never>[];
 
 /** Run one target: fast-check with a seed, a number of runs and/or a time limit. */

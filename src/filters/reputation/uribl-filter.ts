@@ -35,12 +35,16 @@ export function createUriblFilter(deps: UriblDeps = {}): Filter {
       // One lookup per (name, zone) for the whole message, whatever the recipients.
       const asked = new Map<string, Promise<ListResult>>();
       const recipients: Record<string, RecipientResult> = {};
+      // Recipients of one tenant share their options object: the body is read once per tenant.
+      const namesOf = new Map<UriblOptions, UrlName[]>();
       for (const rc of ctx.recipients) {
         const o =
           (rc.policy.filters.uribl?.options as UriblOptions | undefined) ?? (ctx.options as UriblOptions);
-        const names = urlNames(texts, o.max_domains, new Set(o.skip_domains)).filter(
-          (n) => o.ip_hosts || !n.ip,
-        );
+        let names = namesOf.get(o);
+        if (!names) {
+          names = urlNames(texts, o.max_domains, new Set(o.skip_domains)).filter((n) => o.ip_hosts || !n.ip);
+          namesOf.set(o, names);
+        }
         const r = resolverFor(o);
         const pairs: [UrlName, UriZone][] = o.zones.flatMap((z) =>
           names.map((n): [UrlName, UriZone] => [n, z]),

@@ -17,6 +17,8 @@ export interface UrlName {
 const URL_RE =
   /\b(?:(?:https?|ftp):\/\/(?:[^\s/?#"'<>\\@]{0,256}@)?|(www\.))([^\s/?#"'<>\\:;,()[\]{}|]{1,253})/giu;
 const MAX_MATCHES = 5000;
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)+$/;
 
 /** Distinct names to look up for the URLs in `texts`, in order of appearance, at most `max`. */
 export function urlNames(
@@ -48,5 +50,6 @@ export function nameOf(host: string): UrlName | null {
     extractHostname: false,
     validateHostname: true,
   });
-  return domain ? { label: domain, host, ip: false } : null;
+  // Only letters, digits, hyphens (and underscores) make a name worth asking a list about.
+  return domain && DNS_NAME.test(domain) ? { label: domain, host, ip: false } : null;
 }
