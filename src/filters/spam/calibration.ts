@@ -6,8 +6,9 @@ import { learn, type Example, type LearnOptions } from "./learner.ts";
 import type { Calibration, SpamModel } from "./model.ts";
 
 /**
- * Where the familiarity band comes from: full trust down to the familiarity that only 1 % of
- * the training site's own held-out mail falls under; no opinion at half of that. Mail of the
+ * Where the familiarity bands come from: full trust down to the share (and the number) of known
+ * features that only 1 % of the training site's own held-out mail falls under; no opinion at
+ * half of that. Mail of the
  * training site is at 0.85-0.95; mail in a language or of a kind never seen falls far lower.
  */
 export const FAMILIAR_QUANTILE = 0.01;
@@ -22,19 +23,38 @@ export interface CalibrationFit extends Calibration {
 export function fitCalibration(examples: readonly Example[], opts: LearnOptions, folds = 4): CalibrationFit {
   const raw: { z: number; y: number }[] = [];
   const familiarity: number[] = [];
+  const knownCounts: number[] = [];
   for (let f = 0; f < folds; f++) {
     const train = examples.filter((_, i) => i % folds !== f);
     const model = learn(train, opts);
     examples.forEach((e, i) => {
       if (i % folds !== f) return;
       raw.push({ z: rawLogit(model, e), y: e.spam ? 1 : 0 });
-      if (e.hashes) familiarity.push(model.familiarity(e.hashes, e.norm ?? e.hashes.length));
+      if (!e.hashes) return;
+      const n = e.norm ?? e.hashes.length;
+      const known = model.knownCount(e.hashes, n);
+      familiarity.push(n ? known / n : 0);
+      knownCounts.push(known);
     });
   }
   const { slope, intercept } = plattFit(raw);
-  familiarity.sort((a, b) => a - b);
-  const familiar = familiarity.length ? familiarity[Math.floor(familiarity.length * FAMILIAR_QUANTILE)]! : 0;
-  return { slope, intercept, unfamiliar: familiar * UNFAMILIAR_SHARE, familiar, folds };
+  const familiar = quantile(familiarity, FAMILIAR_QUANTILE);
+  const enoughKnown = Math.round(quantile(knownCounts, FAMILIAR_QUANTILE));
+  return {
+    slope,
+    intercept,
+    unfamiliar: familiar * UNFAMILIAR_SHARE,
+    familiar,
+    fewKnown: Math.round(enoughKnown * UNFAMILIAR_SHARE),
+    enoughKnown,
+    folds,
+  };
+}
+
+function quantile(xs: number[], q: number): number {
+  if (!xs.length) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length * q)]!;
 }
 
 /** The held-out message's raw log-odds as scoring computes them (known features only). */

@@ -119,6 +119,11 @@ describe("calibrated score", () => {
     expect(calibrate(c, 10, 0.9)).toBeCloseTo(5.2);
     expect(calibrate(c, 10, 0.35)).toBeCloseTo(2.6);
     expect(calibrate(c, 10, 0.1)).toBe(0);
+    // Few known features: no opinion, however familiar they are.
+    const counted = { ...c, fewKnown: 100, enoughKnown: 200 };
+    expect(calibrate(counted, 10, 0.9, 50)).toBe(0);
+    expect(calibrate(counted, 10, 0.9, 150)).toBeCloseTo(2.6);
+    expect(calibrate(counted, 10, 0.9, 500)).toBeCloseTo(5.2);
     let prev = -Infinity;
     for (let z = -40; z <= 40; z += 0.5) {
       const x = calibrate(c, z, 0.8);
@@ -158,7 +163,7 @@ describe("classifier symbol", () => {
     signals: true,
   };
   const at = (logOdds: number) =>
-    symbolsFor({ raw: logOdds, familiarity: 1, logOdds, p: 1 / (1 + Math.exp(-logOdds)) }, o)[0]!;
+    symbolsFor({ raw: logOdds, familiarity: 1, known: 500, logOdds, p: 1 / (1 + Math.exp(-logOdds)) }, o)[0]!;
 
   it("is continuous and strictly increasing in the log-odds over the whole threshold range", () => {
     let prev = -Infinity;

@@ -26,6 +26,12 @@ export interface Calibration {
    */
   unfamiliar: number;
   familiar: number;
+  /**
+   * The same for the number of known features: a short message gives the model little to go
+   * on (no opinion at `fewKnown` known features or less, full trust from `enoughKnown`).
+   */
+  fewKnown?: number;
+  enoughKnown?: number;
 }
 
 export const NO_CALIBRATION: Calibration = { slope: 1, intercept: 0, unfamiliar: 0, familiar: 0 };
@@ -52,6 +58,8 @@ export interface Score {
   raw: number;
   /** Share of the message's features seen in training (0..1). */
   familiarity: number;
+  /** How many of its features were seen in training. */
+  known: number;
   /** Calibrated log-odds of spam, shrunk toward 0 ("unsure") on unfamiliar mail. */
   logOdds: number;
   /** sigmoid(logOdds). */
@@ -114,14 +122,17 @@ export class SpamModel {
   }
 
   familiarity(hashes: Uint32Array, count: number): number {
-    if (count === 0) return 0;
+    return count === 0 ? 0 : this.knownCount(hashes, count) / count;
+  }
+
+  knownCount(hashes: Uint32Array, count: number): number {
     const k = this.known;
     let n = 0;
     for (let i = 0; i < count; i++) {
       const b = hashes[i]! >>> (32 - KNOWN_BITS);
       n += (k[b >>> 3]! >>> (b & 7)) & 1;
     }
-    return n / count;
+    return n;
   }
 
   /**
@@ -131,9 +142,10 @@ export class SpamModel {
    */
   score(fs: FeatureSet, contentCount = fs.count): Score {
     const raw = this.knownLogit(fs.indices, fs.hashes, fs.count, contentCount);
-    const familiarity = this.familiarity(fs.hashes, contentCount);
-    const logOdds = calibrate(this.meta.calibration, raw, familiarity);
-    return { raw, familiarity, logOdds, p: sigmoid(logOdds) };
+    const known = this.knownCount(fs.hashes, contentCount);
+    const familiarity = contentCount === 0 ? 0 : known / contentCount;
+    const logOdds = calibrate(this.meta.calibration, raw, familiarity, known);
+    return { raw, familiarity, known, logOdds, p: sigmoid(logOdds) };
   }
 
   /** The file's bytes; `level` is gzip's (9 for shipped files, 1 for frequent writes). */
@@ -227,12 +239,18 @@ export class SpamModel {
   }
 }
 
-/** Calibrated log-odds: the fitted line, shrunk linearly to 0 as familiarity falls to `unfamiliar`. */
-export function calibrate(c: Calibration, raw: number, familiarity: number): number {
+/**
+ * Calibrated log-odds: the fitted line, shrunk linearly to 0 as the share of known features
+ * falls to `unfamiliar`, or their number to `fewKnown` (whichever trusts less).
+ */
+export function calibrate(c: Calibration, raw: number, familiarity: number, known = Infinity): number {
   const line = c.slope * raw + c.intercept;
-  if (c.familiar <= c.unfamiliar) return line;
-  const trust = Math.min(1, Math.max(0, (familiarity - c.unfamiliar) / (c.familiar - c.unfamiliar)));
-  return line * trust;
+  const ramp = (x: number, lo: number, hi: number) =>
+    hi <= lo ? 1 : Math.min(1, Math.max(0, (x - lo) / (hi - lo)));
+  return (
+    line *
+    Math.min(ramp(familiarity, c.unfamiliar, c.familiar), ramp(known, c.fewKnown ?? 0, c.enoughKnown ?? 0))
+  );
 }
 
 export function sigmoid(z: number): number {
