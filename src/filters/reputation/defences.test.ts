@@ -127,7 +127,7 @@ async function envelope(
   client: string,
   from: string,
   rcpts: string[],
-  opts: { ingress?: "inbound" | "submission" | "milter"; auth?: string } = {},
+  opts: { ingress?: "inbound" | "submission" | "milter" | "scan"; auth?: string } = {},
 ): Promise<StageReply[]> {
   await s.connect({ ingress: opts.ingress ?? "inbound", address: client, localName: "mx.test" });
   await s.helo("client.test");
@@ -341,6 +341,9 @@ describe("greylist filter", () => {
       await ok("198.51.100.1", "bob@example.com", { ingress: "milter", auth: "alice@example.com" }),
     ).toBe(true);
     expect(await ok("198.51.100.1", "x@other.example")).toBe(true);
+    // An offline scan neither is greylisted nor leaves a triplet behind.
+    expect(await ok("198.51.100.2", "alice@example.com", { ingress: "scan" })).toBe(true);
+    expect(await ok("198.51.100.2", "alice@example.com")).toBe(false);
     // Two passes from one network, then any new triplet from it goes through.
     for (const rcpt of ["alice@example.com", "bob@example.com"])
       expect(await ok("192.0.2.200", rcpt)).toBe(false);

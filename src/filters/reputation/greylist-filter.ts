@@ -71,6 +71,9 @@ export function createGreylistFilter(deps: GreylistDeps = {}): Filter {
         metrics.greylist.inc({ result: "exempt" });
         return { note: why };
       };
+      // An offline scan or a release must not change the state (nor be deferred by it).
+      if (env.ingress === "scan" || env.ingress === "release")
+        return exempt(`${env.ingress}: not greylisted`);
       if (env.ingress === "submission" || env.ingress === "submissions")
         return exempt("submission port: never greylisted");
       if (env.auth) return exempt("client authenticated: not greylisted");
@@ -78,7 +81,7 @@ export function createGreylistFilter(deps: GreylistDeps = {}): Filter {
       if (!ip) return exempt(`client address ${JSON.stringify(env.client.address)} is not an IP`);
       const store = deps.store?.() ?? null;
       if (!store) {
-        warnThrottled(ctx.log, "greylist no store", {}, "greylist: no store configured; not greylisting");
+        // Only `sluice scan` without a store and shadow evaluation run without one.
         return exempt("no store: not greylisted");
       }
       const at = now();

@@ -115,11 +115,10 @@ export function createRatelimitFilter(deps: RatelimitDeps = {}): Filter {
     async check(ctx): Promise<FilterResult> {
       if (ctx.stage !== "rcpt") return {};
       const env = ctx.envelope;
+      // An offline scan or a release must not count (nor be refused); shadow runs have no store.
+      if (env.ingress === "scan" || env.ingress === "release") return { note: `${env.ingress}: not counted` };
       const store = deps.store?.() ?? null;
-      if (!store) {
-        warnThrottled(ctx.log, "ratelimit no store", {}, "rate limits: no store configured; not counting");
-        return { note: "no store: not counted" };
-      }
+      if (!store) return { note: "no store: not counted" };
       const at = now();
       const first = !counted.has(env);
       const side = env.auth ? (deps.senderSide?.(env) ?? null) : null;
