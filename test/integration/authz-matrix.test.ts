@@ -179,6 +179,24 @@ const MATRIX: Record<string, Case> = {
   "POST /api/accounts/{login}/logout": { ...operatorOnly, path: () => "/api/accounts/victim/logout" },
   "DELETE /api/accounts/{login}": { ...operatorOnly, path: () => "/api/accounts/victim" },
 
+  // Users report their own mail (the recipient is always themselves); admins name a recipient.
+  "POST /api/spam/report": {
+    expect: { anon: 401, otherAdmin: 404 },
+    rest: "ok",
+    body: () => ({
+      label: "ham",
+      message: Buffer.from("Subject: lunch\r\n\r\nsee you at noon\r\n").toString("base64"),
+      recipient: "alice@acme.test",
+    }),
+  },
+  "GET /api/spam/status": operatorOnly,
+  "POST /api/spam/compact": { ...operatorOnly, body: () => ({}) },
+  // No model revision exists in these fixtures: the operator passes authorisation and gets 404.
+  "POST /api/spam/models/{rev}/rollback": {
+    ...operatorOnly,
+    expect: { anon: 401, operator: 404 },
+    path: () => "/api/spam/models/1/rollback",
+  },
   "GET /api/nodes": operatorOnly,
   "POST /api/directory/flush": { ...operatorOnly, body: () => ({}) },
   "GET /api/config/revisions": operatorOnly,
