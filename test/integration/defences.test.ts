@@ -54,6 +54,7 @@ async function environment(): Promise<Env> {
     domains: ["slow.test"],
     address: [["4.0.0.127.slow.test", "127.0.0.2"]],
   });
+  // A failed start must not leave the first server behind.
   const dns = await startDnsmasq({
     domains: ["zen.test", "wl.test", "refused.test", "bad.test", "block.test", "uri.test"],
     address: [
@@ -68,6 +69,9 @@ async function environment(): Promise<Env> {
     ],
     txt: { "4.0.0.127.block.test": HUGE },
     forward: { "slow.test": `127.0.0.1#${slow.port}` },
+  }).catch(async (err: unknown) => {
+    await slow.close();
+    throw err;
   });
   const sink = new SmtpSink();
   await sink.start();
@@ -354,7 +358,7 @@ describe.skipIf(dnsMissing || pgMissing)(
       const url = await pg.database();
       a = await startProxy(proxyConfig(e, await freePort(), url));
       b = await startProxy(proxyConfig(e, await freePort(), url));
-    });
+    }, 180_000);
     afterAll(async () => {
       await a?.close();
       await b?.close();
