@@ -366,8 +366,13 @@ function printRun(results: Result[], n: number): void {
     );
   }
   console.log("");
-  for (const [x, y, goal] of RATIOS)
-    console.log(`${x}/${y} = ${fmt(ratio(results, x, y))}${goal ? `   (goal ${goal})` : ""}`);
+  for (const [x, y, goal] of RATIOS) {
+    const byCpu = cpuRatio(results, x, y);
+    console.log(
+      `${x}/${y} = ${fmt(ratio(results, x, y))}${goal ? `   (goal ${goal})` : ""}` +
+        (byCpu === null ? "" : `   by CPU per message: ${fmt(byCpu)}`),
+    );
+  }
   for (const r of results) if (r.note) console.log(`${r.key}: ${r.note}`);
 }
 
@@ -378,6 +383,21 @@ const RATIOS: readonly (readonly [Key, Key, string])[] = [
   ["p", "a", ""],
   ["r", "a", ""],
 ];
+
+/**
+ * y's CPU per message over x's, all processes counted: the throughput ratio to expect when the
+ * CPUs are the only limit (a busy machine's throughput ratios scatter far more).
+ */
+function cpuRatio(results: Result[], x: Key, y: Key): number | null {
+  const total = (k: Key) => {
+    const r = results.find((q) => q.key === k);
+    if (!r || r.cpu.postfix === null) return null;
+    return [r.cpu.milter, r.cpu.postfix, r.cpu.source, r.cpu.sink].reduce<number>((s, v) => s + (v ?? 0), 0);
+  };
+  const a = total(x);
+  const b = total(y);
+  return a && b ? b / a : null;
+}
 
 function ratio(results: Result[], x: Key, y: Key): number | null {
   const a = results.find((r) => r.key === x)?.rate;
@@ -394,8 +414,10 @@ function printSummary(all: Result[][]): void {
     if (v.every((r) => r === null)) continue;
     const ok = v.filter((r): r is number => r !== null).sort((p, q) => p - q);
     const median = ok[Math.floor((ok.length - 1) / 2)] ?? null;
+    const c = all.map((rs) => cpuRatio(rs, x, y)).filter((r): r is number => r !== null);
+    const cpu = c.length ? `;  by CPU per message: ${c.map(fmt).join("  ")}` : "";
     console.log(
-      `${x}/${y}: ${v.map(fmt).join("  ")}   median ${fmt(median)}${goal ? `   (goal ${goal})` : ""}`,
+      `${x}/${y}: ${v.map(fmt).join("  ")}   median ${fmt(median)}${goal ? `   (goal ${goal})` : ""}${cpu}`,
     );
   }
 }
