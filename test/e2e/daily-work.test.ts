@@ -296,6 +296,18 @@ tenants:
         expect(await page.textContent("main h1")).toBe(lang === "ja" ? "メールログ" : "Message log");
         await noOverflow(page);
         await shot(t, page, `4-log-ref-${lang}`);
+        // The same entry by the sender's address within a time window.
+        const local = (ms: number) => {
+          const d = new Date(Date.now() + ms - new Date().getTimezoneOffset() * 60_000);
+          return d.toISOString().slice(0, 16);
+        };
+        await page.fill("[data-testid=log-search]", "bad@blocked.example");
+        await page.fill("[data-testid=log-from]", local(-10 * 60_000));
+        await page.fill("[data-testid=log-to]", local(10 * 60_000));
+        await page.click("[data-testid=log-search-submit]");
+        await page.waitForSelector(`[data-testid=log-row-${ref}]`);
+        await noOverflow(page);
+        await shot(t, page, `4-log-address-time-${lang}`);
         await page.close();
       });
 

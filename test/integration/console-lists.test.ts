@@ -152,4 +152,27 @@ describe("quarantine and log lists", { timeout: 60_000 }, () => {
     const sorted = await admin.get("/api/log?sort=sender&order=asc&limit=1");
     expect((sorted.body.entries as { sender: string }[])[0]!.sender).toBe("s10@remote.example");
   });
+
+  it("the hold queue offers send-now only when it can succeed, approve only to an approver", async () => {
+    const store = node.runtime.store!;
+    const env = quarantineInput("H", "acme", ["partner@remote.example"], "x").envelope;
+    env.mailFrom = { address: "carol@acme.test", params: {} };
+    for (const id of ["HPLAIN", "HAPPROVAL"])
+      await store.putHold({
+        id,
+        tenant: "acme",
+        envelope: env,
+        reason: "external",
+        releaseAt: new Date(Date.now() + 3600_000),
+        message: Buffer.from("Subject: h\r\n\r\nh\r\n"),
+      });
+    await store.updateHold("HAPPROVAL", { approver: "chief@acme.test" });
+    const items = (await admin.get("/api/hold")).body.items as {
+      id: string;
+      allowed: Record<string, boolean>;
+    }[];
+    const by = (id: string) => items.find((i) => i.id === id)!.allowed;
+    expect(by("HPLAIN")).toEqual({ release: true, cancel: true, approve: false });
+    expect(by("HAPPROVAL")).toEqual({ release: false, cancel: true, approve: false });
+  });
 });

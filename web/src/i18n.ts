@@ -139,6 +139,8 @@ const en = {
   symbolsOverTime: "Top symbols over time",
   seen: "Last seen",
   behind: "newest is",
+  from: "From (time)",
+  to: "Until (time)",
 };
 
 type Texts = typeof en;
@@ -278,6 +280,8 @@ const ja: Partial<Texts> = {
   symbolsOverTime: "主なシンボルの推移",
   seen: "最終確認",
   behind: "最新は",
+  from: "開始日時",
+  to: "終了日時",
 };
 
 export type TextKey = keyof Texts;

@@ -117,11 +117,26 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
         state: req.query.state,
         limit: req.query.limit,
       });
+      // What the caller can do now (the console shows no button that can only fail): a held
+      // entry waiting for approval is not sent before it is approved, and only its approvers approve.
+      const approvers = (h: (typeof items)[number]) => [
+        ...(h.approver ?? "").split(",").filter(Boolean),
+        ...(ctx.runtime.config.tenants.find((t) => t.id === h.tenant)?.hold?.approval?.approvers ?? []),
+      ];
       return {
         items: items.map((h) => ({
           ...h,
           sender: h.envelope.mailFrom?.address ?? "",
           recipients: h.envelope.recipients.map((r) => r.address),
+          allowed: {
+            release: h.state === "held" && (!h.approver || h.approvedBy !== null),
+            cancel: h.state === "held",
+            approve:
+              h.state === "held" &&
+              !!h.approver &&
+              !h.approvedBy &&
+              approvers(h).includes(p.subject.toLowerCase()),
+          },
         })),
       };
     },

@@ -1,4 +1,5 @@
-// Hold queue: scheduled and approval-gated messages; send now, cancel, approve.
+// Hold queue: scheduled and approval-gated messages; send now, cancel, approve — each button only
+// where the server says it can succeed (no "send now" before approval, "approve" for approvers).
 import { useState } from "react";
 import { api } from "../api.ts";
 import { useT } from "../i18n.ts";
@@ -13,6 +14,7 @@ interface Held {
   releaseAt: string;
   state: string;
   approver: string | null;
+  allowed: { release: boolean; cancel: boolean; approve: boolean };
 }
 
 export function HoldPage() {
@@ -34,9 +36,14 @@ export function HoldPage() {
           h.reason,
           when(h.releaseAt),
           <>
-            <button onClick={() => act(h.id, "release")}>{t("sendNow")}</button>
-            <button onClick={() => act(h.id, "cancel")}>{t("cancel")}</button>
-            {h.approver && <button onClick={() => act(h.id, "approve")}>{t("approve")}</button>}
+            {h.allowed.release && <button onClick={() => act(h.id, "release")}>{t("sendNow")}</button>}
+            {h.allowed.cancel && <button onClick={() => act(h.id, "cancel")}>{t("cancel")}</button>}
+            {h.allowed.approve && <button onClick={() => act(h.id, "approve")}>{t("approve")}</button>}
+            {h.approver && !h.allowed.approve && (
+              <span className="muted small">
+                {t("approve")}: {h.approver}
+              </span>
+            )}
           </>,
         ])}
       />

@@ -35,7 +35,15 @@ export function LogPage({ me }: { me: Me }) {
   const [text, setText] = useState(initialQuery);
   const [recipient, setRecipient] = useState("");
   const [hours, setHours] = useState(initialQuery() ? "" : "24");
-  const [query, setQuery] = useState({ q: initialQuery(), recipient: "", hours: initialQuery() ? "" : "24" });
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [query, setQuery] = useState({
+    q: initialQuery(),
+    recipient: "",
+    hours: initialQuery() ? "" : "24",
+    from: "",
+    to: "",
+  });
   const [sort, setSort] = useState<{ field: string; order: "asc" | "desc" }>({ field: "at", order: "desc" });
   const [offset, setOffset] = useState(0);
   const [open, setOpen] = useState<string | null>(null);
@@ -48,7 +56,9 @@ export function LogPage({ me }: { me: Me }) {
   if (query.q) params.set("q", query.q);
   if (query.recipient && me.role !== "user") params.set("recipient", query.recipient);
   // Rounded to the minute so the same search asks the same thing (and the loader does not loop).
-  if (query.hours)
+  if (query.from) params.set("since", new Date(query.from).toISOString());
+  if (query.to) params.set("before", new Date(query.to).toISOString());
+  if (query.hours && !query.from)
     params.set(
       "since",
       new Date(Math.floor((Date.now() - Number(query.hours) * 3600_000) / 60_000) * 60_000).toISOString(),
@@ -68,7 +78,7 @@ export function LogPage({ me }: { me: Me }) {
         onSubmit={(e) => {
           e.preventDefault();
           setOffset(0);
-          setQuery({ q: text.trim(), recipient: recipient.trim(), hours });
+          setQuery({ q: text.trim(), recipient: recipient.trim(), hours, from, to });
         }}
       >
         <input
@@ -96,6 +106,22 @@ export function LogPage({ me }: { me: Me }) {
           <option value="168">7 d</option>
           <option value="">{t("allTime")}</option>
         </select>
+        <input
+          type="datetime-local"
+          value={from}
+          onChange={(e) => setFrom(e.target.value)}
+          aria-label={t("from")}
+          title={t("from")}
+          data-testid="log-from"
+        />
+        <input
+          type="datetime-local"
+          value={to}
+          onChange={(e) => setTo(e.target.value)}
+          aria-label={t("to")}
+          title={t("to")}
+          data-testid="log-to"
+        />
         <button type="submit" data-testid="log-search-submit">
           {t("search")}
         </button>
