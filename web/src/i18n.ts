@@ -141,6 +141,9 @@ const en = {
   behind: "newest is",
   from: "From (time)",
   to: "Until (time)",
+  stQuarantined: "quarantined",
+  stReleased: "released",
+  stDeleted: "deleted",
 };
 
 type Texts = typeof en;
@@ -282,6 +285,9 @@ const ja: Partial<Texts> = {
   behind: "最新は",
   from: "開始日時",
   to: "終了日時",
+  stQuarantined: "隔離中",
+  stReleased: "取り出し済み",
+  stDeleted: "削除済み",
 };
 
 export type TextKey = keyof Texts;

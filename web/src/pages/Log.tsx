@@ -8,6 +8,7 @@ import { ErrorLine, Pager, SortHeader, Symbols, useLoad, when } from "../util.ts
 
 interface Entry {
   id: string;
+  tenant: string | null;
   at: string;
   sender: string;
   subject: string | null;
@@ -162,6 +163,7 @@ export function LogPage({ me }: { me: Me }) {
                   {when(e.at)}
                   <div className="mono" data-testid="log-ref">
                     {e.id}
+                    {me.role === "operator" && e.tenant ? ` · ${e.tenant}` : ""}
                   </div>
                 </td>
                 <td>{e.sender || "<>"}</td>

@@ -19,6 +19,7 @@ interface Allowed {
 
 interface Item {
   id: string;
+  tenant: string | null;
   createdAt: string;
   sender: string;
   subject: string | null;
@@ -152,9 +153,9 @@ export function QuarantinePage({ me }: { me: Me }) {
           onChange={(e) => (setOffset(0), setState(e.target.value))}
           aria-label={t("state")}
         >
-          <option value="quarantined">quarantined</option>
-          <option value="released">released</option>
-          <option value="deleted">deleted</option>
+          <option value="quarantined">{t("stQuarantined")}</option>
+          <option value="released">{t("stReleased")}</option>
+          <option value="deleted">{t("stDeleted")}</option>
           <option value="">*</option>
         </select>
         <button type="submit" data-testid="q-search-submit">
@@ -273,7 +274,10 @@ export function QuarantinePage({ me }: { me: Me }) {
                 <td>{q.sender || "<>"}</td>
                 <td>
                   <span data-testid="q-subject">{q.subject ?? ""}</span>
-                  <div className="muted small">{q.id}</div>
+                  <div className="muted small">
+                    {q.id}
+                    {me.role === "operator" && q.tenant ? ` · ${q.tenant}` : ""}
+                  </div>
                 </td>
                 <td>
                   {q.recipients.map((r) => (
