@@ -86,6 +86,8 @@ export class ShadowEvaluator {
       mail: (a, p) => live.mail(a, p),
       rcpt: (a, p) => live.rcpt(a, p),
       beginData: () => live.beginData(),
+      noteRefusal: (stage, reply) => live.noteRefusal?.(stage, reply),
+      noteCommitRefusal: async (reply) => live.noteCommitRefusal?.(reply),
       async data() {
         const result = await live.data();
         const tx = live.tx;

@@ -67,6 +67,8 @@ export class PipelineSession implements Session {
   private refusal: MessageRefusal | null = null;
   /** The transaction's message-log entries are written (data() or a refusal). */
   private logged = false;
+  /** The entries written for this transaction (a refusal at commit updates them). */
+  private written: { id: string; recipients: RecipientVerdict[] }[] = [];
 
   private senderInfo: Promise<SenderInfo | null> | null = null;
   /** The authenticated sender's tenant and language (once per transaction, when a filter asks). */
@@ -411,6 +413,20 @@ export class PipelineSession implements Session {
     this.deps.metrics.refusals.inc({ stage, class: `${String(reply.code)[0]}xx` });
   }
 
+  async noteCommitRefusal(reply: SmtpReply): Promise<void> {
+    const text = formatReply(reply);
+    this.countRefusal("commit", reply);
+    this.deps.log.info({ id: this.tx?.id, reply: text }, "message refused at commit");
+    for (const e of this.written) {
+      const recipients = e.recipients.map((r) => (r.stage ? r : { ...r, reply: text, stage: "commit" }));
+      await this.deps.store
+        ?.updateLogRecipients(e.id, recipients)
+        .catch((err: Error) =>
+          this.deps.log.error({ id: e.id, err: err.message }, "message log update failed"),
+        );
+    }
+  }
+
   noteRefusal(stage: string, reply: SmtpReply): void {
     if (!this.tx || this.logged) return;
     this.refusal = { stage, reply, symbols: [], trace: [] };
@@ -526,6 +542,7 @@ export class PipelineSession implements Session {
     for (const [tenant, verdicts] of byTenant) {
       n++;
       try {
+        this.written.push({ id: n === 1 ? ref : `${ref}-T${n}`, recipients: verdicts });
         await this.deps.store.logMessage({
           id: n === 1 ? ref : `${ref}-T${n}`,
           at,
@@ -547,6 +564,7 @@ export class PipelineSession implements Session {
     const tx = this.tx;
     if (tx && !this.logged && (this.refused.length || this.refusal)) await this.recordRefused(tx);
     this.logged = false;
+    this.written = [];
     this.refused = [];
     this.refusal = null;
     this.senderInfo = null;

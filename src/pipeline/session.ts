@@ -78,6 +78,11 @@ export interface Session {
    * counts it, so every reference id a client is given leads to an entry.
    */
   noteRefusal?(stage: string, reply: SmtpReply): void;
+  /**
+   * The message was scanned and logged, then refused when it was committed (the next hop said
+   * no, the store was down): its message-log entries get the reply the client got.
+   */
+  noteCommitRefusal?(reply: SmtpReply): Promise<void>;
   /** Forget the transaction (RSET, ABORT, or after the message is done) and free its spool. */
   reset(): Promise<void>;
   close(): Promise<void>;

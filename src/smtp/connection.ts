@@ -525,6 +525,8 @@ export class SmtpConnection {
       this.log.info({ id: tx.id, reply: `${reply.code} ${reply.enhanced}` }, "data reply");
       this.reply(reply);
       this.flush(() => faultPoint("smtp.reply.after"));
+      // Refused at commit (next hop, store): the reference id the client got shows why.
+      if (reply.code >= 400 && !result.reply) await this.session.noteCommitRefusal?.(reply);
       if (reply.code < 300) {
         const sender = new NextHopNotificationSender(
           this.ctx.routes,

@@ -110,6 +110,16 @@ export function consoleStoreContract(name: string, open: () => Promise<Store>): 
       const window = { since: new Date(base + 5 * 60_000), before: new Date(base + 8 * 60_000) };
       expect(ids(await store.searchLog({ ...window, order: "asc" }))).toEqual(["REF005", "REF006", "REF007"]);
       expect(await store.countLog(window)).toBe(3);
+      // A refusal after the entry was written (at commit) updates its recipients.
+      const e7 = (await store.getLog("REF007"))!;
+      await store.updateLogRecipients("REF007", [
+        { ...e7.recipients[0]!, reply: "451 4.4.1 x [ref REF007]", stage: "commit" },
+      ]);
+      expect((await store.getLog("REF007"))!.recipients[0]).toMatchObject({
+        stage: "commit",
+        reply: "451 4.4.1 x [ref REF007]",
+      });
+      expect(ids(await store.searchLog({ recipient: "u7@acme.test" }))).toEqual(["REF007"]);
     });
 
     it("searches, sorts, pages and counts the quarantine", async () => {

@@ -267,6 +267,11 @@ export interface MessageLogStore {
   searchLog(q: LogQuery): Promise<LogEntry[]>;
   /** How many entries searchLog would find without limit and offset. */
   countLog(q: LogQuery): Promise<number>;
+  /**
+   * Replace an entry's recipients (their verdicts), e.g. when the message was refused after its
+   * entry was written (the next hop refused it at commit); the indexed addresses stay.
+   */
+  updateLogRecipients(id: string, recipients: LogRecipient[]): Promise<void>;
 }
 
 /** Web console accounts and sessions (src/web/). */

@@ -28,6 +28,11 @@ tenants:
     domains: [globex.test]
     users:
       - { address: gina@globex.test, blacklist: [spammer.example] }
+  - id: down
+    domains: [down.test]
+    delivery: smtp://127.0.0.1:1
+    users:
+      - { address: dora@down.test }
 `;
 
 const refOf = (text: string) => /\[ref ([0-9A-Z]+)\]/.exec(text)?.[1] ?? "";
@@ -72,9 +77,11 @@ describe("reference ids", { timeout: 30_000 }, () => {
     c.csrf = String(me.body.csrf);
     return c;
   };
-  const metric = async (stage: string) => {
+  const metric = async (stage: string, cls = "5xx") => {
     const text = await proxy.runtime.metrics.registry.metrics();
-    const m = new RegExp(`^sluice_refusals_total\\{stage="${stage}",class="5xx"\\} (\\d+)$`, "m").exec(text);
+    const m = new RegExp(`^sluice_refusals_total\\{stage="${stage}",class="${cls}"\\} (\\d+)$`, "m").exec(
+      text,
+    );
     return Number(m?.[1] ?? 0);
   };
 
@@ -132,6 +139,21 @@ describe("reference ids", { timeout: 30_000 }, () => {
     const e = await proxy.runtime.store!.getLog(ref);
     expect(e?.recipients[0]).toMatchObject({ address: "ann@acme.test", action: "reject", stage: "data" });
     expect(await metric("data")).toBe(before + 1);
+  });
+
+  it("a message refused at commit (next hop down) shows the reply the client got in its entry", async () => {
+    const before = await metric("commit", "4xx");
+    const c = await SmtpClient.open(proxy.port("inbound"));
+    await c.cmd("EHLO client.remote.example");
+    const r = await c.send("someone@remote.example", ["dora@down.test"], "Subject: nowhere\r\n\r\nhi\r\n");
+    await c.quit();
+    expect(r.code).toBe(451);
+    const ref = refOf(r.text);
+    await new Promise((res) => setTimeout(res, 200));
+    const e = await proxy.runtime.store!.getLog(ref);
+    expect(e?.recipients[0]).toMatchObject({ address: "dora@down.test", stage: "commit" });
+    expect(e?.recipients[0]?.reply).toContain(`[ref ${ref}]`);
+    expect(await metric("commit", "4xx")).toBe(before + 1);
   });
 
   it("a message whose recipients were all accepted keeps one entry, with refused recipients in it", async () => {

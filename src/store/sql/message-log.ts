@@ -103,6 +103,11 @@ export function messageLogStore(d: Dialect): MessageLog {
       return found.map(entry);
     },
 
+    async updateLogRecipients(id, recipients) {
+      await flush();
+      await d.run(sql`UPDATE message_log SET recipients = ${JSON.stringify(recipients)} WHERE id = ${id}`);
+    },
+
     async countLog(q) {
       const [row] = await d.all(sql`SELECT COUNT(*) AS n FROM message_log m${filter(q)}`);
       return Number(row?.n ?? 0);
