@@ -225,7 +225,9 @@ export class SpamLearning {
   }
 
   private async sync(scope: string, s: ScopeState, base: () => Promise<SpamModel>): Promise<void> {
-    const latest = await this.store.latestSpamModel(scope);
+    // The poll reads the newest revision's number only; its model bytes only when it changed.
+    const [head] = await this.store.listSpamModels({ scope, limit: 1 });
+    const latest = head && head.rev !== s.rev ? await this.store.getSpamModel(head.rev) : null;
     if (latest && latest.rev !== s.rev) {
       // A new revision (compaction or rollback): it replaces the model; lessons after it apply on top.
       s.model = await modelOf(latest);
@@ -236,7 +238,7 @@ export class SpamLearning {
         { scope, rev: latest.rev, lessonsUpTo: latest.lessonsUpTo },
         "spam model revision applied",
       );
-    } else if (!latest && s.rev !== null) {
+    } else if (!head && s.rev !== null) {
       s.model = (await base()).clone();
       s.rev = null;
       s.lastLesson = 0;
