@@ -59,9 +59,17 @@ module.exports = {
     {
       name: "fakes-only-in-tests",
       severity: "error",
-      comment: "Test fakes of a seam (*.fake.ts) are for tests and benchmarks only.",
-      from: { path: "^src/", pathNot: "\\.(test|fake)\\.ts$" },
+      comment:
+        "Test fakes of a seam (*.fake.ts) are for tests and benchmarks only (a conformance/ folder is test code: its suites load test vectors).",
+      from: { path: "^src/", pathNot: ["\\.(test|fake)\\.ts$", "/conformance/"] },
       to: { path: "\\.fake\\.ts$" },
+    },
+    {
+      name: "conformance-only-in-tests",
+      severity: "error",
+      comment: "A conformance/ folder holds test suites and vectors; production code never imports it.",
+      from: { path: "^src/", pathNot: ["\\.(test|fake)\\.ts$", "/conformance/"] },
+      to: { path: "/conformance/" },
     },
     {
       name: "no-test-helpers-in-src",

@@ -3,7 +3,7 @@
 // OpenSSL's raw signature speed through node:crypto in the same run. DNS is an in-memory zone so the numbers are CPU only. Not part of `npm test`.
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { parseHeaderSection } from "../src/message/headers.ts";
-import { fakeZone } from "../src/filters/auth/fake-zone.ts";
+import { fakeZone } from "../src/filters/auth/dns.fake.ts";
 import { arcSeal, generateDkimKey, signMessage, verifyMessage } from "../src/filters/auth/index.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);

@@ -14,7 +14,7 @@ import { decodeCommand } from "../src/milter/commands.ts";
 import { FrameReader } from "../src/milter/framing.ts";
 import { negotiate, noReplyFlag, wantedFor, type Wanted } from "../src/milter/negotiation.ts";
 import { encodeReply } from "../src/milter/replies.ts";
-import { FakeSession } from "../src/milter/fake-session.ts";
+import { FakeSession } from "../src/pipeline/session.fake.ts";
 import { stageNeeds, type EnvelopeStage, type StageNeeds } from "../src/pipeline/stage-needs.ts";
 import type { Session } from "../src/pipeline/session.ts";
 

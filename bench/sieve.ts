@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { compileSieve, runSieve, type CompiledScript } from "../src/sieve/index.ts";
-import { fakeEnv } from "../src/sieve/fake-env.ts";
+import { fakeEnv } from "../src/sieve/environment.fake.ts";
 import type { SieveEnvironment } from "../src/sieve/environment.ts";
 
 function time(label: string, iterations: number, fn: () => unknown): void {

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { SmtpSink } from "../test/helpers/sink.ts";
 import { freePort } from "../test/helpers/ports.ts";
-import { mta, TestMta } from "../src/milter/test-mta.ts";
+import { mta, TestMta } from "../test/helpers/milter-mta.ts";
 import { Cmd, Proto } from "../src/milter/constants.ts";
 
 const { values: args } = parseArgs({

@@ -4,7 +4,7 @@ import { Cmd } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { FrameReader, frame } from "./framing.ts";
 import { encodeReply, formatReplyCode, isFinal, replaceBody, type Reply } from "./replies.ts";
-import { mta } from "./test-mta.ts";
+import { mta } from "../../test/helpers/milter-mta.ts";
 
 const hex = (b: Buffer) => b.toString("hex");
 const one = (packet: Buffer): Command => {

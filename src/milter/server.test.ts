@@ -6,13 +6,13 @@ import { pino } from "pino";
 import type { OutcomeGroup } from "../pipeline/session.ts";
 import { DEFAULT_INTAKE, type IntakeLimits, type Transaction } from "../message/transaction.ts";
 import { Cmd, Proto } from "./constants.ts";
-import { FakeSession, type FakeDecisions } from "./fake-session.ts";
+import { FakeSession, type FakeDecisions } from "../pipeline/session.fake.ts";
 import { frame } from "./framing.ts";
 import { SocketSpecError } from "./errors.ts";
 import { DEFAULT_WANTED, wantedFor } from "./negotiation.ts";
 import type { EnvelopeStage } from "../pipeline/stage-needs.ts";
 import { MilterServer, parseSocketSpec, type MilterServerOptions } from "./server.ts";
-import { mta, TestMta } from "./test-mta.ts";
+import { mta, TestMta } from "../../test/helpers/milter-mta.ts";
 
 const servers: MilterServer[] = [];
 const clients: TestMta[] = [];

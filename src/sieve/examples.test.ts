@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSieve, type CompiledScript } from "./compile.ts";
-import { fakeEnv, type FakeEnvOptions } from "./fake-env.ts";
+import { fakeEnv, type FakeEnvOptions } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
 import type { SieveMimePart } from "./environment.ts";
 import { buildMimeTree } from "./mime-tree.ts";

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveCompileError } from "./errors.ts";
-import { fakeEnv, type FakeEnvOptions } from "./fake-env.ts";
+import { fakeEnv, type FakeEnvOptions } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
 
 interface Golden {

@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveLimitError, SieveRuntimeError } from "./errors.ts";
-import { fakeEnv } from "./fake-env.ts";
+import { fakeEnv } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
 import type { SieveLimits } from "./limits.ts";
-import { firstError, run } from "./test-support.ts";
+import { firstError, run } from "../../test/helpers/sieve.ts";
 
 function limitHit(fn: () => unknown): SieveLimitError {
   try {

@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
-import { fakeEnv } from "./fake-env.ts";
+import { fakeEnv } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
-import { run } from "./test-support.ts";
+import { run } from "../../test/helpers/sieve.ts";
 
 const msg = (headers: string[], body = "hello\r\n"): string => headers.join("\r\n") + "\r\n\r\n" + body;
 

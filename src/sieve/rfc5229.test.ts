@@ -1,6 +1,6 @@
 // RFC 5229 (variables) examples: expansion rules, set modifiers, match variables, the string test.
 import { describe, expect, it } from "vitest";
-import { run } from "./test-support.ts";
+import { run } from "../../test/helpers/sieve.ts";
 
 const msg = (headers: string[]): string => headers.join("\r\n") + "\r\n\r\nbody\r\n";
 

@@ -1,6 +1,6 @@
 // RFC 5231 (relational) examples, including the section 6 message and its expected truth values.
 import { describe, expect, it } from "vitest";
-import { run } from "./test-support.ts";
+import { run } from "../../test/helpers/sieve.ts";
 
 const MESSAGE = [
   "Received: ...",

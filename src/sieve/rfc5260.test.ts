@@ -1,7 +1,7 @@
 // RFC 5260 (date, index) examples plus the date-part formats.
 import { describe, expect, it } from "vitest";
 import { datePart, parseRfc5322Date } from "./date.ts";
-import { run } from "./test-support.ts";
+import { run } from "../../test/helpers/sieve.ts";
 
 const msg = (headers: string[]): string => headers.join("\r\n") + "\r\n\r\nbody\r\n";
 const folders = (src: string, message: string, now?: Date, localZone?: string): string[] =>

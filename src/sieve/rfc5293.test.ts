@@ -1,6 +1,6 @@
 // RFC 5293 (editheader): addheader/deleteheader, visibility to later tests, protected fields.
 import { describe, expect, it } from "vitest";
-import { run } from "./test-support.ts";
+import { run } from "../../test/helpers/sieve.ts";
 
 const MESSAGE = [
   "Received: from a by b; Mon, 7 Apr 1997 10:00:00 +0000",

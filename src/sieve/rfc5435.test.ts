@@ -3,7 +3,7 @@
 // valid_notify_method and notify_method_capability tests, and :encodeurl.
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
-import { firstError, run } from "./test-support.ts";
+import { firstError, run } from "../../test/helpers/sieve.ts";
 
 const FROM_BOSS = "From: boss@example.org\r\nTo: alm@example.com\r\nSubject: urgent\r\n\r\nx\r\n";
 const LIST =

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveRuntimeError } from "./errors.ts";
-import { firstError, run } from "./test-support.ts";
+import { firstError, run } from "../../test/helpers/sieve.ts";
 
 describe("RFC 5463 ihave", () => {
   it("RFC 5463 example: use vacation only where it exists", () => {

@@ -4,10 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import type { SieveMimePart } from "./environment.ts";
-import { fakeEnv } from "./fake-env.ts";
+import { fakeEnv } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
 import { buildMimeTree } from "./mime-tree.ts";
-import { firstError, run } from "./test-support.ts";
+import { firstError, run } from "../../test/helpers/sieve.ts";
 
 const NESTED = [
   "From: Hendrik <hendrik@example.com>",

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { compileSieve, type IncludeResolver } from "./compile.ts";
 import { SieveCompileError } from "./errors.ts";
-import { fakeEnv } from "./fake-env.ts";
+import { fakeEnv } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
 
 function scripts(personal: Record<string, string>, global: Record<string, string> = {}): IncludeResolver {

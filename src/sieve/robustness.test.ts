@@ -3,9 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveCompileError, SieveRuntimeError } from "./errors.ts";
-import { fakeEnv } from "./fake-env.ts";
+import { fakeEnv } from "./environment.fake.ts";
 import { runSieve } from "./index.ts";
-import { PLAIN_MESSAGE } from "./test-support.ts";
+import { PLAIN_MESSAGE } from "../../test/helpers/sieve.ts";
 
 function prng(seed: number): () => number {
   // mulberry32: deterministic, so a failure is reproducible from its seed.

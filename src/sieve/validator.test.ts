@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compileSieve } from "./compile.ts";
 import { SieveCompileError } from "./errors.ts";
 import { DEFAULT_REGISTRY } from "./registry.ts";
-import { compileErrors, firstError } from "./test-support.ts";
+import { compileErrors, firstError } from "../../test/helpers/sieve.ts";
 
 describe("validator errors", () => {
   const cases: [string, string][] = [

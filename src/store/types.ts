@@ -505,7 +505,7 @@ export type Store = StoreLifecycle &
 
 export interface ConfigRevisionInput {
   role: string;
-  /** The published YAML (cluster sections only: see src/cluster/compose.ts). */
+  /** The published YAML (cluster sections only: see src/cluster/revision.ts). */
   text: string;
   author: string;
   note: string | null;

@@ -2,7 +2,7 @@
 // commands and DATA framing, the milter codec, the MIME view and attachment inspection, Sieve,
 // the configuration loader and LDAP entries. Each target is an arbitrary plus a check that
 // throws on a broken property (an unexpected error type, a wrong result, a hang). Run short and
-// seeded by `npm test` (fuzz.test.ts), long by `npm run fuzz` (scripts/fuzz.ts).
+// seeded by `npm test` (fuzz.test.ts), long by `npm run fuzz` (test/fuzz/run.ts).
 import fc from "fast-check";
 import { connect } from "node:net";
 import { PassThrough, Readable } from "node:stream";
@@ -14,12 +14,12 @@ import { FrameReader } from "../../src/milter/framing.ts";
 import { decodeCommand } from "../../src/milter/commands.ts";
 import { ProtocolError } from "../../src/milter/errors.ts";
 import { Cmd } from "../../src/milter/constants.ts";
-import { mta } from "../../src/milter/test-mta.ts";
+import { mta } from "../helpers/milter-mta.ts";
 import { parseMime } from "../../src/message/mime.ts";
 import { inspectAttachments, isExecutable } from "../../src/filters/virus/attachments.ts";
 import { inspectZip } from "../../src/filters/virus/zip.ts";
 import { compileSieve, runSieve, SieveCompileError, SieveRuntimeError } from "../../src/sieve/index.ts";
-import { fakeEnv } from "../../src/sieve/fake-env.ts";
+import { fakeEnv } from "../../src/sieve/environment.fake.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { FilterRegistry } from "../../src/pipeline/registry.ts";

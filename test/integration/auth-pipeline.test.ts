@@ -13,7 +13,7 @@ import { createStoredKey, StoreKeySource } from "../../src/filters/auth/key-stor
 import { SqliteStore } from "../../src/store/sqlite.ts";
 import { Runtime } from "../../src/runtime.ts";
 import { createAuthFilter, generateDkimKey, signMessage } from "../../src/filters/auth/index.ts";
-import { fakeZone } from "../../src/filters/auth/fake-zone.ts";
+import { fakeZone } from "../../src/filters/auth/dns.fake.ts";
 
 const key = generateDkimKey("rsa");
 const arcKey = generateDkimKey("rsa");

@@ -13,7 +13,7 @@ import { freePort } from "../helpers/ports.ts";
 import { postgresMissing, startPostgres, type Postgres } from "../helpers/postgres.ts";
 import { startMilter } from "../../src/milter/start.ts";
 import type { MilterServer } from "../../src/milter/server.ts";
-import { mta, TestMta } from "../../src/milter/test-mta.ts";
+import { mta, TestMta } from "../helpers/milter-mta.ts";
 import { hashPassword } from "../../src/policy/password.ts";
 import type { TraceEntry } from "../../src/pipeline/trace.ts";
 

@@ -11,7 +11,7 @@ import { SmtpSink } from "../helpers/sink.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { startMilter } from "../../src/milter/start.ts";
 import type { MilterServer } from "../../src/milter/server.ts";
-import { mta, TestMta } from "../../src/milter/test-mta.ts";
+import { mta, TestMta } from "../helpers/milter-mta.ts";
 import { Cmd, Proto } from "../../src/milter/constants.ts";
 import { freePort } from "../helpers/ports.ts";
 import { scanFile } from "../../src/cli/scan.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { MilterServer } from "../../src/milter/server.ts";
-import { FakeSession } from "../../src/milter/fake-session.ts";
+import { FakeSession } from "../../src/pipeline/session.fake.ts";
 import type { OutcomeGroup } from "../../src/pipeline/session.ts";
 import { wantedFor } from "../../src/milter/negotiation.ts";
 import type { EnvelopeStage } from "../../src/pipeline/stage-needs.ts";

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { MilterServer } from "../../src/milter/server.ts";
-import { FakeSession } from "../../src/milter/fake-session.ts";
+import { FakeSession } from "../../src/pipeline/session.fake.ts";
 import { commitExtraCopies } from "../../src/delivery/reinject.ts";
 import { Routes } from "../../src/delivery/nexthop/route.ts";
 import type { NextHop } from "../../src/delivery/nexthop/types.ts";

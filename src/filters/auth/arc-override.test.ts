@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../message/headers.ts";
 import { arcSeal } from "./arc-seal.ts";
-import { fakeZone } from "./fake-zone.ts";
+import { fakeZone } from "./dns.fake.ts";
 import { generateDkimKey } from "./keygen.ts";
 import { authOptionsSchema } from "./options.ts";
 import { dmarcDecision } from "./outcome.ts";

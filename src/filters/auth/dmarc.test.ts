@@ -2,7 +2,7 @@
 // trusted-forwarder / trusted-ARC-sealer overrides, end to end from a message and a zone.
 import { describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../message/headers.ts";
-import { fakeZone, type Zone } from "./fake-zone.ts";
+import { fakeZone, type Zone } from "./dns.fake.ts";
 import { generateDkimKey } from "./keygen.ts";
 import { authOptionsSchema } from "./options.ts";
 import { dmarcDecision, resultSymbols } from "./outcome.ts";

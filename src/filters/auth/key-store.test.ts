@@ -10,7 +10,7 @@ import { parseHeaderSection } from "../../message/headers.ts";
 import type { FilterContext } from "../../pipeline/types.ts";
 import { SqliteStore } from "../../store/sqlite.ts";
 import type { Store } from "../../store/types.ts";
-import { fakeZone } from "./fake-zone.ts";
+import { fakeZone } from "./dns.fake.ts";
 import {
   createStoredKey,
   dkimKeyTable,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../message/headers.ts";
 import { resultClauses } from "./auth-results.ts";
-import { fakeZone, type Zone } from "./fake-zone.ts";
+import { fakeZone, type Zone } from "./dns.fake.ts";
 import { authOptionsSchema } from "./options.ts";
 import { resultSymbols } from "./outcome.ts";
 import { checkSenderId, praResolver, selectPra } from "./sender-id.ts";

@@ -1,6 +1,6 @@
 // Options of the connection-level defences (policy.filters.<name>.options, per tenant): DNS
 // lists of client addresses (dnsbl) and of body URL domains (uribl), greylisting, rate limits.
-// Shape and defaults only; zones are compiled once per parsed options object (zones.ts).
+// Shape and defaults only; zones are compiled once per parsed options object (lookup.ts).
 import { z } from "zod";
 import { dnsOptions } from "../auth/options.ts";
 import { compileCode } from "./zone-answer.ts";

@@ -11,7 +11,7 @@ import { compileSieve } from "../compile.ts";
 import { CASES, type ConformanceCase } from "./cases.ts";
 import { generatedScript } from "./generate.ts";
 import { RUNTIME_CASES, type RuntimeCase } from "./runtime-cases.ts";
-import { fakeEnv } from "../fake-env.ts";
+import { fakeEnv } from "../environment.fake.ts";
 import { runSieve } from "../index.ts";
 import { chmodSync } from "node:fs";
 

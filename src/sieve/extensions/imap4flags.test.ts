@@ -1,6 +1,6 @@
 // RFC 5232 imap4flags: flag commands, hasflag, :flags on keep/fileinto and the implicit keep's flags.
 import { describe, expect, it } from "vitest";
-import { firstError, run } from "../test-support.ts";
+import { firstError, run } from "../../../test/helpers/sieve.ts";
 import { parseFlags } from "./imap4flags.ts";
 
 const msg = (headers: string[], body = "body"): string => headers.join("\r\n") + "\r\n\r\n" + body;

@@ -1,6 +1,6 @@
 // Sluice gateway extensions: hold, quarantine, notify_template and the symbol test.
 import { describe, expect, it } from "vitest";
-import { run } from "../test-support.ts";
+import { run } from "../../../test/helpers/sieve.ts";
 
 const MSG = "From: a@b.example\r\nTo: c@d.example\r\nSubject: hi\r\n\r\nbody\r\n";
 

@@ -11,7 +11,7 @@ import { fieldValueFolded, parseHeaderSection, unfold } from "../../../message/h
 import { authservIdOf } from "../auth-results.ts";
 import { arcSeal } from "../arc-seal.ts";
 import { generateDkimKey } from "../keygen.ts";
-import { fakeZone } from "../fake-zone.ts";
+import { fakeZone } from "../dns.fake.ts";
 import { verifyMessage } from "../verify.ts";
 import { loadArcSigning, type ArcSigningCase } from "./arc-suite.ts";
 

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isMap, isScalar, parseAllDocuments } from "yaml";
-import type { Zone } from "../fake-zone.ts";
+import type { Zone } from "../dns.fake.ts";
 import { testdataDir } from "./testdata.ts";
 
 export interface ArcValidationCase {

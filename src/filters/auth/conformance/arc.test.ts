@@ -2,7 +2,7 @@
 // message checked against its scenario's keys. Known mailauth deviations are skipped with why.
 import { describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../../message/headers.ts";
-import { fakeZone } from "../fake-zone.ts";
+import { fakeZone } from "../dns.fake.ts";
 import { verifyMessage } from "../verify.ts";
 import { loadArcValidation } from "./arc-suite.ts";
 

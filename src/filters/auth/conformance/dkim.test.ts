@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseHeaderSection } from "../../../message/headers.ts";
-import { fakeZone, type Zone } from "../fake-zone.ts";
+import { fakeZone, type Zone } from "../dns.fake.ts";
 import { signMessage } from "../sign.ts";
 import { verifyMessage, type DkimOutcome } from "../verify.ts";
 import { testdataDir } from "./testdata.ts";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import type { Zone, ZoneValue } from "../fake-zone.ts";
+import type { Zone, ZoneValue } from "../dns.fake.ts";
 import { testdataDir } from "./testdata.ts";
 
 export interface SpfCase {

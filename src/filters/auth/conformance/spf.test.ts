@@ -1,7 +1,7 @@
 // OpenSPF RFC 7208 conformance suite, run through checkSpf (mailauth) against the suite's zones.
 // Cases mailauth is known to get wrong are listed with the reason and reported as skipped.
 import { describe, expect, it } from "vitest";
-import { fakeZone } from "../fake-zone.ts";
+import { fakeZone } from "../dns.fake.ts";
 import { checkSpf } from "../spf.ts";
 import { loadSpfSuite } from "./spf-suite.ts";
 

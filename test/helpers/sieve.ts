@@ -1,12 +1,12 @@
 // Helpers shared by the Sieve unit tests: compile-and-run in one call, and compile-error capture.
 // Not used by production code.
 
-import type { SieveResult } from "./actions.ts";
-import { compileSieve, type CompileOptions } from "./compile.ts";
-import { SieveCompileError, type SieveDiagnostic } from "./errors.ts";
-import { fakeEnv, type FakeEnvOptions } from "./fake-env.ts";
-import { runSieve } from "./index.ts";
-import type { SieveLimits } from "./limits.ts";
+import type { SieveResult } from "../../src/sieve/actions.ts";
+import { compileSieve, type CompileOptions } from "../../src/sieve/compile.ts";
+import { SieveCompileError, type SieveDiagnostic } from "../../src/sieve/errors.ts";
+import { fakeEnv, type FakeEnvOptions } from "../../src/sieve/environment.fake.ts";
+import { runSieve } from "../../src/sieve/index.ts";
+import type { SieveLimits } from "../../src/sieve/limits.ts";
 
 export const PLAIN_MESSAGE = [
   "From: Coyote <coyote@desert.example.org>",

@@ -1,8 +1,8 @@
 // The MTA side of the milter protocol, for tests and benchmarks only: encodes SMFIC_* commands
 // and reads SMFIR_* replies. Not used in production; Postfix or Sendmail play this part there.
 import { connect, type Socket } from "node:net";
-import { Cmd, Rep } from "./constants.ts";
-import { FrameReader, frame, type Frame } from "./framing.ts";
+import { Cmd, Rep } from "../../src/milter/constants.ts";
+import { FrameReader, frame, type Frame } from "../../src/milter/framing.ts";
 
 const z = (s: string) => Buffer.from(s + "\0", "utf8");
 const u32 = (n: number) => {

@@ -1,6 +1,6 @@
 // A recording Session for tests and benchmarks: remembers every call and the message bytes,
 // and answers with decisions supplied by the test. Not a pipeline; it runs no filters.
-import type { ConnectInfo, DataResult, Session, StageReply } from "../pipeline/session.ts";
+import type { ConnectInfo, DataResult, Session, StageReply } from "./session.ts";
 import { emptyEnvelope } from "../message/envelope.ts";
 import {
   DEFAULT_INTAKE,
