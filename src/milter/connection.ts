@@ -20,6 +20,7 @@ import { encodeReply, isFinal, type Reply } from "./replies.ts";
 import { HeaderBatch } from "./header-batch.ts";
 import { DeferredRefusals, type DeferredStage } from "./deferred.ts";
 import type { ProgressTicker, Waiting } from "./progress.ts";
+import type { MilterMetrics } from "./metrics.ts";
 
 /**
  * Durably store the quarantine/hold groups and hand the other delivery groups on (delivery/
@@ -46,6 +47,8 @@ export interface ConnectionOptions {
   daemonIngress: Readonly<Record<string, Ingress>>;
   /** Called after an accepted end of message once the reply is written; never awaited by the reply. */
   afterCommit?: AfterCommit;
+  /** Commands received and answer times (sluice_milter_*); none in tests that do not ask. */
+  metrics?: MilterMetrics;
 }
 
 type State = "negotiate" | "connect" | "conn" | "mail" | "rcpt" | "data" | "headers" | "body" | "closed";
@@ -167,7 +170,9 @@ export class MilterConnection implements Waiting {
         const f = this.queue.shift()!;
         this.queuedBytes -= f.data.length + 5;
         if (this.queuedBytes < QUEUE_LOW_BYTES && this.socket.isPaused()) this.socket.resume();
-        const pending = this.handle(decodeCommand(f));
+        const cmd = decodeCommand(f);
+        this.opts.metrics?.command(cmd.type);
+        const pending = this.handle(cmd);
         if (pending) await pending;
       }
     } catch (err) {
@@ -234,6 +239,8 @@ export class MilterConnection implements Waiting {
   private async answer(type: Command["type"], work: () => Promise<Reply[]>): Promise<void> {
     const reply = this.expectsReply(type) || type === "eom";
     const progress = reply ? this.opts.progress : null;
+    const metrics = reply ? this.opts.metrics : undefined;
+    const t0 = metrics ? performance.now() : 0;
     progress?.start(this);
     let out: Reply[];
     try {
@@ -259,6 +266,7 @@ export class MilterConnection implements Waiting {
       // message is not committed.
       if (committed) this.socket.write(bytes, (err) => err || this.startAfterCommit(committed));
       else this.socket.write(bytes);
+      metrics?.answered(type, (performance.now() - t0) / 1000);
     }
   }
 

@@ -11,6 +11,8 @@ import { MilterConnection, type AfterCommit, type CommitCopies } from "./connect
 import { DEFAULT_WANTED, type Wanted } from "./negotiation.ts";
 import { SocketSpecError } from "./errors.ts";
 import { ProgressTicker } from "./progress.ts";
+import { MilterMetrics } from "./metrics.ts";
+import type { Registry } from "prom-client";
 
 export interface MilterServerOptions {
   /** One Session per SMTP connection the MTA reports (CONNECT … QUIT/QUIT_NC). */
@@ -55,6 +57,11 @@ export interface MilterServerOptions {
    * close() waits for the calls in flight (within closeTimeoutMs).
    */
   afterCommit?: AfterCommit;
+  /**
+   * The node's metrics registry: sluice_milter_commands_total{command} and
+   * sluice_milter_answer_duration_seconds{command}. None: not counted.
+   */
+  metrics?: Registry;
 }
 
 export interface ListenAddress {
@@ -85,9 +92,11 @@ export class MilterServer {
   private readonly sockets = new Set<Socket>();
   private readonly afterCommits = new Set<Promise<void>>();
   private readonly progress: ProgressTicker | null;
+  private readonly metrics: MilterMetrics | undefined;
 
   constructor(opts: MilterServerOptions) {
     this.opts = opts;
+    this.metrics = opts.metrics ? new MilterMetrics(opts.metrics) : undefined;
     const interval = opts.progressIntervalMs ?? 5000;
     this.progress = interval > 0 ? new ProgressTicker(interval) : null;
   }
@@ -132,6 +141,7 @@ export class MilterServer {
       daemonIngress: this.opts.daemonIngress ?? {},
       prependTraceHeaders: this.opts.prependTraceHeaders ?? true,
       afterCommit: this.opts.afterCommit ? (...a) => this.track(...a) : undefined,
+      metrics: this.metrics,
     });
     this.connections.add(conn);
     this.sockets.add(socket);

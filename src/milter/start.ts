@@ -53,6 +53,7 @@ export async function startMilter(runtime: Runtime, log: Logger): Promise<Milter
     localName: runtime.config.smtp.hostname,
     daemonIngress: cfg.daemon_ingress,
     wanted,
+    metrics: runtime.metrics.registry,
     afterCommit: (tx, result, copies) =>
       // A message the MTA holds itself (quarantine_mode: mta) has no copies, hence no ids.
       sendAfterCommit(tx, result, quarantineIdOf(copies), runtime.resolver, sender, log),
