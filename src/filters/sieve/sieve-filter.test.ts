@@ -162,4 +162,22 @@ elsif header :contains "subject" "invoice" { fileinto "Invoices"; }
       ),
     );
   });
+
+  it("uses the scripts compiled with the configuration revision: a changed file counts from the next revision", async () => {
+    const file = join(dir, "revision.sieve");
+    writeFileSync(file, 'require "reject";\nif header :contains "subject" "bad" { reject "first"; }\n');
+    const rt = await runtime(`{ inbound: [${JSON.stringify(file)}] }`);
+    const msg = "From: x@other.org\r\nSubject: bad\r\n\r\nhi\r\n";
+    const action = async () => {
+      const res = await send(rt.newSession(), null, "x@other.org", ["alice@example.com"], msg);
+      return res.verdicts[0]!.action;
+    };
+    expect(await action()).toBe("reject");
+    // Edited on disk: messages keep the revision's script (no stat per message) …
+    writeFileSync(file, "keep;\n");
+    expect(await action()).toBe("reject");
+    // … until a new revision is applied.
+    rt.applyConfigText(config(`{ inbound: [${JSON.stringify(file)}] }`), "revision 2");
+    expect(await action()).not.toBe("reject");
+  });
 });

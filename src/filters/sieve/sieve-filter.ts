@@ -50,7 +50,14 @@ const Options = z
       .default({ domains: [], max_per_hour: 60 }),
   })
   .strict();
-type Options = z.infer<typeof Options> & { compiled: Map<string, CompiledSieveTemplate> };
+type Options = z.infer<typeof Options> & {
+  compiled: Map<string, CompiledSieveTemplate>;
+  /**
+   * The scripts as compiled when this configuration revision was parsed: messages use these and
+   * never look at the files (no stat per message); a new revision reads and compiles them again.
+   */
+  scripts: Map<string, CompiledScript>;
+};
 
 /** Include locations and the enotify allow-list of these options (the compile cache key too). */
 export function scriptSettings(o: {
@@ -66,14 +73,25 @@ function parse(raw: unknown): Record<string, unknown> {
   const compiled = compileSieveTemplates(o.templates, "templates");
   const settings = scriptSettings(o);
   // Compile now, includes too: a broken script or an unknown template must stop the configuration.
+  const scripts = new Map<string, CompiledScript>();
   for (const path of [...o.inbound, ...o.outbound]) {
-    loadScript(path, settings);
+    scripts.set(path, loadScript(path, settings));
     for (const name of scriptTemplates(path, settings)) {
       if (!compiled.has(name))
         throw new Error(`${path}: notify_template "${name}" is not defined in templates`);
     }
   }
-  return { ...o, compiled };
+  return { ...o, compiled, scripts };
+}
+
+/** The script compiled with this revision (options parsed elsewhere lack it: compile once then). */
+function scriptOf(o: Options, path: string): CompiledScript {
+  let s = o.scripts?.get(path);
+  if (!s) {
+    s = loadScript(path, scriptSettings(o));
+    (o.scripts ??= new Map()).set(path, s);
+  }
+  return s;
 }
 
 function mapAction(a: SieveAction, script: string): Action | null {
@@ -198,7 +216,7 @@ export const sieveFilter: Filter = {
     for (const r of todo) {
       const o = r.policy.filters.sieve!.options as Options;
       for (const path of outbound ? o.outbound : o.inbound) {
-        const caps = capabilitiesOf(loadScript(path, scriptSettings(o)));
+        const caps = capabilitiesOf(scriptOf(o, path));
         needs.mime ||= caps.has("mime") || caps.has("foreverypart");
         needs.archives ||= caps.has("vnd.sluice.archive");
       }
@@ -213,7 +231,7 @@ export const sieveFilter: Filter = {
       const out: RecipientResult = { symbols: [], headers: [] };
       for (const path of outbound ? o.outbound : o.inbound) {
         try {
-          const res = runSieve(loadScript(path, scriptSettings(o)), env);
+          const res = runSieve(scriptOf(o, path), env);
           out.headers!.push(...mapEdits(res));
           for (const a of res.actions) {
             if (a.type === "enotify") {
