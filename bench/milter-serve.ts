@@ -9,6 +9,7 @@ import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { MilterServer, parseSocketSpec } from "../src/milter/server.ts";
 import { decodeCommand } from "../src/milter/commands.ts";
 import { FrameReader } from "../src/milter/framing.ts";
@@ -84,6 +85,8 @@ async function serve(): Promise<void> {
   };
   let newSession: () => Session = () => new FakeSession({}, false);
   let close = async () => undefined as void;
+  // The milter counts its commands as in production (sluice_milter_*).
+  let registry = new Registry();
   if (mode === "cheap" || mode === "full") {
     const { Runtime } = await import("../src/runtime.ts");
     const rt = await Runtime.create({
@@ -93,6 +96,7 @@ async function serve(): Promise<void> {
     });
     // As start.ts: what the configuration may refuse decides what waits for a reply.
     needs = stageNeeds(rt.registry.all(), rt.config);
+    registry = rt.metrics.registry;
     newSession = () => {
       const s = rt.newSession();
       const data = s.data.bind(s);
@@ -124,6 +128,7 @@ async function serve(): Promise<void> {
       commit: async () => [],
       logger: pino({ level: "warn" }, pino.destination(2)),
       wanted,
+      metrics: registry,
     });
     await server.listen(spec);
     stop = () => server.close();
