@@ -13,7 +13,7 @@ import { Registry } from "prom-client";
 import { MilterServer, parseSocketSpec } from "../src/milter/server.ts";
 import { decodeCommand } from "../src/milter/commands.ts";
 import { FrameReader } from "../src/milter/framing.ts";
-import { negotiate, noReplyFlag, wantedFor, type Wanted } from "../src/milter/negotiation.ts";
+import { forTcp, negotiate, noReplyFlag, wantedFor, type Wanted } from "../src/milter/negotiation.ts";
 import { encodeReply } from "../src/milter/replies.ts";
 import { FakeSession } from "../src/pipeline/session.fake.ts";
 import { stageNeeds, type EnvelopeStage, type StageNeeds } from "../src/pipeline/stage-needs.ts";
@@ -166,7 +166,8 @@ async function serveRaw(spec: string, wanted: Wanted): Promise<() => Promise<voi
       for (const f of reader.push(chunk)) {
         const cmd = decodeCommand(f);
         if (cmd.type === "optneg") {
-          const n = negotiate(cmd, wanted);
+          // As connection.ts: over TCP, DATA waits for a reply.
+          const n = negotiate(cmd, socket.remoteFamily !== undefined ? forTcp(wanted) : wanted);
           protocol = n.protocol;
           reader.maxData = n.maxData;
           out.push(encodeReply({ type: "optneg", ...n }));

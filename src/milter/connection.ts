@@ -15,7 +15,7 @@ import { Cmd, Proto } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { FrameReader, type Frame } from "./framing.ts";
 import { MacroStore } from "./macros.ts";
-import { negotiate, noReplyFlag, type Negotiated, type Offer, type Wanted } from "./negotiation.ts";
+import { forTcp, negotiate, noReplyFlag, type Negotiated, type Offer, type Wanted } from "./negotiation.ts";
 import { encodeReply, isFinal, type Reply } from "./replies.ts";
 import { HeaderBatch } from "./header-batch.ts";
 import { DeferredRefusals, type DeferredStage } from "./deferred.ts";
@@ -365,7 +365,10 @@ export class MilterConnection implements Waiting {
   }
 
   private optneg(cmd: Extract<Command, { type: "optneg" }>): void {
-    const { neg, reply } = negotiated(cmd, this.opts.wanted());
+    // A unix-socket peer has no remote family.
+    const tcp = this.socket.remoteFamily !== undefined;
+    const wanted = this.opts.wanted();
+    const { neg, reply } = negotiated(cmd, tcp ? forTcp(wanted) : wanted);
     this.neg = neg;
     this.reader.maxData = neg.maxData;
     if (this.opts.logger.isLevelEnabled("debug")) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Act, MacroStage, Proto } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
-import { DEFAULT_WANTED, negotiate, noReplyFlag, SLUICE_MACROS, wantedFor } from "./negotiation.ts";
+import { DEFAULT_WANTED, forTcp, negotiate, noReplyFlag, SLUICE_MACROS, wantedFor } from "./negotiation.ts";
 import type { EnvelopeStage } from "../pipeline/stage-needs.ts";
 
 const needs = (...answer: EnvelopeStage[]) => ({ answer: new Set(answer), filters: [] });
@@ -115,6 +115,20 @@ describe("negotiate", () => {
     ]);
     // Postfix sends the EOH list before every header: it stays empty.
     expect(n.macros.get(MacroStage.EOH)).toBe("");
+  });
+
+  it("over TCP, DATA is sent and waits for a reply; nothing else changes", () => {
+    const offer = { version: 6, actions: 0x1ff, protocol: 0x1fffff };
+    for (const w of [DEFAULT_WANTED, wantedFor(needs()), wantedFor(needs("mail", "rcpt"))]) {
+      const tcp = negotiate(offer, forTcp(w));
+      const unix = negotiate(offer, w);
+      expect(unix.protocol & (Proto.NODATA | Proto.NR_DATA)).toBe(Proto.NODATA | Proto.NR_DATA);
+      expect(tcp.protocol & (Proto.NODATA | Proto.NR_DATA)).toBe(0);
+      expect(tcp.protocol | Proto.NODATA | Proto.NR_DATA).toBe(unix.protocol);
+      expect(tcp.macros).toBe(unix.macros);
+      // Worked out once per configuration.
+      expect(forTcp(w)).toBe(forTcp(w));
+    }
   });
 
   it("maps commands to their no-reply flags", () => {

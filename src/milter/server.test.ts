@@ -9,7 +9,7 @@ import { Cmd, Proto } from "./constants.ts";
 import { FakeSession, type FakeDecisions } from "../pipeline/session.fake.ts";
 import { frame } from "./framing.ts";
 import { SocketSpecError } from "./errors.ts";
-import { DEFAULT_WANTED, wantedFor } from "./negotiation.ts";
+import { DEFAULT_WANTED, forTcp, wantedFor } from "./negotiation.ts";
 import type { EnvelopeStage } from "../pipeline/stage-needs.ts";
 import { MilterServer, parseSocketSpec, type MilterServerOptions } from "./server.ts";
 import { mta, TestMta } from "../../test/helpers/milter-mta.ts";
@@ -108,14 +108,11 @@ async function message(c: TestMta, rcpts: string[], body = "Hello.\r\n"): Promis
     c.send(mta.rcpt(`<${r}>`));
     expect((await c.next())!.code).toBe("c");
   }
-  // NR_DATA, NR_HDR, NR_EOH and NR_BODY are negotiated: none of these gets an answer.
-  c.send(
-    mta.data(),
-    mta.header("From", " a@example.org"),
-    mta.header("Subject", " hi"),
-    mta.eoh(),
-    mta.body(body),
-  );
+  // Over TCP DATA is answered (negotiation.ts forTcp); NR_HDR, NR_EOH and NR_BODY are
+  // negotiated: none of these gets an answer.
+  c.send(mta.data());
+  expect((await c.next())!.code).toBe("c");
+  c.send(mta.header("From", " a@example.org"), mta.header("Subject", " hi"), mta.eoh(), mta.body(body));
   c.send(mta.macro(Cmd.BODYEOB, { i: "4ABC" }), mta.eom());
   return (await c.untilFinal()).map(
     (r) =>
@@ -150,7 +147,9 @@ describe("MilterServer", () => {
     const o = (await c.next())!;
     expect(o.code).toBe("O");
     expect(o.data.readUInt32BE(0)).toBe(6);
-    expect(o.data.readUInt32BE(8)).toBe(DEFAULT_WANTED.optionalProtocol);
+    // Over TCP, DATA is sent and answered (forTcp); all else as wanted.
+    expect(o.data.readUInt32BE(8)).toBe(forTcp(DEFAULT_WANTED).optionalProtocol);
+    expect(o.data.readUInt32BE(8) & (Proto.NODATA | Proto.NR_DATA)).toBe(0);
     expect(o.data.subarray(12).toString()).toContain("{auth_authen}");
     c.send(
       mta.macro(Cmd.CONNECT, {
@@ -754,7 +753,12 @@ describe("MilterServer", () => {
     await expect(new MilterServer({ ...first["opts"] }).listen(`unix:${path}`)).rejects.toThrow(/in use/);
     const c = await TestMta.open(path);
     clients.push(c);
-    await greet(c);
+    // No Nagle on a unix socket: DATA is neither sent nor answered there.
+    c.send(mta.optneg(6, 0x1ff, 0x1fffff));
+    const o = (await c.next())!;
+    expect(o.code).toBe("O");
+    expect(o.data.readUInt32BE(8)).toBe(DEFAULT_WANTED.optionalProtocol);
+    expect(o.data.readUInt32BE(8) & Proto.NODATA).toBe(Proto.NODATA);
     c.close();
     await first.close();
   });

@@ -42,7 +42,10 @@ check(not mt.test_option(conn, SMFIP_NOBODY), "wants the body")
 check(mt.test_option(conn, SMFIP_NR_HDR), "no replies to headers (NR_HDR)")
 check(mt.test_option(conn, SMFIP_NR_BODY), "no replies to body chunks (NR_BODY)")
 check(mt.test_option(conn, SMFIP_NOEOH), "no EOH packet (NOEOH)")
-check(mt.test_option(conn, SMFIP_NODATA), "no DATA packet (NODATA)")
+-- Over TCP DATA is sent and answered: the reply acknowledges the DATA macro packet at once, so
+-- the MTA's next write is not held by Nagle until a delayed ACK (negotiation.ts forTcp).
+check(not mt.test_option(conn, SMFIP_NODATA), "DATA is sent over TCP (no NODATA)")
+check(not mt.test_option(conn, SMFIP_NR_DATA), "DATA waits for a reply over TCP (no NR_DATA)")
 -- This server is not told the configuration: every envelope stage is answered.
 check(not mt.test_option(conn, SMFIP_NR_RCPT), "waits for replies to RCPT")
 
@@ -56,6 +59,7 @@ step(mt.mailfrom(conn, "<a@sender.test>", "SIZE=100"), "mailfrom", SMFIR_CONTINU
 step(mt.rcptto(conn, "<reject@rcpt.test>"), "rcptto reject@", SMFIR_REPLYCODE)
 step(mt.rcptto(conn, "<b@rcpt.test>"), "rcptto b@", SMFIR_CONTINUE)
 step(mt.rcptto(conn, "<gone@rcpt.test>"), "rcptto gone@", SMFIR_CONTINUE)
+step(mt.data(conn), "data", SMFIR_CONTINUE)
 check(mt.header(conn, "From", "a@sender.test") == nil, "header From")
 check(mt.header(conn, "Subject", "first") == nil, "header Subject")
 check(mt.header(conn, "X-Drop", "secret") == nil, "header X-Drop")
