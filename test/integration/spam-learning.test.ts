@@ -11,6 +11,7 @@ import { Runtime } from "../../src/runtime.ts";
 import { scanFile } from "../../src/cli/scan.ts";
 import { classifierLearner } from "../../src/quarantine/index.ts";
 import { startSpamJobs } from "../../src/filters/spam/jobs.ts";
+import { GTUBE } from "../../src/filters/spam/classifier.ts";
 import { postgresMissing, startPostgres, type Postgres } from "../helpers/postgres.ts";
 import { ROOT, run } from "../helpers/cli.ts";
 
@@ -235,6 +236,8 @@ tenants:
           json: true,
           explain: false,
         });
+      // A GTUBE test message (score 1000) is never a lesson, though no evidence is stronger.
+      await scan(write("gtube.eml", `Test message.\r\n\r\n${GTUBE}`));
       await scan(write("ip.eml", "The minutes are at http://192.0.2.44/minutes for the committee."));
       await scan(
         write("out.eml", "Here are the minutes of the committee meeting, as promised."),
@@ -248,6 +251,9 @@ tenants:
         await new Promise((r) => setTimeout(r, 100));
         stats = await rt.store!.spamLessonStats!();
       }
+      // Give any late lesson (the GTUBE one, scanned first, if it were learned) time to land.
+      await new Promise((r) => setTimeout(r, 500));
+      stats = await rt.store!.spamLessonStats!();
       expect(stats.map((s) => [s.scope, s.label, s.source, s.count])).toEqual([
         ["", "ham", "autolearn", 1],
         ["", "spam", "autolearn", 1],

@@ -46,6 +46,11 @@ const Options = z
     /** Also return the named signals (HTML_HIDDEN_TEXT, URL_IP_HOST …) as scored symbols. */
     signals: z.boolean().default(true),
     /**
+     * Recognise the GTUBE test pattern (as SpamAssassin and Rspamd do): symbol GTUBE, score
+     * GTUBE_SCORE (policy `scores:` may change it), no model score and never a lesson.
+     */
+    gtube: z.boolean().default(true),
+    /**
      * Which learned model scores (with a store): "shared" — one for every tenant, "tenant" — the
      * recipient's tenant's own, "off" — the model file only, and lessons are refused.
      */
@@ -56,6 +61,14 @@ const Options = z
   })
   .strict();
 export type ClassifierOptions = z.infer<typeof Options>;
+
+/**
+ * The Generic Test for Unsolicited Bulk Email: a message whose text holds this line is spam by
+ * definition, so an admin can check the whole spam path (tag, quarantine, reject, notices)
+ * without real spam. SpamAssassin scores it 1000 and Rspamd rejects it; so do we.
+ */
+export const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+export const GTUBE_SCORE = 1000;
 
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
@@ -114,6 +127,9 @@ export function classifierFilter(
       const model: SpamModel = service ? await service.model(scope!, base) : await base();
       const input = await inputFromTransaction(ctx.tx, ctx.earlier);
       ctx.signal.throwIfAborted();
+      // A test message teaches the model nothing: no score, no autolearn.
+      if (o.gtube && (input.text.includes(GTUBE) || input.html?.includes(GTUBE)))
+        return { symbols: [{ name: "GTUBE", score: GTUBE_SCORE, detail: "GTUBE test pattern in the text" }] };
       let fs = buffers.get(model.meta.bits);
       if (!fs) buffers.set(model.meta.bits, (fs = new FeatureSet(model.meta.bits)));
       fs.reset();

@@ -7,6 +7,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { scanFile } from "../../cli/scan.ts";
 import { Runtime } from "../../runtime.ts";
+import { GTUBE } from "./classifier.ts";
 import { spamFilters } from "./index.ts";
 
 const CONFIG = `
@@ -111,5 +112,64 @@ describe("spam classifier in the pipeline", () => {
     } finally {
       await runtime.close();
     }
+  });
+
+  it("recognises GTUBE (base64 too) for the ON recipient only, and not when gtube is off", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spam-gtube-"));
+    const plain = join(dir, "gtube.eml");
+    writeFileSync(
+      plain,
+      `From: t@remote.example\r\nTo: on@example.com\r\nSubject: Test spam mail (GTUBE)\r\n\r\n` +
+        `This is the GTUBE, the\r\n\tGeneric\r\n\tTest for\r\n\tUnsolicited\r\n\tBulk\r\n\tEmail\r\n\r\n${GTUBE}\r\n`,
+    );
+    const encoded = join(dir, "gtube-b64.eml");
+    writeFileSync(
+      encoded,
+      `From: t@remote.example\r\nTo: on@example.com\r\nSubject: test\r\nMIME-Version: 1.0\r\n` +
+        `Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
+        `${Buffer.from(`hello\r\n${GTUBE}\r\n`).toString("base64")}\r\n`,
+    );
+    // One character short of the pattern is an ordinary message.
+    const near = join(dir, "near.eml");
+    writeFileSync(near, `From: t@remote.example\r\nSubject: x\r\n\r\n${GTUBE.slice(0, -1)}\r\n`);
+    const scan = async (config: string, file: string) => {
+      const runtime = await Runtime.create({
+        configText: config.replace("reject: null", "reject: 20"),
+        store: "never",
+        logger: pino({ level: "silent" }),
+        extraFilters: spamFilters(),
+      });
+      try {
+        return await scanFile(runtime, file, {
+          from: "t@remote.example",
+          rcpt: ["on@example.com", "off@example.com"],
+          ip: "192.0.2.1",
+          helo: "mx.remote.example",
+          json: true,
+          explain: false,
+        });
+      } finally {
+        await runtime.close();
+      }
+    };
+    for (const file of [plain, encoded]) {
+      const r = await scan(CONFIG, file);
+      const on = r.recipients.find((x) => x.address === "on@example.com")!;
+      const off = r.recipients.find((x) => x.address === "off@example.com")!;
+      expect(on.symbols.map((x) => x.name)).toEqual(expect.arrayContaining(["GTUBE"]));
+      expect(on.symbols.filter((x) => /^BAYES_/.test(x.name))).toEqual([]);
+      expect(on.action).toBe("reject");
+      expect(off.action).toBe("accept");
+      expect(off.symbols.map((x) => x.name)).not.toContain("GTUBE");
+    }
+    const near1 = await scan(CONFIG, near);
+    expect(near1.recipients[0]!.symbols.map((x) => x.name)).not.toContain("GTUBE");
+    const offCfg = CONFIG.replace(
+      "tenants:",
+      "  filters:\n    spam-classifier: { options: { gtube: false } }\ntenants:",
+    );
+    const disabled = await scan(offCfg, plain);
+    expect(disabled.recipients[0]!.symbols.map((x) => x.name)).not.toContain("GTUBE");
+    expect(disabled.recipients[0]!.symbols.map((x) => x.name).some((n) => /^BAYES_/.test(n))).toBe(true);
   });
 });
