@@ -134,8 +134,21 @@ describe("sluice config explain", () => {
     await expect(explainConfig(LAYERED, "l.yaml", "tenants[nobody].delivery", registry)).rejects.toThrow(
       'no tenant "nobody"',
     );
+    // Filter names are open keys in the schema: a misspelt one is refused, not "(not set)".
+    await expect(explainConfig(LAYERED, "l.yaml", "policy.filters.spam", registry)).rejects.toThrow(
+      /no filter named "spam" \(filters: .*spam-classifier/,
+    );
+    await expect(
+      explainConfig(LAYERED, "l.yaml", "tenants[acme].policy.filters.spam.enabled", registry),
+    ).rejects.toThrow('no filter named "spam"');
+    const known = await explainConfig(LAYERED, "l.yaml", "policy.filters.spam-classifier.enabled", registry);
+    expect(known.value).toBe(true);
     const name = await explainConfig(LAYERED, "l.yaml", "node.name", registry);
     expect(name.source).toBe("not set");
     expect(name.note).toContain("host name");
+    // The answer names the configuration it read (the embedded quick start unless --config).
+    expect(formatExplanation(name)).toContain("  configuration: l.yaml\n");
+    const quick = await explainConfig(QUICKSTART_YAML, "(embedded quick-start)", "node.name", registry);
+    expect(formatExplanation(quick)).toContain("configuration: (embedded quick-start) — --config FILE");
   });
 });

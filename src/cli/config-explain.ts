@@ -24,6 +24,8 @@ export interface LayerValue {
 }
 
 export interface Explanation {
+  /** The configuration read: a file name, or "(embedded quick-start)". */
+  config: string;
   path: string;
   value: unknown;
   /** Where the value in force comes from: FILE:LINE, "default", or a policy layer at FILE:LINE. */
@@ -151,11 +153,13 @@ export async function explainConfig(
         policyScope.tenant ?? (opts.tenant === undefined ? null : tenantIndex(config, opts.tenant, file)),
       path: normal,
       section,
+      file,
     });
   }
   const value = getIn(config, segs);
   const where = at(segs);
   return {
+    config: file,
     path: normal,
     value,
     source: where ?? (value === undefined ? "not set" : "default"),
@@ -182,8 +186,16 @@ async function explainPolicy(
   registry: FilterRegistry,
   rest: Segment[],
   at: (s: readonly Segment[]) => string | null,
-  scope: { role: string; tenantIndex: number | null; path: string; section: string },
+  scope: { role: string; tenantIndex: number | null; path: string; section: string; file: string },
 ): Promise<Explanation> {
+  // Filter names are open keys in the schema: refuse one the registry does not know.
+  if (rest[0] === "filters" && typeof rest[1] === "string" && !registry.get(rest[1])) {
+    const names = registry
+      .all()
+      .map((f) => f.name)
+      .sort();
+    throw new CliUsageError(`no filter named "${rest[1]}" (filters: ${names.join(", ")})`);
+  }
   const tenant = scope.tenantIndex === null ? null : config.tenants[scope.tenantIndex]!;
   const layers: { name: string; yaml: Segment[]; spec: PolicySpec | undefined }[] = [
     { name: "policy", yaml: ["policy"], spec: config.policy },
@@ -218,6 +230,7 @@ async function explainPolicy(
   const fromResolver = resolvedValue(effective, rest);
   const value = fromResolver.known ? fromResolver.value : winner?.value;
   return {
+    config: scope.file,
     path: scope.path,
     value,
     source: winner ? `${winner.layer}${winner.at ? ` at ${winner.at}` : ""}` : "default",
@@ -258,7 +271,11 @@ function resolvedValue(p: RecipientPolicy, rest: readonly Segment[]): { known: b
 
 export function formatExplanation(e: Explanation): string {
   const show = (v: unknown) => (v === undefined ? "(not set)" : JSON.stringify(v));
-  const out = [`${e.path} = ${show(e.value)}`, `  set by: ${e.source}`];
+  const out = [
+    `${e.path} = ${show(e.value)}`,
+    `  set by: ${e.source}`,
+    `  configuration: ${e.config}${e.config.startsWith("(") ? " — --config FILE explains yours" : ""}`,
+  ];
   if (e.scope)
     out.push(
       `  for: role ${e.scope.role}${e.scope.tenant ? `, tenant ${e.scope.tenant}` : " (no tenant: --tenant ID)"}`,
