@@ -8,8 +8,10 @@ import { serve } from "./serve.ts";
 import { FilterRegistry } from "../pipeline/registry.ts";
 import { builtinFilters } from "../filters/index.ts";
 import { loadConfigFile } from "../config/load.ts";
+import { unreadableFiles } from "../config/files.ts";
 import pino from "pino";
 import { writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { sieveCheck, sieveRun, type RunOptions, type ScriptLocationOptions } from "./sieve.ts";
 import { trainModel, DEFAULT_MODEL_PATH } from "../filters/spam/index.ts";
 import { generateDkimKey } from "../filters/auth/keygen.ts";
@@ -99,10 +101,17 @@ program
 const config = program.command("config").description("configuration tools");
 config
   .command("check")
-  .description("validate a configuration file; prints every error with file, line and path")
+  .description(
+    "validate a configuration file and that this machine can read the files it names (TLS, keys, model); prints every error with file, line and path",
+  )
   .argument("<file>")
-  .action(async (file: string) => {
+  .option("--no-files", "only the file itself (a configuration meant for another machine)")
+  .action(async (file: string, o: { files: boolean }) => {
     await loadConfigFile(file, new FilterRegistry(builtinFilters()));
+    if (o.files) {
+      const issues = await unreadableFiles(await readFile(file, "utf8"), file);
+      if (issues.length) throw new ConfigError(issues);
+    }
     process.stdout.write(`${file}: ok\n`);
   });
 registerClusterCommands(config); // publish, history, rollback (src/cluster/cli.ts)

@@ -208,5 +208,14 @@ describe("sluice config check", () => {
     const r = await run(["config", "check", bad]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`${bad}:5: tenants[1].domains[1]: not a domain name`);
+    // Valid, but names a secret key this machine cannot read: a start would fail, so check does.
+    const nokey = join(dir, "nokey.yaml");
+    const missing = join(dir, "no-such-secret.key");
+    writeFileSync(nokey, `secrets:\n  key_file: ${missing}\ntenants:\n  - id: a\n    domains: [a.example]\n`);
+    const k = await run(["config", "check", nokey]);
+    expect(k.code).toBe(2);
+    expect(k.stderr.trim()).toBe(`${nokey}:2: secrets.key_file: cannot read ${missing} (ENOENT)`);
+    // --no-files: a configuration meant for another machine.
+    expect((await run(["config", "check", "--no-files", nokey])).code).toBe(0);
   });
 });
