@@ -4,8 +4,9 @@
 // at the files main.cf names). Sieve scripts need no entry here: loading compiles them already.
 import { access, constants } from "node:fs/promises";
 import { resolve } from "node:path";
-import { LineCounter, isNode, parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { formatPath, type ConfigIssue } from "./errors.ts";
+import { lineFor } from "./load.ts";
 
 type Segment = string | number;
 
@@ -47,8 +48,7 @@ export async function unreadableFiles(text: string, file: string): Promise<Confi
     try {
       await access(resolve(s.file), constants.R_OK);
     } catch (err) {
-      const node = doc.getIn(s.at, true);
-      const line = isNode(node) && node.range ? lines.linePos(node.range[0]).line : null;
+      const line = lineFor(doc, lines, s.at);
       const code = (err as NodeJS.ErrnoException).code ?? "error";
       issues.push({ file, line, path: formatPath(s.at), message: `cannot read ${s.file} (${code})` });
     }

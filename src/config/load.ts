@@ -61,7 +61,8 @@ export function parseConfig(text: string, file: string, filters: FilterCatalog):
   return config;
 }
 
-function lineFor(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number | null {
+/** The line of a setting (or of its nearest present parent) in a parsed YAML document. */
+export function lineFor(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number | null {
   // Walk up the path until a node with a position is found (missing keys point at their parent).
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
