@@ -124,12 +124,12 @@ export function classifierFilter(
       const scope = learningScope(o, tenant);
       const service = scope === null ? null : learning();
       const base = () => cache.get(o.model);
-      const model: SpamModel = service ? await service.model(scope!, base) : await base();
       const input = await inputFromTransaction(ctx.tx, ctx.earlier);
       ctx.signal.throwIfAborted();
-      // A test message teaches the model nothing: no score, no autolearn.
+      // A test message teaches the model nothing: no model fetched, no score, no autolearn.
       if (o.gtube && (input.text.includes(GTUBE) || input.html?.includes(GTUBE)))
         return { symbols: [{ name: "GTUBE", score: GTUBE_SCORE, detail: "GTUBE test pattern in the text" }] };
+      const model: SpamModel = service ? await service.model(scope!, base) : await base();
       let fs = buffers.get(model.meta.bits);
       if (!fs) buffers.set(model.meta.bits, (fs = new FeatureSet(model.meta.bits)));
       fs.reset();
